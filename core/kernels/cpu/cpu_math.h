@@ -1,0 +1,89 @@
+// Scalar building blocks of the CPU kernels, written so that GCC vectorises
+// the loops that call them (no libm calls, no branches, only selects):
+// an exp accurate to ~2 ulp, and loads/stores of fp32, bf16 and fp16.
+#pragma once
+
+#include "cpu_isa.h"
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "../kd_loss_params.h"
+
+namespace distill::kernels::cpu::DISTILL_CPU_ISA {
+
+inline constexpr float negative_infinity = -std::numeric_limits<float>::infinity();
+
+// exp(x) by range reduction x = n·ln2 + r, |r| ≤ ln2/2, and a degree-7
+// polynomial for exp(r) (the classic Cephes expf coefficients). Exact 0 below
+// the smallest normal result (so −inf → 0), +inf above the largest, NaN → NaN.
+[[gnu::always_inline]] inline float fast_exp(float x) {
+    constexpr float lowest_input = -87.33654f;  // exp() would be subnormal below
+    constexpr float highest_input = 88.72283f;
+    const bool is_nan = x != x;
+    float clamped = x < lowest_input ? lowest_input : x;
+    clamped = clamped > highest_input ? highest_input : clamped;
+    clamped = is_nan ? 0.0f : clamped;
+    // round(clamped / ln2) by the 1.5·2^23 trick (round-to-nearest, no libm).
+    constexpr float round_magic = 12582912.0f;
+    const float n = (clamped * 1.44269504088896341f + round_magic) - round_magic;
+    // r = clamped − n·ln2 with ln2 split in two for an exact first product.
+    float r = clamped - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float poly = 1.9875691500e-4f;
+    poly = poly * r + 1.3981999507e-3f;
+    poly = poly * r + 8.3334519073e-3f;
+    poly = poly * r + 4.1665795894e-2f;
+    poly = poly * r + 1.6666665459e-1f;
+    poly = poly * r + 5.0000001201e-1f;
+    const float exp_r = poly * r * r + r + 1.0f;
+    const int32_t exponent_bits = (static_cast<int32_t>(n) + 127) << 23;
+    float result = exp_r * std::bit_cast<float>(exponent_bits);
+    result = x < lowest_input ? 0.0f : result;
+    result = x > highest_input ? std::numeric_limits<float>::infinity() : result;
+    return is_nan ? x : result;
+}
+
+// log for per-category JSD terms; libm's (not vectorised, but exact).
+struct libm_log {
+    float operator()(float x) const { return std::log(x); }
+};
+
+// Storage types. bf16 is the top half of an fp32; fp16 is GCC's _Float16.
+enum class bf16_bits : uint16_t {};  // an enum, not a struct: vectorisable
+using fp16 = _Float16;
+
+inline float to_float(float v) { return v; }
+inline float to_float(fp16 v) { return static_cast<float>(v); }
+inline float to_float(bf16_bits v) {
+    return std::bit_cast<float>(static_cast<uint32_t>(v) << 16);
+}
+
+template <class Storage>
+inline Storage from_float(float v);
+template <>
+inline float from_float<float>(float v) {
+    return v;
+}
+template <>
+inline fp16 from_float<fp16>(float v) {
+    return static_cast<fp16>(v);
+}
+// Round to nearest even; NaN stays NaN (quiet bit forced).
+template <>
+inline bf16_bits from_float<bf16_bits>(float v) {
+    const uint32_t bits = std::bit_cast<uint32_t>(v);
+    const uint32_t rounding = 0x7FFFu + ((bits >> 16) & 1u);
+    const uint32_t rounded = (bits + rounding) >> 16;
+    const bool is_nan = (bits & 0x7FFFFFFFu) > 0x7F800000u;
+    return static_cast<bf16_bits>(is_nan ? ((bits >> 16) | 0x40u) : rounded);
+}
+
+inline int64_t load_index(const void * data, index_type type, int64_t i) {
+    return type == index_type::i64 ? static_cast<const int64_t *>(data)[i]
+                                   : static_cast<int64_t>(static_cast<const int32_t *>(data)[i]);
+}
+
+}  // namespace distill::kernels::cpu::DISTILL_CPU_ISA

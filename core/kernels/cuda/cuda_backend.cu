@@ -1,0 +1,164 @@
+// libdistill_cuda.so's only exported symbol: distill_cuda_backend_v1(), the
+// function table of core/backend/cuda_backend_api.h. Each entry makes the
+// requested device current (restoring the caller's afterwards), enqueues
+// its kernels on the caller's stream without synchronising, and turns any
+// CUDA error into a distill status plus a message naming the error. No C++
+// exception leaves this file.
+#include <cuda_runtime.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "../../backend/cuda_backend_api.h"
+#include "kd_loss_cuda.cuh"
+
+namespace distill::kernels::cuda {
+namespace {
+
+// distill_status values (capi/include/distill/distill.h).
+constexpr int32_t status_ok = 0;
+constexpr int32_t status_invalid_argument = 1;
+constexpr int32_t status_out_of_memory = 3;
+constexpr int32_t status_internal = 4;
+
+int32_t report_message(int32_t status, const char * message, char * error, size_t capacity) {
+    if (error != nullptr && capacity > 0) std::snprintf(error, capacity, "%s", message);
+    return status;
+}
+
+// "CUDA backend: <what> failed: cudaErrorX (description)".
+int32_t report_cuda(cudaError_t failure, const char * what, char * error, size_t capacity) {
+    if (error != nullptr && capacity > 0)
+        std::snprintf(error, capacity, "CUDA backend: %s failed: %s (%s)", what,
+                      cudaGetErrorName(failure), cudaGetErrorString(failure));
+    return failure == cudaErrorMemoryAllocation ? status_out_of_memory : status_internal;
+}
+
+// Makes `device` current for the scope; puts the caller's device back after.
+class device_scope {
+public:
+    explicit device_scope(int device) {
+        status_ = cudaGetDevice(&previous_);
+        if (status_ != cudaSuccess) return;
+        if (previous_ != device) {
+            status_ = cudaSetDevice(device);
+            switched_ = status_ == cudaSuccess;
+        }
+    }
+    ~device_scope() {
+        if (switched_) cudaSetDevice(previous_);
+    }
+    device_scope(const device_scope &) = delete;
+    device_scope & operator=(const device_scope &) = delete;
+
+    cudaError_t status() const { return status_; }
+
+private:
+    int previous_ = 0;
+    bool switched_ = false;
+    cudaError_t status_ = cudaSuccess;
+};
+
+int32_t device_count(int32_t * out_count, char * error, size_t error_capacity) {
+    if (out_count == nullptr)
+        return report_message(status_invalid_argument, "CUDA backend: out_count is NULL", error,
+                              error_capacity);
+    int count = 0;
+    // Without a driver or a GPU this is an error ("CUDA driver version is
+    // insufficient", "no CUDA-capable device"), not 0: both mean no device.
+    if (cudaGetDeviceCount(&count) != cudaSuccess) {
+        (void)cudaGetLastError();
+        count = 0;
+    }
+    *out_count = count;
+    return status_ok;
+}
+
+// The common frame of both losses: device, reduction scratch and count,
+// the row kernels (launch_rows(row_losses, grad_scale, stream)), the final
+// reduction, and the error report.
+template <class LaunchRows>
+int32_t run_loss(const kd_loss_params * params, distill_cuda_loss_output output,
+                 const void * labels, int32_t device_id, void * stream_handle, char * error,
+                 size_t error_capacity, const char * op_name, LaunchRows && launch_rows) {
+    try {
+        if (params == nullptr || output.loss_out == nullptr || output.reduction < 0 ||
+            output.reduction > 2)
+            return report_message(status_invalid_argument,
+                                  "CUDA backend: expected parameters, a loss buffer and a "
+                                  "reduction in [0, 2]",
+                                  error, error_capacity);
+        const device_scope scope(device_id);
+        if (scope.status() != cudaSuccess)
+            return report_cuda(scope.status(), "selecting the device", error, error_capacity);
+        // A stale, non-sticky error from unrelated earlier work on this
+        // thread would otherwise be reported as this call's launch failure.
+        (void)cudaGetLastError();
+
+        const auto stream = static_cast<cudaStream_t>(stream_handle);
+        const auto reduction = static_cast<reduction_kind>(output.reduction);
+        reduction_buffers buffers;
+        const char * failed = "preparing the reduction (cudaMallocAsync, row count)";
+        cudaError_t result = begin_reduction(&buffers, output.loss_out, reduction, labels,
+                                             make_row_constants(*params), stream);
+        bool rows_enqueued = false;
+        if (result == cudaSuccess) {
+            result = launch_rows(buffers.row_losses, buffers.grad_scale, stream);
+            rows_enqueued = result == cudaSuccess;
+            failed = op_name;
+        }
+        const cudaError_t finished =
+            finish_reduction(buffers, output.loss_out, params->rows, rows_enqueued, stream);
+        if (result == cudaSuccess && finished != cudaSuccess) {
+            result = finished;
+            failed = "reducing the loss (or cudaFreeAsync)";
+        }
+        if (result != cudaSuccess) return report_cuda(result, failed, error, error_capacity);
+        return status_ok;
+    } catch (const std::exception & e) {
+        return report_message(status_internal, e.what(), error, error_capacity);
+    } catch (...) {
+        return report_message(status_internal, "CUDA backend: unknown C++ exception", error,
+                              error_capacity);
+    }
+}
+
+int32_t kd_loss_dense(const kd_loss_params * params, distill_cuda_loss_output output, void * grad,
+                      const void * student, const void * teacher, const void * labels,
+                      int32_t device_id, void * stream, char * error, size_t error_capacity) {
+    return run_loss(params, output, labels, device_id, stream, error, error_capacity,
+                    "the dense kd-loss kernel",
+                    [&](float * row_losses, const float * grad_scale, cudaStream_t s) {
+                        return launch_kd_loss_dense(row_losses, grad, student, teacher, labels,
+                                                    *params, grad_scale, s);
+                    });
+}
+
+int32_t kd_loss_topk(const kd_loss_params * params, distill_cuda_loss_output output, void * grad,
+                     const void * student, const void * topk_ids, const void * topk_logprobs,
+                     const void * labels, int32_t device_id, void * stream, char * error,
+                     size_t error_capacity) {
+    return run_loss(params, output, labels, device_id, stream, error, error_capacity,
+                    "the top-k kd-loss kernel",
+                    [&](float * row_losses, const float * grad_scale, cudaStream_t s) {
+                        return launch_kd_loss_topk(row_losses, grad, student, topk_ids,
+                                                   topk_logprobs, labels, *params, grad_scale, s);
+                    });
+}
+
+const distill_cuda_backend_v1 backend_table{
+    DISTILL_CUDA_BACKEND_API_VERSION,
+    &device_count,
+    &kd_loss_dense,
+    &kd_loss_topk,
+};
+
+}  // namespace
+}  // namespace distill::kernels::cuda
+
+// The entry point, looked up by name (DISTILL_CUDA_BACKEND_ENTRY) by
+// core/backend/cuda_backend_loader.cpp. The table is static: never freed.
+extern "C" __attribute__((visibility("default"))) const distill_cuda_backend_v1 *
+distill_cuda_backend_v1(void) {
+    return &distill::kernels::cuda::backend_table;
+}

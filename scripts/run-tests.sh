@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# scripts/run-tests.sh — builds everything and runs every test, from a fresh
+# machine: the system packages and the venv (setup.sh), the release build
+# (CUDA too where nvcc exists; GPU tests skip themselves without a GPU) and
+# its CTest suite, the same suite under ASan + UBSan, and pytest over
+# tests/python once it has tests. Every suite runs even after one fails;
+# the last line is the summary and the exit code is non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/setup.sh
+
+passed=()
+failed=()
+
+# run_suite NAME COMMAND...: runs one suite, records its outcome.
+run_suite() {
+    local name=$1
+    shift
+    printf '\n=== %s\n' "$name"
+    if "$@"; then
+        passed+=("$name")
+    else
+        failed+=("$name")
+        printf '=== %s FAILED\n' "$name" >&2
+    fi
+}
+
+preset_suite() {
+    local preset=$1
+    cmake --preset "$preset" && cmake --build --preset "$preset" && ctest --preset "$preset"
+}
+
+python_suite() {
+    # The tests find the library through the release build tree.
+    local status=0
+    DISTILL_BUILD_DIR="$PWD/build/release" .venv/bin/python -m pytest tests/python || status=$?
+    # 5 = pytest collected no test: test files without tests yet are not a failure.
+    if ((status == 5)); then
+        echo "pytest: tests/python has test files but no tests"
+        return 0
+    fi
+    return "$status"
+}
+
+run_suite "release (ctest)" preset_suite release
+run_suite "sanitize (ctest, ASan + UBSan)" preset_suite sanitize
+if compgen -G 'tests/python/test_*.py' >/dev/null || compgen -G 'tests/python/*_test.py' >/dev/null; then
+    run_suite "python (pytest)" python_suite
+fi
+
+printf '\nsuites passed: %s\n' "${passed[*]:-none}"
+if ((${#failed[@]})); then
+    printf 'suites FAILED: %s\n' "${failed[*]}"
+fi
+printf 'run-tests: %d passed, %d failed\n' "${#passed[@]}" "${#failed[@]}"
+((${#failed[@]} == 0))

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# scripts/setup.sh — installs what building and testing distill needs on a
+# fresh Debian machine, and nothing that is already there:
+#   * the system packages (apt-get update runs only when one is missing), and
+#   * a Python virtual environment at .venv with the PyPI packages below.
+# Safe to run any number of times; run-main.sh and run-tests.sh call it first.
+# DISTILL_PYTHON chooses the interpreter the venv is made from.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# From Debian: the toolchain and the libraries the build links (DESIGN.md,
+# "Dependencies"). Add a package here when the build starts to need it.
+APT_PACKAGES=(cmake ninja-build g++ pkg-config doctest-dev libdlpack-dev libopenblas-dev
+              python3-venv)
+# From PyPI, into .venv: pytest runs tests/python as soon as it has tests.
+PYTHON_PACKAGES=(numpy pytest)
+VENV_DIR=.venv
+
+say() { printf 'setup: %s\n' "$*"; }
+fail() {
+    printf 'setup: ERROR: %s\n' "$*" >&2
+    exit 1
+}
+
+# --- system packages --------------------------------------------------------
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$package")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    say "system packages: all ${#APT_PACKAGES[@]} present"
+else
+    command -v apt-get >/dev/null ||
+        fail "missing ${missing[*]} and there is no apt-get: install them by hand"
+    sudo=()
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null || fail "missing ${missing[*]}: run as root or install sudo"
+        sudo=(sudo)
+    fi
+    say "system packages: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -q || fail "apt-get update failed (is the network up?)"
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+        fail "apt-get install ${missing[*]} failed"
+    say "system packages: installed ${missing[*]}"
+fi
+
+# --- Python virtual environment --------------------------------------------
+# Debian's interpreter by default: python3-venv above is what makes its
+# `-m venv` work, whatever other Pythons are on PATH.
+python=${DISTILL_PYTHON:-}
+if [[ -z "$python" ]]; then
+    if [[ -x /usr/bin/python3 ]]; then python=/usr/bin/python3; else python=python3; fi
+fi
+
+# A venv whose interpreter no longer runs (its base Python was removed or
+# upgraded) is rebuilt rather than half-used.
+if [[ -x "$VENV_DIR/bin/python" ]] && "$VENV_DIR/bin/python" -c 'import sys' 2>/dev/null; then
+    say "python venv: $VENV_DIR exists ($("$VENV_DIR/bin/python" --version 2>&1))"
+else
+    rm -rf "$VENV_DIR"
+    "$python" -m venv "$VENV_DIR" || fail "'$python -m venv $VENV_DIR' failed"
+    say "python venv: created $VENV_DIR from $python ($("$VENV_DIR/bin/python" --version 2>&1))"
+fi
+
+missing=()
+for package in "${PYTHON_PACKAGES[@]}"; do
+    "$VENV_DIR/bin/python" -m pip show -q "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+    say "python packages: all present (${PYTHON_PACKAGES[*]})"
+else
+    say "python packages: installing ${missing[*]}"
+    "$VENV_DIR/bin/python" -m pip install -q "${missing[@]}" ||
+        fail "pip install ${missing[*]} into $VENV_DIR failed"
+    say "python packages: installed ${missing[*]}"
+fi
+say "done"
