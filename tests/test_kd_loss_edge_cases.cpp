@@ -274,3 +274,25 @@ TEST_CASE("bf16 and fp16 inputs, int32 labels and ids") {
                 expect_reference(ctx.handle, r, pb, tol);
             }
 }
+
+TEST_CASE("a NaN logit is not hidden: the loss is NaN") {
+    cpu_context ctx;
+    for (int form = 0; form < 3; ++form)
+        for (int divergence = 0; divergence < 4; ++divergence) {
+            if (form == 1 && divergence == 1) continue;
+            problem_spec spec;
+            spec.form = static_cast<teacher_form>(form);
+            problem pb(spec);
+            pb.student.set(4, std::nan(""));
+            reference_options r;
+            r.divergence = divergence;
+            r.reduction = 2;
+            r = with_tail(r, pb);
+            CAPTURE(form);
+            CAPTURE(divergence);
+            const library_result got = run_library(ctx.handle, r, pb);
+            REQUIRE(got.status == DISTILL_STATUS_OK);
+            CHECK(std::isnan(got.loss[0]));      // row 0 holds the NaN
+            CHECK(std::isfinite(got.loss[1]));   // other rows are untouched
+        }
+}

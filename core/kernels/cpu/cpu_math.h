@@ -17,15 +17,17 @@ namespace distill::kernels::cpu::DISTILL_CPU_ISA {
 inline constexpr float negative_infinity = -std::numeric_limits<float>::infinity();
 
 // exp(x) by range reduction x = n·ln2 + r, |r| ≤ ln2/2, and a degree-7
-// polynomial for exp(r) (the classic Cephes expf coefficients). Exact 0 below
-// the smallest normal result (so −inf → 0), +inf above the largest, NaN → NaN.
+// polynomial for exp(r) (the classic Cephes expf coefficients), ~2 ulp.
+// Exact 0 below the smallest normal result (so −inf → 0); NaN → NaN (the
+// clamp is written so that NaN passes through it). The kernels only ever
+// take exp of x ≤ 0 (logits minus their max or log-sum-exp), so the top
+// of the range is clamped without care for the last ulp: x ≥ 88.38 gives
+// +inf.
 [[gnu::always_inline]] inline float fast_exp(float x) {
     constexpr float lowest_input = -87.33654f;  // exp() would be subnormal below
     constexpr float highest_input = 88.72283f;
-    const bool is_nan = x != x;
-    float clamped = x < lowest_input ? lowest_input : x;
+    float clamped = x < lowest_input ? lowest_input : x;  // NaN stays NaN
     clamped = clamped > highest_input ? highest_input : clamped;
-    clamped = is_nan ? 0.0f : clamped;
     // round(clamped / ln2) by the 1.5·2^23 trick (round-to-nearest, no libm).
     constexpr float round_magic = 12582912.0f;
     const float n = (clamped * 1.44269504088896341f + round_magic) - round_magic;
@@ -39,11 +41,10 @@ inline constexpr float negative_infinity = -std::numeric_limits<float>::infinity
     poly = poly * r + 1.6666665459e-1f;
     poly = poly * r + 5.0000001201e-1f;
     const float exp_r = poly * r * r + r + 1.0f;
+    // 2^n from the exponent bits; n = 128 (from the top clamp) gives +inf.
     const int32_t exponent_bits = (static_cast<int32_t>(n) + 127) << 23;
-    float result = exp_r * std::bit_cast<float>(exponent_bits);
-    result = x < lowest_input ? 0.0f : result;
-    result = x > highest_input ? std::numeric_limits<float>::infinity() : result;
-    return is_nan ? x : result;
+    const float result = exp_r * std::bit_cast<float>(exponent_bits);
+    return x < lowest_input ? 0.0f : result;
 }
 
 // log for per-category JSD terms; libm's (not vectorised, but exact).

@@ -27,19 +27,22 @@ struct dense_job {
     float grad_scale;
 };
 
-// One chunk of passes 2/3. Returns nothing; accumulates Σ loss and Σ qg into
-// the references, and, when `write_grad`, fills g[i] = soft_coef·(qg − q·ḡ).
-template <divergence_kind D, bool write_grad>
-DISTILL_VECTOR_LOOP void dense_divergence_chunk(float * __restrict g, float & loss_sum, float & qg_sum,
-                                   const float * __restrict s, const float * __restrict x,
-                                   int64_t n, float student_lse, float teacher_lse, float beta,
-                                   float g_bar, float soft_coef) {
+// One chunk of passes 2/3: accumulates Σ loss and Σ qg into the
+// references and, when `write_grad`, fills g[i] = soft_coef·(qg − q·ḡ).
+// z, t: [n] in their storage types; g: [n] fp32.
+template <divergence_kind D, bool write_grad, class S, class T>
+DISTILL_VECTOR_LOOP void dense_divergence_chunk(float * __restrict g, float & loss_sum,
+                                                float & qg_sum, const S * __restrict z,
+                                                const T * __restrict t, int64_t n,
+                                                float inv_temperature, float student_lse,
+                                                float teacher_lse, float beta, float g_bar,
+                                                float soft_coef) {
     float chunk_loss = 0.0f;
     float chunk_qg = 0.0f;
 #pragma omp simd reduction(+ : chunk_loss, chunk_qg)
     for (int64_t i = 0; i < n; ++i) {
-        const float log_q = s[i] - student_lse;
-        const float log_p = x[i] - teacher_lse;
+        const float log_q = to_float(z[i]) * inv_temperature - student_lse;
+        const float log_p = to_float(t[i]) * inv_temperature - teacher_lse;
         const float q = fast_exp(log_q);
         const float p = fast_exp(log_p);
         const category_term term = divergence_term<D>(beta, p, q, log_p, log_q, libm_log{});
@@ -55,8 +58,7 @@ template <divergence_kind D, class S, class T>
 float dense_row(S * grad_row, const S * student, const T * teacher, int64_t label,
                 const row_constants & c) {
     const int64_t vocab = c.vocab;
-    float s[row_chunk];
-    float x[row_chunk];
+    const float inv_t = c.inv_temperature;
     float g[row_chunk];
 
     // pass 1
@@ -64,12 +66,8 @@ float dense_row(S * grad_row, const S * student, const T * teacher, int64_t labe
     online_logsumexp teacher_lse_acc;
     for (int64_t base = 0; base < vocab; base += row_chunk) {
         const int64_t n = std::min(row_chunk, vocab - base);
-        load_scaled(s, student + base, n, c.inv_temperature);
-        student_lse_acc.add(s, n);
-        if (c.soft) {
-            load_scaled(x, teacher + base, n, c.inv_temperature);
-            teacher_lse_acc.add(x, n);
-        }
+        student_lse_acc.add(student + base, n, inv_t);
+        if (c.soft) teacher_lse_acc.add(teacher + base, n, inv_t);
     }
     const float student_lse = student_lse_acc.value();
     const float teacher_lse = teacher_lse_acc.value();
@@ -86,13 +84,13 @@ float dense_row(S * grad_row, const S * student, const T * teacher, int64_t labe
         float chunk_loss = 0.0f;
         float chunk_qg = 0.0f;
         if (c.soft) {
-            load_scaled(s, student + base, n, c.inv_temperature);
-            load_scaled(x, teacher + base, n, c.inv_temperature);
             if (write_in_pass_2)
-                dense_divergence_chunk<D, true>(g, chunk_loss, chunk_qg, s, x, n, student_lse,
+                dense_divergence_chunk<D, true>(g, chunk_loss, chunk_qg, student + base,
+                                                teacher + base, n, inv_t, student_lse,
                                                 teacher_lse, c.beta, -1.0f, c.soft_coef);
             else
-                dense_divergence_chunk<D, false>(g, chunk_loss, chunk_qg, s, x, n, student_lse,
+                dense_divergence_chunk<D, false>(g, chunk_loss, chunk_qg, student + base,
+                                                 teacher + base, n, inv_t, student_lse,
                                                  teacher_lse, c.beta, 0.0f, c.soft_coef);
             divergence += chunk_loss;
             qg_total += chunk_qg;
@@ -112,10 +110,9 @@ float dense_row(S * grad_row, const S * student, const T * teacher, int64_t labe
             const int64_t n = std::min(row_chunk, vocab - base);
             float unused_loss = 0.0f;
             float unused_qg = 0.0f;
-            load_scaled(s, student + base, n, c.inv_temperature);
-            load_scaled(x, teacher + base, n, c.inv_temperature);
-            dense_divergence_chunk<D, true>(g, unused_loss, unused_qg, s, x, n, student_lse,
-                                            teacher_lse, c.beta, g_bar, c.soft_coef);
+            dense_divergence_chunk<D, true>(g, unused_loss, unused_qg, student + base,
+                                            teacher + base, n, inv_t, student_lse, teacher_lse,
+                                            c.beta, g_bar, c.soft_coef);
             if (c.hard) add_hard_gradient(g, student + base, n, base, label, raw_lse, c.hard_coef);
             store_converted(grad_row + base, g, n);
         }

@@ -81,15 +81,14 @@ float topk_row(S * grad_row, const S * student, const void * ids, const L * logp
                topk_scratch scratch) {
     const int64_t vocab = c.vocab;
     const int64_t k = params.topk;
-    float s[row_chunk];
+    const float inv_t = c.inv_temperature;
     float g[row_chunk];
 
     for (int64_t j = 0; j < k; ++j) scratch.marked[load_index(ids, params.topk_id_type, j)] = 1;
     online_logsumexp_with_rest student_lse_acc;
     for (int64_t base = 0; base < vocab; base += row_chunk) {
         const int64_t n = std::min(row_chunk, vocab - base);
-        load_scaled(s, student + base, n, c.inv_temperature);
-        student_lse_acc.add(s, scratch.marked + base, n);
+        student_lse_acc.add(student + base, scratch.marked + base, n, inv_t);
     }
     for (int64_t j = 0; j < k; ++j) scratch.marked[load_index(ids, params.topk_id_type, j)] = 0;
     const float student_lse = student_lse_acc.all.value();
@@ -130,9 +129,7 @@ float topk_row(S * grad_row, const S * student, const void * ids, const L * logp
         const float rest_factor = c.soft ? c.soft_coef * (g_rest - g_bar) : 0.0f;
         for (int64_t base = 0; base < vocab; base += row_chunk) {
             const int64_t n = std::min(row_chunk, vocab - base);
-            load_scaled(s, student + base, n, c.inv_temperature);
-#pragma omp simd
-            for (int64_t i = 0; i < n; ++i) g[i] = rest_factor * fast_exp(s[i] - student_lse);
+            scaled_softmax(g, student + base, n, inv_t, student_lse, rest_factor);
             if (c.hard) add_hard_gradient(g, student + base, n, base, label, raw_lse, c.hard_coef);
             store_converted(grad_row + base, g, n);
         }

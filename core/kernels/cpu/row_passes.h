@@ -1,7 +1,7 @@
 // Pieces of a single row's passes shared by the dense and top-k CPU kernels.
-// A row of V logits is walked in chunks of `row_chunk` entries: each chunk
-// is converted to fp32 into a small stack buffer (L1-resident) and every
-// loop over a buffer is a plain, vectorisable loop.
+// A row of V logits is walked in chunks of `row_chunk` entries (L1-sized),
+// each loop converting its storage type to fp32 as it reads: plain,
+// vectorisable loops, kept out of line (DISTILL_VECTOR_LOOP).
 #pragma once
 
 #include "cpu_isa.h"
@@ -16,14 +16,6 @@ namespace distill::kernels::cpu::DISTILL_CPU_ISA {
 
 inline constexpr int64_t row_chunk = 512;
 
-// out[i] = in[i] · scale, in fp32.       out, in: [n]
-template <class Storage>
-DISTILL_VECTOR_LOOP void load_scaled(float * __restrict out, const Storage * __restrict in, int64_t n,
-                        float scale) {
-#pragma omp simd
-    for (int64_t i = 0; i < n; ++i) out[i] = to_float(in[i]) * scale;
-}
-
 // out[i] = storage(in[i]).                out, in: [n]
 template <class Storage>
 DISTILL_VECTOR_LOOP void store_converted(Storage * __restrict out, const float * __restrict in, int64_t n) {
@@ -31,16 +23,28 @@ DISTILL_VECTOR_LOOP void store_converted(Storage * __restrict out, const float *
     for (int64_t i = 0; i < n; ++i) out[i] = from_float<Storage>(in[i]);
 }
 
-// log Σ exp(x) over a row fed chunk by chunk (the online softmax: a running
-// max, and a running sum rescaled whenever the max grows).
+// max of in[i] · scale (scale > 0). in: [n]
+template <class Storage>
+inline float scaled_max(const Storage * __restrict in, int64_t n, float scale) {
+    float chunk_max = negative_infinity;
+#pragma omp simd reduction(max : chunk_max)
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = to_float(in[i]) * scale;
+        chunk_max = v > chunk_max ? v : chunk_max;
+    }
+    return chunk_max;
+}
+
+// log Σ exp(x) of x = in · scale over a row fed chunk by chunk (the online
+// softmax: a running max, and a running sum rescaled whenever the max
+// grows). Reads each chunk twice, from L1.
 struct online_logsumexp {
     float max = negative_infinity;
     float sum = 0.0f;
 
-    DISTILL_VECTOR_LOOP void add(const float * __restrict x, int64_t n) {
-        float chunk_max = negative_infinity;
-#pragma omp simd reduction(max : chunk_max)
-        for (int64_t i = 0; i < n; ++i) chunk_max = x[i] > chunk_max ? x[i] : chunk_max;
+    template <class Storage>
+    DISTILL_VECTOR_LOOP void add(const Storage * __restrict in, int64_t n, float scale) {
+        const float chunk_max = scaled_max(in, n, scale);
         if (chunk_max > max) {
             sum *= fast_exp(max - chunk_max);
             max = chunk_max;
@@ -49,7 +53,7 @@ struct online_logsumexp {
         const float shift = max;
         float chunk_sum = 0.0f;
 #pragma omp simd reduction(+ : chunk_sum)
-        for (int64_t i = 0; i < n; ++i) chunk_sum += fast_exp(x[i] - shift);
+        for (int64_t i = 0; i < n; ++i) chunk_sum += fast_exp(to_float(in[i]) * scale - shift);
         sum += chunk_sum;
     }
 
@@ -63,11 +67,10 @@ struct online_logsumexp_with_rest {
     online_logsumexp all;
     float rest_sum = 0.0f;
 
-    DISTILL_VECTOR_LOOP void add(const float * __restrict x, const uint8_t * __restrict marked,
-                                 int64_t n) {
-        float chunk_max = negative_infinity;
-#pragma omp simd reduction(max : chunk_max)
-        for (int64_t i = 0; i < n; ++i) chunk_max = x[i] > chunk_max ? x[i] : chunk_max;
+    template <class Storage>
+    DISTILL_VECTOR_LOOP void add(const Storage * __restrict in, const uint8_t * __restrict marked,
+                                 int64_t n, float scale) {
+        const float chunk_max = scaled_max(in, n, scale);
         if (chunk_max > all.max) {
             const float rescale = fast_exp(all.max - chunk_max);
             all.sum *= rescale;
@@ -80,7 +83,7 @@ struct online_logsumexp_with_rest {
         float chunk_rest = 0.0f;
 #pragma omp simd reduction(+ : chunk_sum, chunk_rest)
         for (int64_t i = 0; i < n; ++i) {
-            const float e = fast_exp(x[i] - shift);
+            const float e = fast_exp(to_float(in[i]) * scale - shift);
             chunk_sum += e;
             chunk_rest += marked[i] ? 0.0f : e;
         }
@@ -91,6 +94,16 @@ struct online_logsumexp_with_rest {
     // Σ_{unmarked} softmax(x)_i
     float rest_fraction() const { return all.sum > 0.0f ? rest_sum / all.sum : 0.0f; }
 };
+
+// out[i] = factor · exp(in[i] · scale − log_normaliser).   out, in: [n]
+template <class Storage>
+DISTILL_VECTOR_LOOP void scaled_softmax(float * __restrict out, const Storage * __restrict in,
+                                        int64_t n, float scale, float log_normaliser,
+                                        float factor) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i)
+        out[i] = factor * fast_exp(to_float(in[i]) * scale - log_normaliser);
+}
 
 // Adds the hard-label gradient of one chunk:
 //   g[i] += hard_coef · (softmax(z)_i − [base + i == label])
@@ -109,13 +122,9 @@ DISTILL_VECTOR_LOOP void add_hard_gradient(float * __restrict g, const Storage *
 // T = 1 it is the tempered one, already known.
 template <class Storage>
 inline float untempered_logsumexp(const Storage * student, int64_t vocab) {
-    float buffer[row_chunk];
     online_logsumexp lse;
-    for (int64_t base = 0; base < vocab; base += row_chunk) {
-        const int64_t n = std::min(row_chunk, vocab - base);
-        load_scaled(buffer, student + base, n, 1.0f);
-        lse.add(buffer, n);
-    }
+    for (int64_t base = 0; base < vocab; base += row_chunk)
+        lse.add(student + base, std::min(row_chunk, vocab - base), 1.0f);
     return lse.value();
 }
 
