@@ -47,9 +47,37 @@ inline constexpr float negative_infinity = -std::numeric_limits<float>::infinity
     return x < lowest_input ? 0.0f : result;
 }
 
-// log for per-category JSD terms; libm's (not vectorised, but exact).
-struct libm_log {
-    float operator()(float x) const { return std::log(x); }
+// log(x) as e·ln2 + log(m) with x = 2^e·m, m in [√½, √2), and
+// log(m) = 2·atanh(u), u = (m − 1)/(m + 1), |u| ≤ 0.1716, by its series to
+// u⁹ (truncation < 1e-9 relative): ~2 ulp. Subnormals are scaled first;
+// log 0 = −inf, log(+inf) = +inf, negative or NaN → NaN. Branch-free, so
+// the JSD loops that call it vectorise.
+[[gnu::always_inline]] inline float fast_log(float x) {
+    constexpr float smallest_normal = 1.17549435e-38f;
+    const bool subnormal = x < smallest_normal;
+    const float scaled = subnormal ? x * 8388608.0f : x;  // × 2^23
+    const int32_t bits = std::bit_cast<int32_t>(scaled);
+    int32_t exponent = ((bits >> 23) & 0xff) - 127 - (subnormal ? 23 : 0);
+    float m = std::bit_cast<float>((bits & 0x007fffff) | 0x3f800000);  // [1, 2)
+    const bool above_sqrt2 = m > 1.41421356f;
+    m = above_sqrt2 ? m * 0.5f : m;
+    exponent = above_sqrt2 ? exponent + 1 : exponent;
+    const float u = (m - 1.0f) / (m + 1.0f);
+    const float u2 = u * u;
+    float series = 1.0f / 9.0f;
+    series = series * u2 + 1.0f / 7.0f;
+    series = series * u2 + 1.0f / 5.0f;
+    series = series * u2 + 1.0f / 3.0f;
+    series = series * u2 + 1.0f;
+    float result = 2.0f * u * series + static_cast<float>(exponent) * 0.693147180559945309f;
+    result = x == std::numeric_limits<float>::infinity() ? x : result;
+    result = x == 0.0f ? negative_infinity : result;
+    return (x < 0.0f || x != x) ? std::numeric_limits<float>::quiet_NaN() : result;
+}
+
+// The log of the per-category JSD terms on the CPU.
+struct vector_log {
+    float operator()(float x) const { return fast_log(x); }
 };
 
 // Storage types. bf16 is the top half of an fp32; fp16 is GCC's _Float16.

@@ -45,7 +45,7 @@ DISTILL_VECTOR_LOOP void dense_divergence_chunk(float * __restrict g, float & lo
         const float log_p = to_float(t[i]) * inv_temperature - teacher_lse;
         const float q = fast_exp(log_q);
         const float p = fast_exp(log_p);
-        const category_term term = divergence_term<D>(beta, p, q, log_p, log_q, libm_log{});
+        const category_term term = divergence_term<D>(beta, p, q, log_p, log_q, vector_log{});
         chunk_loss += term.loss;
         chunk_qg += term.qg;
         if constexpr (write_grad) g[i] = soft_coef * (term.qg - q * g_bar);

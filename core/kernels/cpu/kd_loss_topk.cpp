@@ -109,7 +109,7 @@ float topk_row(S * grad_row, const S * student, const void * ids, const L * logp
             const float log_p = to_float(logprobs[j]) * c.inv_temperature - teacher.log_normaliser;
             const float q = std::exp(log_q);
             const float p = std::exp(log_p);
-            const category_term term = divergence_term<D>(c.beta, p, q, log_p, log_q, libm_log{});
+            const category_term term = divergence_term<D>(c.beta, p, q, log_p, log_q, vector_log{});
             scratch.q[j] = q;
             scratch.qg[j] = term.qg;
             divergence += term.loss;
@@ -117,7 +117,7 @@ float topk_row(S * grad_row, const S * student, const void * ids, const L * logp
         }
         const float p_rest = std::exp(teacher.log_p_rest);
         const category_term rest = divergence_term<D>(c.beta, p_rest, q_rest, teacher.log_p_rest,
-                                                      std::log(q_rest), libm_log{});
+                                                      std::log(q_rest), vector_log{});
         divergence += rest.loss;
         qg_total += rest.qg;
         g_bar = D == divergence_kind::forward_kl ? -1.0f : static_cast<float>(qg_total);
