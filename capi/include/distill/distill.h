@@ -218,8 +218,8 @@ DISTILL_API distill_status distill_kd_loss_options_init(distill_kd_loss_options 
  *
  * On the CPU the call returns when the outputs are written; on CUDA it is
  * enqueued on the context's stream without a host synchronisation (label
- * and id range checks then happen on the device: an invalid row yields a
- * NaN loss instead of an error).
+ * range checks then happen on the device: a row with an invalid label
+ * yields a NaN loss and a NaN gradient row instead of an error).
  * Thread safety: any number of concurrent calls, on one context or several.
  * Errors: DISTILL_STATUS_INVALID_ARGUMENT naming the argument, expected and
  * actual value; DISTILL_STATUS_UNSUPPORTED for undefined combinations.
@@ -242,6 +242,13 @@ DISTILL_API distill_status distill_kd_loss(const distill_context * context,
  *                             exceed 1 + 1e-3.
  *  Other arguments as distill_kd_loss; options->tail chooses the handling
  *  of the mass outside the top-k.
+ *
+ * On CUDA the ids and log-probabilities are checked on the device, without
+ * a host synchronisation: a row with an id out of range, a NaN or +inf
+ * log-probability or a mass above 1 + 1e-3 gets a NaN loss and a NaN
+ * gradient row; an id repeated within a row is NOT detected there (the CPU
+ * refuses it). Above V = 393216 the CUDA kernel computes q_rest as
+ * 1 − Σ q_i (its id bitmap no longer fits in shared memory).
  */
 DISTILL_API distill_status distill_kd_loss_topk(const distill_context * context,
                                                 const distill_kd_loss_options * options,

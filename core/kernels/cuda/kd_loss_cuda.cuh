@@ -144,4 +144,13 @@ inline unsigned row_grid_blocks(int64_t rows) {
     return static_cast<unsigned>(rows < max_blocks ? rows : max_blocks);
 }
 
+// grad[i] = soft part + hard_coef · (softmax(z)_i − [i == label]), in the
+// CPU's order of operations (add the softmax, then subtract at the label).
+__device__ __forceinline__ float add_hard_gradient(float g, float z, int64_t i, int64_t label,
+                                                   float raw_lse, float hard_coef) {
+    g += hard_coef * expf(z - raw_lse);
+    if (i == label) g -= hard_coef;
+    return g;
+}
+
 }  // namespace distill::kernels::cuda

@@ -34,15 +34,6 @@ __device__ __forceinline__ entry_term dense_entry(float s, float x, float studen
     return {term.loss, term.qg, q};
 }
 
-// grad[i] = soft part + hard_coef · (softmax(z)_i − [i == label]), in the
-// CPU's order of operations (add the softmax, then subtract at the label).
-__device__ __forceinline__ float add_hard_gradient(float g, float z, int64_t i, int64_t label,
-                                                   float raw_lse, float hard_coef) {
-    g += hard_coef * expf(z - raw_lse);
-    if (i == label) g -= hard_coef;
-    return g;
-}
-
 //   row_losses [N]; grad [N, V] or nullptr; student, teacher [N, V];
 //   labels [N] or nullptr; grad_scale device scalar or nullptr (= 1).
 template <divergence_kind D, class S, class T>

@@ -61,13 +61,6 @@ __device__ __forceinline__ topk_category topk_entry(float z_at_id, float logprob
     return {q, term.qg, term.loss};
 }
 
-__device__ __forceinline__ float add_hard_gradient(float g, float z, int64_t i, int64_t label,
-                                                   float raw_lse, float hard_coef) {
-    g += hard_coef * expf(z - raw_lse);
-    if (i == label) g -= hard_coef;
-    return g;
-}
-
 //   row_losses [N]; grad [N, V] or nullptr; student [N, V]; topk_ids [N, K]
 //   (topk_id_type); logprobs [N, K]; labels [N] or nullptr; grad_scale
 //   device scalar or nullptr (= 1). mask_words: the dynamic shared memory
