@@ -52,7 +52,10 @@ struct problem {
     std::vector<float> reference_grad;
 
     problem(int64_t n, int64_t v, int64_t top, bool use_bf16)
-        : rows(n), vocab(v), k(top), bf16(use_bf16),
+        : rows(n),
+          vocab(v),
+          k(top),
+          bf16(use_bf16),
           student({n, v}, use_bf16 ? DLDataType{kDLBfloat, 16, 1} : DLDataType{kDLFloat, 32, 1}),
           teacher({n, v}, use_bf16 ? DLDataType{kDLBfloat, 16, 1} : DLDataType{kDLFloat, 32, 1}),
           grad({n, v}, use_bf16 ? DLDataType{kDLBfloat, 16, 1} : DLDataType{kDLFloat, 32, 1}),

@@ -71,11 +71,12 @@ void print_line(const char * op, const char * divergence, shape s, int64_t k, co
                 const char * device, double ms, double bytes, double copy_gbps,
                 double reference_ms) {
     const double gbps = bytes / (ms * 1e6);
-    std::printf("{\"op\": \"%s\", \"divergence\": \"%s\", \"N\": %lld, \"V\": %lld, \"K\": %lld, "
-                "\"dtype\": \"%s\", \"device\": \"%s\", \"median_ms\": %.3f, "
-                "\"effective_gbps\": %.2f, \"copy_gbps\": %.2f, \"fraction_of_copy\": %.3f, ",
-                op, divergence, (long long)s.rows, (long long)s.vocab, (long long)k, dtype, device,
-                ms, gbps, copy_gbps, gbps / copy_gbps);
+    std::printf(
+        "{\"op\": \"%s\", \"divergence\": \"%s\", \"N\": %lld, \"V\": %lld, \"K\": %lld, "
+        "\"dtype\": \"%s\", \"device\": \"%s\", \"median_ms\": %.3f, "
+        "\"effective_gbps\": %.2f, \"copy_gbps\": %.2f, \"fraction_of_copy\": %.3f, ",
+        op, divergence, (long long)s.rows, (long long)s.vocab, (long long)k, dtype, device, ms,
+        gbps, copy_gbps, gbps / copy_gbps);
     if (reference_ms > 0)
         std::printf("\"reference_ms\": %.3f, \"speedup_vs_reference\": %.2f}\n", reference_ms,
                     reference_ms / ms);

@@ -107,18 +107,20 @@ void run_cuda_if_present(const std::vector<shape_nv> & shapes, int64_t k, int re
             const double dense_gbps = 3.0 * s.rows * s.vocab * elt / (dense_ms * 1e6);
             const double topk_gbps =
                 (2.0 * s.rows * s.vocab * elt + s.rows * k * (8.0 + 4.0)) / (topk_ms * 1e6);
-            std::printf("{\"op\": \"kd_loss_dense\", \"divergence\": \"forward_kl\", \"N\": %lld, "
-                        "\"V\": %lld, \"K\": 0, \"dtype\": \"%s\", \"device\": \"cuda:0\", "
-                        "\"median_ms\": %.3f, \"effective_gbps\": %.1f, \"copy_gbps\": %.1f, "
-                        "\"fraction_of_copy\": %.3f}\n",
-                        (long long)s.rows, (long long)s.vocab, dtype, dense_ms, dense_gbps,
-                        copy_gbps, dense_gbps / copy_gbps);
-            std::printf("{\"op\": \"kd_loss_topk\", \"divergence\": \"forward_kl\", \"N\": %lld, "
-                        "\"V\": %lld, \"K\": %lld, \"dtype\": \"%s\", \"device\": \"cuda:0\", "
-                        "\"median_ms\": %.3f, \"effective_gbps\": %.1f, \"copy_gbps\": %.1f, "
-                        "\"fraction_of_copy\": %.3f}\n",
-                        (long long)s.rows, (long long)s.vocab, (long long)k, dtype, topk_ms,
-                        topk_gbps, copy_gbps, topk_gbps / copy_gbps);
+            std::printf(
+                "{\"op\": \"kd_loss_dense\", \"divergence\": \"forward_kl\", \"N\": %lld, "
+                "\"V\": %lld, \"K\": 0, \"dtype\": \"%s\", \"device\": \"cuda:0\", "
+                "\"median_ms\": %.3f, \"effective_gbps\": %.1f, \"copy_gbps\": %.1f, "
+                "\"fraction_of_copy\": %.3f}\n",
+                (long long)s.rows, (long long)s.vocab, dtype, dense_ms, dense_gbps, copy_gbps,
+                dense_gbps / copy_gbps);
+            std::printf(
+                "{\"op\": \"kd_loss_topk\", \"divergence\": \"forward_kl\", \"N\": %lld, "
+                "\"V\": %lld, \"K\": %lld, \"dtype\": \"%s\", \"device\": \"cuda:0\", "
+                "\"median_ms\": %.3f, \"effective_gbps\": %.1f, \"copy_gbps\": %.1f, "
+                "\"fraction_of_copy\": %.3f}\n",
+                (long long)s.rows, (long long)s.vocab, (long long)k, dtype, topk_ms, topk_gbps,
+                copy_gbps, topk_gbps / copy_gbps);
             std::fflush(stdout);
         }
 }

@@ -57,7 +57,8 @@ inline float naive_forward_kl_topk(float * grad, const float * student, const in
         for (int64_t i = 0; i < vocab; ++i) zsum += q[i] = std::exp(z[i] / temperature - zmax);
         std::fill(p.begin(), p.end(), 0.0);
         double psum = 0.0;
-        for (int64_t j = 0; j < k; ++j) psum += p[ids[row * k + j]] = std::exp(logprobs[row * k + j] / temperature);
+        for (int64_t j = 0; j < k; ++j)
+            psum += p[ids[row * k + j]] = std::exp(logprobs[row * k + j] / temperature);
         double kl = 0.0;
         for (int64_t i = 0; i < vocab; ++i) {
             q[i] /= zsum;

@@ -101,7 +101,8 @@ inline cuda_run run_cuda(const distill_context * ctx, const distill_kd_loss_opti
                          cudaStream_t stream = nullptr) {
     const int64_t rows = student.shape()[0];
     const int64_t vocab = student.shape()[1];
-    cuda_run run{DISTILL_STATUS_OK, {},
+    cuda_run run{DISTILL_STATUS_OK,
+                 {},
                  host_tensor(storage::f32, options.reduction == DISTILL_REDUCTION_NONE
                                                ? std::vector<int64_t>{rows}
                                                : std::vector<int64_t>{}),
@@ -136,9 +137,9 @@ inline cuda_run run_cuda(const distill_context * ctx, const distill_kd_loss_opti
 }
 
 // run_library (kd_loss_problem.h) for a CUDA context.
-inline library_result run_problem_on_cuda(const distill_context * ctx,
-                                          const reference_options & r, problem & pb,
-                                          bool want_grad = true, cudaStream_t stream = nullptr) {
+inline library_result run_problem_on_cuda(const distill_context * ctx, const reference_options & r,
+                                          problem & pb, bool want_grad = true,
+                                          cudaStream_t stream = nullptr) {
     teacher_tensors teacher;
     if (pb.spec.form == teacher_form::dense) {
         teacher.logits = &pb.teacher_logits;
@@ -192,9 +193,8 @@ inline void check_same(const library_result & cpu, const library_result & gpu,
     }
     REQUIRE(cpu.grad.size() == gpu.grad.size());
     size_t first = 0;
-    const size_t mismatches =
-        count_mismatches(gpu.grad, cpu.grad, grad_rel_tol(student_type),
-                         student_type == storage::f16 ? 1e-7 : 0.0, &first);
+    const size_t mismatches = count_mismatches(gpu.grad, cpu.grad, grad_rel_tol(student_type),
+                                               student_type == storage::f16 ? 1e-7 : 0.0, &first);
     INFO(mismatches, " gradient mismatches; first at ", first, ": cpu ",
          mismatches ? cpu.grad[first] : 0.0, ", cuda ", mismatches ? gpu.grad[first] : 0.0);
     CHECK(mismatches == 0);

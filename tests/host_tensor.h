@@ -37,7 +37,8 @@ public:
         int64_t count = 1;
         for (int64_t extent : shape_) count *= extent;
         bytes_.assign(static_cast<size_t>(count) * element_size(), 0);
-        for (size_t i = 0; i < values.size() && i < static_cast<size_t>(count); ++i) set(i, values[i]);
+        for (size_t i = 0; i < values.size() && i < static_cast<size_t>(count); ++i)
+            set(i, values[i]);
     }
 
     // A fresh DLTensor view (pointers stay valid while *this lives).
@@ -58,22 +59,62 @@ public:
     void set(size_t i, double v) {
         unsigned char * at = bytes_.data() + i * element_size();
         switch (kind_) {
-        case storage::f32: { const float f = static_cast<float>(v); std::memcpy(at, &f, 4); break; }
-        case storage::bf16: { const uint16_t b = to_bf16(static_cast<float>(v)); std::memcpy(at, &b, 2); break; }
-        case storage::f16: { const _Float16 h = static_cast<_Float16>(static_cast<float>(v)); std::memcpy(at, &h, 2); break; }
-        case storage::i32: { const int32_t n = static_cast<int32_t>(v); std::memcpy(at, &n, 4); break; }
-        case storage::i64: { const int64_t n = static_cast<int64_t>(v); std::memcpy(at, &n, 8); break; }
+        case storage::f32: {
+            const float f = static_cast<float>(v);
+            std::memcpy(at, &f, 4);
+            break;
+        }
+        case storage::bf16: {
+            const uint16_t b = to_bf16(static_cast<float>(v));
+            std::memcpy(at, &b, 2);
+            break;
+        }
+        case storage::f16: {
+            const _Float16 h = static_cast<_Float16>(static_cast<float>(v));
+            std::memcpy(at, &h, 2);
+            break;
+        }
+        case storage::i32: {
+            const int32_t n = static_cast<int32_t>(v);
+            std::memcpy(at, &n, 4);
+            break;
+        }
+        case storage::i64: {
+            const int64_t n = static_cast<int64_t>(v);
+            std::memcpy(at, &n, 8);
+            break;
+        }
         }
     }
 
     double get(size_t i) const {
         const unsigned char * at = bytes_.data() + i * element_size();
         switch (kind_) {
-        case storage::f32: { float f; std::memcpy(&f, at, 4); return f; }
-        case storage::bf16: { uint16_t b; std::memcpy(&b, at, 2); return from_bf16(b); }
-        case storage::f16: { _Float16 h; std::memcpy(&h, at, 2); return static_cast<float>(h); }
-        case storage::i32: { int32_t n; std::memcpy(&n, at, 4); return n; }
-        case storage::i64: { int64_t n; std::memcpy(&n, at, 8); return static_cast<double>(n); }
+        case storage::f32: {
+            float f;
+            std::memcpy(&f, at, 4);
+            return f;
+        }
+        case storage::bf16: {
+            uint16_t b;
+            std::memcpy(&b, at, 2);
+            return from_bf16(b);
+        }
+        case storage::f16: {
+            _Float16 h;
+            std::memcpy(&h, at, 2);
+            return static_cast<float>(h);
+        }
+        case storage::i32: {
+            int32_t n;
+            std::memcpy(&n, at, 4);
+            return n;
+        }
+        case storage::i64: {
+            int64_t n;
+            std::memcpy(&n, at, 8);
+            return static_cast<double>(n);
+        }
         }
         return 0.0;
     }

@@ -120,8 +120,8 @@ inline library_result run_library(const distill_context * context, const referen
                                   problem & pb, bool want_grad = true) {
     const distill_kd_loss_options options = to_options(r);
     const int64_t rows = pb.spec.rows;
-    host_tensor loss(storage::f32, r.reduction == 2 ? std::vector<int64_t>{rows}
-                                                    : std::vector<int64_t>{});
+    host_tensor loss(storage::f32,
+                     r.reduction == 2 ? std::vector<int64_t>{rows} : std::vector<int64_t>{});
     host_tensor grad(pb.spec.student_type, {rows, pb.spec.vocab});
     // Poison the gradient so that an entry the kernel forgets shows up.
     for (size_t i = 0; i < grad.size(); ++i) grad.set(i, 12345.0);

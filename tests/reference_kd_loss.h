@@ -157,13 +157,15 @@ inline std::vector<double> reference_row_losses(const reference_options & o,
 inline double reference_loss(const reference_options & o, const std::vector<double> & student,
                              int64_t rows, int64_t vocab, const reference_teacher & teacher,
                              const std::vector<int64_t> & labels) {
-    const std::vector<double> per_row = reference_row_losses(o, student, rows, vocab, teacher, labels);
+    const std::vector<double> per_row =
+        reference_row_losses(o, student, rows, vocab, teacher, labels);
     double total = 0.0;
     for (double v : per_row) total += v;
     if (o.reduction != 0) return total;
     int64_t active = rows;
-    if (!labels.empty()) active = std::count_if(labels.begin(), labels.end(),
-                                                [&](int64_t l) { return l != o.ignore_index; });
+    if (!labels.empty())
+        active = std::count_if(labels.begin(), labels.end(),
+                               [&](int64_t l) { return l != o.ignore_index; });
     return active > 0 ? total / double(active) : 0.0;
 }
 

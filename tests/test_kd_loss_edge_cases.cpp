@@ -38,7 +38,8 @@ void expect_reference(const distill_context * ctx, const reference_options & r, 
     const std::vector<int64_t> labels = pb.label_values();
     const reference_teacher teacher = pb.reference();
     const std::vector<double> student = pb.student.values();
-    const double expected = reference_loss(r, student, pb.spec.rows, pb.spec.vocab, teacher, labels);
+    const double expected =
+        reference_loss(r, student, pb.spec.rows, pb.spec.vocab, teacher, labels);
     double got_loss = got.loss[0];
     if (r.reduction == 2) {
         got_loss = 0.0;
@@ -196,7 +197,8 @@ TEST_CASE("-inf teacher logits: p = 0 there; reverse KL is +inf") {
     problem pb(spec);
     const double neg_inf = -std::numeric_limits<double>::infinity();
     for (int64_t row = 0; row < spec.rows; ++row)
-        for (int64_t i = 0; i < spec.vocab; i += 2) pb.teacher_logits.set(row * spec.vocab + i, neg_inf);
+        for (int64_t i = 0; i < spec.vocab; i += 2)
+            pb.teacher_logits.set(row * spec.vocab + i, neg_inf);
     for (int divergence : {0, 2, 3}) {
         reference_options r;
         r.divergence = divergence;
@@ -292,7 +294,7 @@ TEST_CASE("a NaN logit is not hidden: the loss is NaN") {
             CAPTURE(divergence);
             const library_result got = run_library(ctx.handle, r, pb);
             REQUIRE(got.status == DISTILL_STATUS_OK);
-            CHECK(std::isnan(got.loss[0]));      // row 0 holds the NaN
-            CHECK(std::isfinite(got.loss[1]));   // other rows are untouched
+            CHECK(std::isnan(got.loss[0]));     // row 0 holds the NaN
+            CHECK(std::isfinite(got.loss[1]));  // other rows are untouched
         }
 }

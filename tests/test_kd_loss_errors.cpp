@@ -170,8 +170,8 @@ TEST_CASE("options are checked") {
     distill_kd_loss_options from_the_future;
     distill_kd_loss_options_init(&from_the_future);
     from_the_future.struct_size += 8;
-    CHECK(distill_kd_loss(f.ctx, &from_the_future, pb.student.dl(), pb.teacher_logits.dl(),
-                          nullptr, loss.dl(), nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(distill_kd_loss(f.ctx, &from_the_future, pb.student.dl(), pb.teacher_logits.dl(), nullptr,
+                          loss.dl(), nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
     CHECK(std::string(distill_last_error_message()).find("newer than the library") !=
           std::string::npos);
 }
@@ -198,7 +198,8 @@ TEST_CASE("outputs: dtype, shape, contiguity, overlap, device") {
     host_tensor bf16_grad(storage::bf16, {2, 5});
     CHECK(distill_kd_loss(f.ctx, &o, pb.student.dl(), pb.teacher_logits.dl(), nullptr, loss.dl(),
                           bf16_grad.dl()) == DISTILL_STATUS_INVALID_ARGUMENT);
-    CHECK(std::string(distill_last_error_message()).find("grad_student_logits: expected the student's dtype float32, got bfloat16") !=
+    CHECK(std::string(distill_last_error_message())
+              .find("grad_student_logits: expected the student's dtype float32, got bfloat16") !=
           std::string::npos);
 
     // In place (the gradient over the student's logits) is refused.
@@ -226,8 +227,9 @@ TEST_CASE("outputs: dtype, shape, contiguity, overlap, device") {
     on_gpu.device = {kDLCUDA, 0};
     CHECK(distill_kd_loss(f.ctx, &o, pb.student.dl(), &on_gpu, nullptr, loss.dl(), nullptr) ==
           DISTILL_STATUS_INVALID_ARGUMENT);
-    CHECK(std::string(distill_last_error_message()).find("teacher_logits: expected a tensor on the context's device (cpu), got one on cuda:0") !=
-          std::string::npos);
+    CHECK(std::string(distill_last_error_message())
+              .find("teacher_logits: expected a tensor on the context's device (cpu), got one on "
+                    "cuda:0") != std::string::npos);
 }
 
 TEST_CASE("NULL handles and pointers are errors, never crashes") {
@@ -236,8 +238,8 @@ TEST_CASE("NULL handles and pointers are errors, never crashes") {
     host_tensor loss(storage::f32, {});
     distill_kd_loss_options o;
     distill_kd_loss_options_init(&o);
-    CHECK(distill_kd_loss(nullptr, &o, pb.student.dl(), pb.teacher_logits.dl(), nullptr,
-                          loss.dl(), nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(distill_kd_loss(nullptr, &o, pb.student.dl(), pb.teacher_logits.dl(), nullptr, loss.dl(),
+                          nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
     CHECK(std::string(distill_last_error_message()).find("context") != std::string::npos);
     CHECK(distill_kd_loss(f.ctx, &o, nullptr, pb.teacher_logits.dl(), nullptr, loss.dl(),
                           nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
@@ -289,7 +291,8 @@ TEST_CASE("contexts: bad options, and a GPU where there is none is a clear error
     o.device_id = devices;  // one past the last device
     CHECK(distill_context_create(&o, &ctx) == DISTILL_STATUS_UNSUPPORTED);
     const std::string message = distill_last_error_message();
-    CHECK((message.find("CUDA") != std::string::npos || message.find("device") != std::string::npos));
+    CHECK(
+        (message.find("CUDA") != std::string::npos || message.find("device") != std::string::npos));
 }
 
 TEST_CASE("the C++ wrapper throws with the status and the message") {

@@ -28,7 +28,8 @@ problem_spec spec_for(int worker, int round) {
 
 reference_options options_for(int worker, const problem & pb) {
     reference_options r;
-    r.divergence = worker % 4 == 1 && pb.spec.form == teacher_form::topk_renormalize ? 0 : worker % 4;
+    r.divergence =
+        worker % 4 == 1 && pb.spec.form == teacher_form::topk_renormalize ? 0 : worker % 4;
     r.temperature = 1.5;
     r.hard_weight = 0.2;
     return with_tail(r, pb);

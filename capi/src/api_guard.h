@@ -41,8 +41,7 @@ distill_status guarded(Body && body) noexcept {
 
 // Throws the invalid-argument error for a NULL required pointer.
 inline void require_pointer(const void * pointer, const char * name, const char * what) {
-    if (pointer == nullptr)
-        fail_invalid(std::string(name) + ": expected " + what + ", got NULL");
+    if (pointer == nullptr) fail_invalid(std::string(name) + ": expected " + what + ", got NULL");
 }
 
 }  // namespace distill::capi

@@ -41,8 +41,8 @@ distill_status distill_context_create(const distill_context_options * options,
             const int32_t devices = distill::cuda_device_count();
             if (o.device_id < 0 || o.device_id >= devices)
                 distill::fail_unsupported(
-                    "options.device_id: expected a CUDA device in [0, " +
-                    std::to_string(devices) + "), got " + std::to_string(o.device_id) +
+                    "options.device_id: expected a CUDA device in [0, " + std::to_string(devices) +
+                    "), got " + std::to_string(o.device_id) +
                     (devices == 0 ? " (this machine has no usable CUDA device)" : ""));
             context->impl.cuda = true;
             context->impl.device_id = o.device_id;

@@ -51,8 +51,8 @@ distill_status distill_kd_loss(const distill_context * context,
                                DLTensor * grad_student_logits) {
     return distill::capi::guarded([&] {
         const distill::context & ctx = distill::capi::unwrap(context);
-        distill::kd_loss_dense(ctx, distill::capi::to_core(options), student_logits,
-                               teacher_logits, labels, loss, grad_student_logits);
+        distill::kd_loss_dense(ctx, distill::capi::to_core(options), student_logits, teacher_logits,
+                               labels, loss, grad_student_logits);
     });
 }
 
@@ -60,9 +60,8 @@ distill_status distill_kd_loss_topk(const distill_context * context,
                                     const distill_kd_loss_options * options,
                                     const DLTensor * student_logits,
                                     const DLTensor * teacher_topk_ids,
-                                    const DLTensor * teacher_topk_logprobs,
-                                    const DLTensor * labels, DLTensor * loss,
-                                    DLTensor * grad_student_logits) {
+                                    const DLTensor * teacher_topk_logprobs, const DLTensor * labels,
+                                    DLTensor * loss, DLTensor * grad_student_logits) {
     return distill::capi::guarded([&] {
         const distill::context & ctx = distill::capi::unwrap(context);
         distill::kd_loss_topk(ctx, distill::capi::to_core(options), student_logits,

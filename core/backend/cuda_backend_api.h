@@ -47,9 +47,8 @@ struct distill_cuda_backend_v1 {
     // of params->teacher_type. Other arguments as kd_loss_dense.
     int32_t (*kd_loss_topk)(const distill::kernels::kd_loss_params * params,
                             distill_cuda_loss_output output, void * grad, const void * student,
-                            const void * topk_ids, const void * topk_logprobs,
-                            const void * labels, int32_t device_id, void * stream, char * error,
-                            size_t error_capacity);
+                            const void * topk_ids, const void * topk_logprobs, const void * labels,
+                            int32_t device_id, void * stream, char * error, size_t error_capacity);
 };
 
 typedef const distill_cuda_backend_v1 * (*distill_cuda_backend_entry_fn)(void);

@@ -46,20 +46,21 @@ load_outcome load() {
         tried += "\n  " + candidate + ": " + (why != nullptr ? why : "not found");
     }
     if (handle == nullptr)
-        return {nullptr, "the CUDA backend could not be loaded (was distill built with "
-                         "DISTILL_CUDA=ON?); tried:" +
-                             tried};
-    auto entry = reinterpret_cast<distill_cuda_backend_entry_fn>(
-        dlsym(handle, DISTILL_CUDA_BACKEND_ENTRY));
+        return {nullptr,
+                "the CUDA backend could not be loaded (was distill built with "
+                "DISTILL_CUDA=ON?); tried:" +
+                    tried};
+    auto entry =
+        reinterpret_cast<distill_cuda_backend_entry_fn>(dlsym(handle, DISTILL_CUDA_BACKEND_ENTRY));
     if (entry == nullptr)
         return {nullptr, "the CUDA backend library has no " DISTILL_CUDA_BACKEND_ENTRY " symbol"};
     const distill_cuda_backend_v1 * table = entry();
     if (table == nullptr || table->api_version != DISTILL_CUDA_BACKEND_API_VERSION)
-        return {nullptr, "the CUDA backend was built for another version of libdistill "
-                         "(backend API " +
-                             std::to_string(table != nullptr ? table->api_version : 0) +
-                             ", expected " + std::to_string(DISTILL_CUDA_BACKEND_API_VERSION) +
-                             ")"};
+        return {nullptr,
+                "the CUDA backend was built for another version of libdistill "
+                "(backend API " +
+                    std::to_string(table != nullptr ? table->api_version : 0) + ", expected " +
+                    std::to_string(DISTILL_CUDA_BACKEND_API_VERSION) + ")"};
     return {table, {}};  // the handle stays open for the life of the process
 }
 

@@ -67,10 +67,9 @@ void kd_loss_dense(const context & ctx, const kd_loss_options & options,
         char message[512] = {0};
         const distill_cuda_loss_output output{static_cast<float *>(data_pointer(*loss)),
                                               options.reduction};
-        raise_backend_failure(ctx.cuda_backend->kd_loss_dense(&params, output, grad, student,
-                                                              teacher, label_data, ctx.device_id,
-                                                              ctx.cuda_stream, message,
-                                                              sizeof message),
+        raise_backend_failure(ctx.cuda_backend->kd_loss_dense(
+                                  &params, output, grad, student, teacher, label_data,
+                                  ctx.device_id, ctx.cuda_stream, message, sizeof message),
                               message);
         return;
     }
@@ -82,8 +81,8 @@ void kd_loss_dense(const context & ctx, const kd_loss_options & options,
 
 void kd_loss_topk(const context & ctx, const kd_loss_options & options,
                   const DLTensor * student_logits, const DLTensor * teacher_topk_ids,
-                  const DLTensor * teacher_topk_logprobs, const DLTensor * labels,
-                  DLTensor * loss, DLTensor * grad_student_logits) {
+                  const DLTensor * teacher_topk_logprobs, const DLTensor * labels, DLTensor * loss,
+                  DLTensor * grad_student_logits) {
     kernels::kd_loss_params params = resolve_options(options);
     check_student_side(ctx, options, student_logits, labels, loss, grad_student_logits, params);
     check_topk_teacher(ctx, teacher_topk_ids, teacher_topk_logprobs, params);
@@ -103,10 +102,9 @@ void kd_loss_topk(const context & ctx, const kd_loss_options & options,
         char message[512] = {0};
         const distill_cuda_loss_output output{static_cast<float *>(data_pointer(*loss)),
                                               options.reduction};
-        raise_backend_failure(ctx.cuda_backend->kd_loss_topk(&params, output, grad, student, ids,
-                                                             logprobs, label_data, ctx.device_id,
-                                                             ctx.cuda_stream, message,
-                                                             sizeof message),
+        raise_backend_failure(ctx.cuda_backend->kd_loss_topk(
+                                  &params, output, grad, student, ids, logprobs, label_data,
+                                  ctx.device_id, ctx.cuda_stream, message, sizeof message),
                               message);
         return;
     }

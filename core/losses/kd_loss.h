@@ -33,7 +33,7 @@ void kd_loss_dense(const context & ctx, const kd_loss_options & options,
 
 void kd_loss_topk(const context & ctx, const kd_loss_options & options,
                   const DLTensor * student_logits, const DLTensor * teacher_topk_ids,
-                  const DLTensor * teacher_topk_logprobs, const DLTensor * labels,
-                  DLTensor * loss, DLTensor * grad_student_logits);
+                  const DLTensor * teacher_topk_logprobs, const DLTensor * labels, DLTensor * loss,
+                  DLTensor * grad_student_logits);
 
 }  // namespace distill

@@ -47,9 +47,10 @@ float load_logprob(const void * logprobs, scalar_type type, int64_t i) {
 kernels::kd_loss_params resolve_options(const kd_loss_options & options) {
     kernels::kd_loss_params params;
     if (options.divergence < 0 || options.divergence > 3)
-        fail_invalid("options.divergence: expected DISTILL_DIVERGENCE_FORWARD_KL (0), "
-                     "REVERSE_KL (1), JSD (2) or TVD (3), got " +
-                     str(options.divergence));
+        fail_invalid(
+            "options.divergence: expected DISTILL_DIVERGENCE_FORWARD_KL (0), "
+            "REVERSE_KL (1), JSD (2) or TVD (3), got " +
+            str(options.divergence));
     if (!(options.beta >= 0.0f && options.beta <= 1.0f))
         fail_invalid("options.beta: expected a value in [0, 1], got " + fstr(options.beta));
     if (!(std::isfinite(options.temperature) && options.temperature > 0.0f))
@@ -62,9 +63,10 @@ kernels::kd_loss_params resolve_options(const kd_loss_options & options) {
         fail_invalid("options.hard_weight: expected a finite value >= 0, got " +
                      fstr(options.hard_weight));
     if (options.reduction < 0 || options.reduction > 2)
-        fail_invalid("options.reduction: expected DISTILL_REDUCTION_BATCHMEAN (0), SUM (1) or "
-                     "NONE (2), got " +
-                     str(options.reduction));
+        fail_invalid(
+            "options.reduction: expected DISTILL_REDUCTION_BATCHMEAN (0), SUM (1) or "
+            "NONE (2), got " +
+            str(options.reduction));
     if (options.tail < 0 || options.tail > 1)
         fail_invalid("options.tail: expected DISTILL_TAIL_RENORMALIZE (0) or BUCKET (1), got " +
                      str(options.tail));
@@ -210,15 +212,16 @@ void check_topk_values(const void * ids, const void * logprobs,
             const int64_t at = row * k + j;
             const int64_t id = kernels::cpu::isa_generic::load_index(ids, params.topk_id_type, at);
             if (id < 0 || id >= params.vocab)
-                fail_invalid("teacher_topk_ids: expected ids in [0, V) = [0, " +
-                             str(params.vocab) + "), got teacher_topk_ids[" + str(row) + ", " +
-                             str(j) + "] = " + str(id));
+                fail_invalid("teacher_topk_ids: expected ids in [0, V) = [0, " + str(params.vocab) +
+                             "), got teacher_topk_ids[" + str(row) + ", " + str(j) +
+                             "] = " + str(id));
             sorted[static_cast<size_t>(j)] = id;
             const float l = load_logprob(logprobs, params.teacher_type, at);
             if (std::isnan(l) || l == std::numeric_limits<float>::infinity())
-                fail_invalid("teacher_topk_logprobs: expected log-probabilities (<= 0 or -inf), "
-                             "got teacher_topk_logprobs[" +
-                             str(row) + ", " + str(j) + "] = " + fstr(l));
+                fail_invalid(
+                    "teacher_topk_logprobs: expected log-probabilities (<= 0 or -inf), "
+                    "got teacher_topk_logprobs[" +
+                    str(row) + ", " + str(j) + "] = " + fstr(l));
             mass += std::exp(static_cast<double>(l));
         }
         if (mass > 1.0 + kernels::topk_mass_tolerance)
@@ -238,7 +241,8 @@ int64_t count_active_rows(const void * labels, const kernels::kd_loss_params & p
     if (params.label_type == index_type::none) return params.rows;
     int64_t active = 0;
     for (int64_t row = 0; row < params.rows; ++row)
-        active += kernels::cpu::isa_generic::load_index(labels, params.label_type, row) != params.ignore_index;
+        active += kernels::cpu::isa_generic::load_index(labels, params.label_type, row) !=
+                  params.ignore_index;
     return active;
 }
 

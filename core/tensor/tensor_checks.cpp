@@ -107,11 +107,11 @@ void require_contiguous(const DLTensor & tensor, const char * name) {
     for (int32_t d = tensor.ndim - 1; d >= 0; --d) {
         if (tensor.shape[d] > 1 && tensor.strides[d] != compact) {
             std::ostringstream strides;
-            for (int32_t e = 0; e < tensor.ndim; ++e) strides << (e ? ", " : "") << tensor.strides[e];
+            for (int32_t e = 0; e < tensor.ndim; ++e)
+                strides << (e ? ", " : "") << tensor.strides[e];
             fail_invalid(std::string(name) +
-                         ": expected a row-major contiguous tensor, got strides [" +
-                         strides.str() + "] for shape " + shape_string(tensor) +
-                         " (make it contiguous first)");
+                         ": expected a row-major contiguous tensor, got strides [" + strides.str() +
+                         "] for shape " + shape_string(tensor) + " (make it contiguous first)");
         }
         compact *= tensor.shape[d];
     }

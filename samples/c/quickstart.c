@@ -51,8 +51,8 @@ int main(void) {
     options.soft_weight = 0.5f;
     options.hard_weight = 0.5f;
 
-    distill_status status = distill_kd_loss(cpu, &options, &student_t, &teacher_t, &labels_t,
-                                            &loss_t, &grad_t);
+    distill_status status =
+        distill_kd_loss(cpu, &options, &student_t, &teacher_t, &labels_t, &loss_t, &grad_t);
     distill_context_free(cpu);
     if (!check(status, "distill_kd_loss")) return 1;
 

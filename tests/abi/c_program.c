@@ -12,27 +12,27 @@
 static int passed = 0;
 static int failed = 0;
 
-#define CHECK(condition)                                                        \
-    do {                                                                        \
-        if (condition) {                                                        \
-            ++passed;                                                           \
-        } else {                                                                \
-            ++failed;                                                           \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed; last error: %s\n", __FILE__, \
-                    __LINE__, #condition, distill_last_error_message());        \
-        }                                                                       \
+#define CHECK(condition)                                                                     \
+    do {                                                                                     \
+        if (condition) {                                                                     \
+            ++passed;                                                                        \
+        } else {                                                                             \
+            ++failed;                                                                        \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed; last error: %s\n", __FILE__, __LINE__, \
+                    #condition, distill_last_error_message());                               \
+        }                                                                                    \
     } while (0)
 
-#define CHECK_NEAR(actual, expected)                                                  \
-    do {                                                                              \
-        double actual_ = (actual), expected_ = (expected);                            \
-        if (fabs(actual_ - expected_) <= 1e-5) {                                      \
-            ++passed;                                                                 \
-        } else {                                                                      \
-            ++failed;                                                                 \
-            fprintf(stderr, "%s:%d: %s = %.8f, expected %.8f\n", __FILE__, __LINE__,  \
-                    #actual, actual_, expected_);                                     \
-        }                                                                             \
+#define CHECK_NEAR(actual, expected)                                                          \
+    do {                                                                                      \
+        double actual_ = (actual), expected_ = (expected);                                    \
+        if (fabs(actual_ - expected_) <= 1e-5) {                                              \
+            ++passed;                                                                         \
+        } else {                                                                              \
+            ++failed;                                                                         \
+            fprintf(stderr, "%s:%d: %s = %.8f, expected %.8f\n", __FILE__, __LINE__, #actual, \
+                    actual_, expected_);                                                      \
+        }                                                                                     \
     } while (0)
 
 /* A DLTensor over host memory (row-major, contiguous: strides = NULL). */
@@ -77,8 +77,7 @@ static void check_forward_kl(void) {
     float teacher[6] = {0.0f, ln2, 0.0f, 0.0f, 0.0f, 0.0f};
     float loss = -1.0f;
     float grad[6] = {0};
-    const double expected_grad[6] = {1.0 / 24, -1.0 / 12, 1.0 / 24,
-                                     1.0 / 12, -1.0 / 24, -1.0 / 24};
+    const double expected_grad[6] = {1.0 / 24, -1.0 / 12, 1.0 / 24, 1.0 / 12, -1.0 / 24, -1.0 / 24};
     int64_t shape[2] = {2, 3};
     DLTensor student_t = host_f32(student, 2, shape);
     DLTensor teacher_t = host_f32(teacher, 2, shape);

@@ -85,18 +85,15 @@ DISTILL_API const char * distill_last_error_message(void);
 
 typedef struct distill_context distill_context;
 
-typedef enum {
-    DISTILL_DEVICE_CPU = 0,
-    DISTILL_DEVICE_CUDA = 1
-} distill_device_type;
+typedef enum { DISTILL_DEVICE_CPU = 0, DISTILL_DEVICE_CUDA = 1 } distill_device_type;
 
 typedef struct distill_context_options {
-    uint32_t struct_size;  /* = sizeof(distill_context_options), set by init */
-    int32_t device_type;   /* distill_device_type; default DISTILL_DEVICE_CPU */
-    int32_t device_id;     /* CUDA device ordinal; ignored on the CPU; default 0 */
-    int32_t num_threads;   /* CPU threads per call; 0 (default) = all cores */
-    void * cuda_stream;    /* cudaStream_t to enqueue on; NULL = the legacy
-                              default stream. Not owned. */
+    uint32_t struct_size; /* = sizeof(distill_context_options), set by init */
+    int32_t device_type;  /* distill_device_type; default DISTILL_DEVICE_CPU */
+    int32_t device_id;    /* CUDA device ordinal; ignored on the CPU; default 0 */
+    int32_t num_threads;  /* CPU threads per call; 0 (default) = all cores */
+    void * cuda_stream;   /* cudaStream_t to enqueue on; NULL = the legacy
+                             default stream. Not owned. */
 } distill_context_options;
 
 /* Fills *options with the defaults above. Errors: options == NULL. */
@@ -179,22 +176,19 @@ typedef enum {
     DISTILL_REDUCTION_NONE = 2
 } distill_reduction;
 
-typedef enum {
-    DISTILL_TAIL_RENORMALIZE = 0,
-    DISTILL_TAIL_BUCKET = 1
-} distill_tail;
+typedef enum { DISTILL_TAIL_RENORMALIZE = 0, DISTILL_TAIL_BUCKET = 1 } distill_tail;
 
 typedef struct distill_kd_loss_options {
-    uint32_t struct_size;  /* = sizeof(distill_kd_loss_options), set by init */
-    int32_t divergence;    /* distill_divergence; default FORWARD_KL */
-    float beta;            /* JSD mixing weight in [0, 1]; default 0.5 */
-    float temperature;     /* T > 0 and finite; default 1 */
-    int32_t scale_by_t2;   /* nonzero: soft loss × T²; default 1 */
-    float soft_weight;     /* ≥ 0; default 1 */
-    float hard_weight;     /* ≥ 0; default 0; > 0 needs labels */
-    int64_t ignore_index;  /* label value of ignored rows; default -100 */
-    int32_t reduction;     /* distill_reduction; default BATCHMEAN */
-    int32_t tail;          /* distill_tail, top-k teachers only; default RENORMALIZE */
+    uint32_t struct_size; /* = sizeof(distill_kd_loss_options), set by init */
+    int32_t divergence;   /* distill_divergence; default FORWARD_KL */
+    float beta;           /* JSD mixing weight in [0, 1]; default 0.5 */
+    float temperature;    /* T > 0 and finite; default 1 */
+    int32_t scale_by_t2;  /* nonzero: soft loss × T²; default 1 */
+    float soft_weight;    /* ≥ 0; default 1 */
+    float hard_weight;    /* ≥ 0; default 0; > 0 needs labels */
+    int64_t ignore_index; /* label value of ignored rows; default -100 */
+    int32_t reduction;    /* distill_reduction; default BATCHMEAN */
+    int32_t tail;         /* distill_tail, top-k teachers only; default RENORMALIZE */
 } distill_kd_loss_options;
 
 /* Fills *options with the defaults above. Errors: options == NULL. */
@@ -227,10 +221,8 @@ DISTILL_API distill_status distill_kd_loss_options_init(distill_kd_loss_options 
 DISTILL_API distill_status distill_kd_loss(const distill_context * context,
                                            const distill_kd_loss_options * options,
                                            const DLTensor * student_logits,
-                                           const DLTensor * teacher_logits,
-                                           const DLTensor * labels,
-                                           DLTensor * loss,
-                                           DLTensor * grad_student_logits);
+                                           const DLTensor * teacher_logits, const DLTensor * labels,
+                                           DLTensor * loss, DLTensor * grad_student_logits);
 
 /*
  * Loss against a top-k teacher (what OpenAI-compatible APIs return).
@@ -255,8 +247,7 @@ DISTILL_API distill_status distill_kd_loss_topk(const distill_context * context,
                                                 const DLTensor * student_logits,
                                                 const DLTensor * teacher_topk_ids,
                                                 const DLTensor * teacher_topk_logprobs,
-                                                const DLTensor * labels,
-                                                DLTensor * loss,
+                                                const DLTensor * labels, DLTensor * loss,
                                                 DLTensor * grad_student_logits);
 
 #ifdef __cplusplus

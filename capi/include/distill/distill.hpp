@@ -38,8 +38,7 @@ inline void check(distill_status status) {
 inline void check_library_version() {
     const std::string version = distill_version();
     const std::string major = std::to_string(DISTILL_VERSION_MAJOR) + ".";
-    if (version.compare(0, major.size(), major) != 0 ||
-        distill_abi_version() < DISTILL_ABI_VERSION)
+    if (version.compare(0, major.size(), major) != 0 || distill_abi_version() < DISTILL_ABI_VERSION)
         throw Exception(DISTILL_STATUS_UNSUPPORTED,
                         "libdistill " + version + " (ABI " + std::to_string(distill_abi_version()) +
                             ") does not match distill.h " DISTILL_VERSION_STRING " (ABI " +

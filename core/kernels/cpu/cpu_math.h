@@ -86,9 +86,7 @@ using fp16 = _Float16;
 
 inline float to_float(float v) { return v; }
 inline float to_float(fp16 v) { return static_cast<float>(v); }
-inline float to_float(bf16_bits v) {
-    return std::bit_cast<float>(static_cast<uint32_t>(v) << 16);
-}
+inline float to_float(bf16_bits v) { return std::bit_cast<float>(static_cast<uint32_t>(v) << 16); }
 
 template <class Storage>
 inline Storage from_float(float v);

@@ -32,12 +32,12 @@ void kd_loss_topk(float * row_losses, void * grad, const void * student, const v
 // The same two kernels compiled once per instruction set (the files are
 // built three times, see core/CMakeLists.txt); the functions above pick one
 // by the CPU's features (kd_loss_cpu_dispatch.cpp).
-#define DISTILL_DECLARE_CPU_KD_LOSS_KERNELS(isa)                                                  \
-    namespace isa {                                                                               \
-    void kd_loss_dense(float *, void *, const void *, const void *, const void *,                \
-                       const kd_loss_params &, float, int);                                       \
-    void kd_loss_topk(float *, void *, const void *, const void *, const void *, const void *,   \
-                      const kd_loss_params &, float, int);                                        \
+#define DISTILL_DECLARE_CPU_KD_LOSS_KERNELS(isa)                                               \
+    namespace isa {                                                                            \
+    void kd_loss_dense(float *, void *, const void *, const void *, const void *,              \
+                       const kd_loss_params &, float, int);                                    \
+    void kd_loss_topk(float *, void *, const void *, const void *, const void *, const void *, \
+                      const kd_loss_params &, float, int);                                     \
     }
 DISTILL_DECLARE_CPU_KD_LOSS_KERNELS(isa_generic)
 DISTILL_DECLARE_CPU_KD_LOSS_KERNELS(isa_x86_64_v3)

@@ -58,8 +58,8 @@ void kd_loss_topk(float * row_losses, void * grad, const void * student, const v
                                            labels, params, grad_scale, num_threads);
 #endif
     default:
-        return isa_generic::kd_loss_topk(row_losses, grad, student, topk_ids, topk_logprobs,
-                                         labels, params, grad_scale, num_threads);
+        return isa_generic::kd_loss_topk(row_losses, grad, student, topk_ids, topk_logprobs, labels,
+                                         params, grad_scale, num_threads);
     }
 }
 

@@ -86,12 +86,12 @@ float dense_row(S * grad_row, const S * student, const T * teacher, int64_t labe
         if (c.soft) {
             if (write_in_pass_2)
                 dense_divergence_chunk<D, true>(g, chunk_loss, chunk_qg, student + base,
-                                                teacher + base, n, inv_t, student_lse,
-                                                teacher_lse, c.beta, -1.0f, c.soft_coef);
+                                                teacher + base, n, inv_t, student_lse, teacher_lse,
+                                                c.beta, -1.0f, c.soft_coef);
             else
                 dense_divergence_chunk<D, false>(g, chunk_loss, chunk_qg, student + base,
-                                                 teacher + base, n, inv_t, student_lse,
-                                                 teacher_lse, c.beta, 0.0f, c.soft_coef);
+                                                 teacher + base, n, inv_t, student_lse, teacher_lse,
+                                                 c.beta, 0.0f, c.soft_coef);
             divergence += chunk_loss;
             qg_total += chunk_qg;
         } else if (write_in_pass_2) {
@@ -138,8 +138,8 @@ void dense_rows(const dense_job & job, const row_constants & c, int64_t begin, i
             if (grad_row != nullptr) zero_row(grad_row, vocab);
             continue;
         }
-        job.row_losses[row] = dense_row<D>(grad_row, student + row * vocab,
-                                           teacher + row * vocab, label.value, c);
+        job.row_losses[row] =
+            dense_row<D>(grad_row, student + row * vocab, teacher + row * vocab, label.value, c);
     }
 }
 

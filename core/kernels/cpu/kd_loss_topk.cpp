@@ -76,9 +76,8 @@ teacher_categories teacher_side(const L * logprobs, int64_t k, float inv_tempera
 }
 
 template <divergence_kind D, class S, class L>
-float topk_row(S * grad_row, const S * student, const void * ids, const L * logprobs,
-               int64_t label, const row_constants & c, const kd_loss_params & params,
-               topk_scratch scratch) {
+float topk_row(S * grad_row, const S * student, const void * ids, const L * logprobs, int64_t label,
+               const row_constants & c, const kd_loss_params & params, topk_scratch scratch) {
     const int64_t vocab = c.vocab;
     const int64_t k = params.topk;
     const float inv_t = c.inv_temperature;
@@ -172,15 +171,14 @@ void topk_rows(const topk_job & job, const row_constants & c, int64_t begin, int
             if (grad_row != nullptr) zero_row(grad_row, vocab);
             continue;
         }
-        job.row_losses[row] =
-            topk_row<D>(grad_row, student + row * vocab, ids + row * k * id_bytes,
-                        logprobs + row * k, label.value, c, params, scratch);
+        job.row_losses[row] = topk_row<D>(grad_row, student + row * vocab, ids + row * k * id_bytes,
+                                          logprobs + row * k, label.value, c, params, scratch);
     }
 }
 
 template <class S, class L>
-void topk_rows_for_types(const topk_job & job, const row_constants & c, int64_t begin,
-                         int64_t end, topk_scratch scratch) {
+void topk_rows_for_types(const topk_job & job, const row_constants & c, int64_t begin, int64_t end,
+                         topk_scratch scratch) {
     switch (job.params->divergence) {
     case divergence_kind::forward_kl:
         return topk_rows<divergence_kind::forward_kl, S, L>(job, c, begin, end, scratch);
@@ -203,8 +201,7 @@ void topk_rows_for_student(const topk_job & job, const row_constants & c, int64_
     }
 }
 
-void topk_row_range(const topk_job & job, int64_t begin, int64_t end,
-                                       topk_scratch scratch) {
+void topk_row_range(const topk_job & job, int64_t begin, int64_t end, topk_scratch scratch) {
     const row_constants c = make_row_constants(*job.params, job.grad_scale);
     switch (job.params->student_type) {
     case scalar_type::f32: return topk_rows_for_student<float>(job, c, begin, end, scratch);
@@ -218,7 +215,7 @@ void topk_row_range(const topk_job & job, int64_t begin, int64_t end,
 void kd_loss_topk(float * row_losses, void * grad, const void * student, const void * topk_ids,
                   const void * topk_logprobs, const void * labels, const kd_loss_params & params,
                   float grad_scale, int num_threads) {
-    const topk_job job{row_losses, grad,   student,    topk_ids,
+    const topk_job job{row_losses,    grad,   student, topk_ids,
                        topk_logprobs, labels, &params, grad_scale};
     const int threads = row_threads(params.rows, num_threads);
     // Allocated here, before the parallel region, so that a bad_alloc is

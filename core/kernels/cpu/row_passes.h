@@ -18,7 +18,8 @@ inline constexpr int64_t row_chunk = 512;
 
 // out[i] = storage(in[i]).                out, in: [n]
 template <class Storage>
-DISTILL_VECTOR_LOOP void store_converted(Storage * __restrict out, const float * __restrict in, int64_t n) {
+DISTILL_VECTOR_LOOP void store_converted(Storage * __restrict out, const float * __restrict in,
+                                         int64_t n) {
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i) out[i] = from_float<Storage>(in[i]);
 }
@@ -109,9 +110,10 @@ DISTILL_VECTOR_LOOP void scaled_softmax(float * __restrict out, const Storage * 
 //   g[i] += hard_coef · (softmax(z)_i − [base + i == label])
 // g: [n] fp32; raw_logits: [n], the untempered student logits of the chunk.
 template <class Storage>
-DISTILL_VECTOR_LOOP void add_hard_gradient(float * __restrict g, const Storage * __restrict raw_logits,
-                              int64_t n, int64_t base, int64_t label, float log_normaliser,
-                              float hard_coef) {
+DISTILL_VECTOR_LOOP void add_hard_gradient(float * __restrict g,
+                                           const Storage * __restrict raw_logits, int64_t n,
+                                           int64_t base, int64_t label, float log_normaliser,
+                                           float hard_coef) {
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i)
         g[i] += hard_coef * fast_exp(to_float(raw_logits[i]) - log_normaliser);
@@ -135,8 +137,8 @@ struct row_constants {
     float beta;
     float soft_scale;  // multiplies the divergence in the row loss
     float hard_weight;
-    float soft_coef;   // soft_scale / T · grad_scale: the divergence's gradient factor
-    float hard_coef;   // hard_weight · grad_scale
+    float soft_coef;  // soft_scale / T · grad_scale: the divergence's gradient factor
+    float hard_coef;  // hard_weight · grad_scale
     bool soft;
     bool hard;
     bool temperature_is_one;

@@ -91,8 +91,9 @@ __global__ void __launch_bounds__(max_row_block_threads)
                 if constexpr (fused) gi = f.soft_coef * (e.qg - e.q * -1.0f);  // ḡ = −1
             }
             if (write_in_pass_2) {
-                if (c.hard) gi = add_hard_gradient(gi, to_float(z[i]), i, label.value, raw_lse,
-                                                   f.hard_coef);
+                if (c.hard)
+                    gi =
+                        add_hard_gradient(gi, to_float(z[i]), i, label.value, raw_lse, f.hard_coef);
                 g[i] = from_float<S>(gi);
             }
         }
@@ -104,8 +105,8 @@ __global__ void __launch_bounds__(max_row_block_threads)
             const float g_bar = static_cast<float>(totals.v[1]);
             for (int64_t i = threadIdx.x; i < vocab; i += blockDim.x) {
                 const float zi = to_float(z[i]);
-                const entry_term e = dense_entry<D>(zi * inv_t, to_float(t[i]) * inv_t,
-                                                    student_lse, teacher_lse, c.beta);
+                const entry_term e = dense_entry<D>(zi * inv_t, to_float(t[i]) * inv_t, student_lse,
+                                                    teacher_lse, c.beta);
                 float gi = f.soft_coef * (e.qg - e.q * g_bar);
                 if (c.hard) gi = add_hard_gradient(gi, zi, i, label.value, raw_lse, f.hard_coef);
                 g[i] = from_float<S>(gi);
@@ -185,8 +186,8 @@ cudaError_t launch_kd_loss_dense(float * row_losses, void * grad, const void * s
         return launch_for_student<float>(row_losses, grad, student, teacher, labels, params, c,
                                          grad_scale, stream);
     case scalar_type::bf16:
-        return launch_for_student<__nv_bfloat16>(row_losses, grad, student, teacher, labels,
-                                                 params, c, grad_scale, stream);
+        return launch_for_student<__nv_bfloat16>(row_losses, grad, student, teacher, labels, params,
+                                                 c, grad_scale, stream);
     case scalar_type::f16:
         return launch_for_student<__half>(row_losses, grad, student, teacher, labels, params, c,
                                           grad_scale, stream);

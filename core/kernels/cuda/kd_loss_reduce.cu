@@ -41,8 +41,8 @@ __global__ void __launch_bounds__(reduce_block_threads)
 //   loss_out    [1]: Σ row_losses, or Σ / active_rows when state != nullptr
 //   row_losses  [N]
 __global__ void __launch_bounds__(reduce_block_threads)
-    reduce_row_losses_kernel(float * loss_out, const float * __restrict__ row_losses,
-                             int64_t rows, const reduction_state * state) {
+    reduce_row_losses_kernel(float * loss_out, const float * __restrict__ row_losses, int64_t rows,
+                             const reduction_state * state) {
     double part = 0.0;
     for (int64_t i = threadIdx.x; i < rows; i += blockDim.x) part += row_losses[i];
     double total = block_reduce(part, sum_op{});

@@ -176,9 +176,8 @@ __global__ void __launch_bounds__(max_row_block_threads)
             parts = block_reduce(parts, elementwise<sum_op>{});
 
             // The rest.
-            const float q_rest = mask_words > 0
-                                     ? expf(rest_lse - student_lse)
-                                     : static_cast<float>(fmax(0.0, 1.0 - parts.v[0]));
+            const float q_rest = mask_words > 0 ? expf(rest_lse - student_lse)
+                                                : static_cast<float>(fmax(0.0, 1.0 - parts.v[0]));
             const float p_rest = expf(log_p_rest);
             const category_term rest =
                 divergence_term<D>(c.beta, p_rest, q_rest, log_p_rest, logf(q_rest), fp32_log{});
@@ -205,8 +204,8 @@ __global__ void __launch_bounds__(max_row_block_threads)
                 for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
                     const int64_t id = load_index(topk_ids, c.topk_id_type, ids_at + j);
                     const float z_id = to_float(z[id]);
-                    const topk_category cat = topk_entry<D>(
-                        z_id, to_float(logprobs[j]), inv_t, student_lse, teacher_log_norm, c.beta);
+                    const topk_category cat = topk_entry<D>(z_id, to_float(logprobs[j]), inv_t,
+                                                            student_lse, teacher_log_norm, c.beta);
                     float value = f.soft_coef * (cat.qg - cat.q * g_bar);
                     if (c.hard) {
                         value += f.hard_coef * expf(z_id - raw_lse);
@@ -235,10 +234,9 @@ cudaError_t launch_typed(float * row_losses, void * grad, const void * student, 
     const int64_t words = (c.vocab + 31) / 32;
     const int64_t mask_words = words * 4 <= max_mask_bytes ? words : 0;
     kd_loss_topk_kernel<D, S, L>
-        <<<row_grid_blocks(c.rows), row_block_threads(c.vocab),
-           static_cast<size_t>(mask_words * 4), stream>>>(
-            row_losses, static_cast<S *>(grad), static_cast<const S *>(student), ids,
-            static_cast<const L *>(logprobs), labels, c, grad_scale, mask_words);
+        <<<row_grid_blocks(c.rows), row_block_threads(c.vocab), static_cast<size_t>(mask_words * 4),
+           stream>>>(row_losses, static_cast<S *>(grad), static_cast<const S *>(student), ids,
+                     static_cast<const L *>(logprobs), labels, c, grad_scale, mask_words);
     return cudaGetLastError();
 }
 
@@ -249,13 +247,11 @@ cudaError_t launch_for_types(float * row_losses, void * grad, const void * stude
                              const float * grad_scale, cudaStream_t stream) {
     switch (divergence) {
     case divergence_kind::forward_kl:
-        return launch_typed<divergence_kind::forward_kl, S, L>(row_losses, grad, student, ids,
-                                                               logprobs, labels, c, grad_scale,
-                                                               stream);
+        return launch_typed<divergence_kind::forward_kl, S, L>(
+            row_losses, grad, student, ids, logprobs, labels, c, grad_scale, stream);
     case divergence_kind::reverse_kl:
-        return launch_typed<divergence_kind::reverse_kl, S, L>(row_losses, grad, student, ids,
-                                                               logprobs, labels, c, grad_scale,
-                                                               stream);
+        return launch_typed<divergence_kind::reverse_kl, S, L>(
+            row_losses, grad, student, ids, logprobs, labels, c, grad_scale, stream);
     case divergence_kind::jsd:
         return launch_typed<divergence_kind::jsd, S, L>(row_losses, grad, student, ids, logprobs,
                                                         labels, c, grad_scale, stream);
@@ -295,12 +291,11 @@ cudaError_t launch_kd_loss_topk(float * row_losses, void * grad, const void * st
     const row_constants c = make_row_constants(params);
     switch (params.student_type) {
     case scalar_type::f32:
-        return launch_for_student<float>(row_losses, grad, student, topk_ids, topk_logprobs,
-                                         labels, params, c, grad_scale, stream);
+        return launch_for_student<float>(row_losses, grad, student, topk_ids, topk_logprobs, labels,
+                                         params, c, grad_scale, stream);
     case scalar_type::bf16:
-        return launch_for_student<__nv_bfloat16>(row_losses, grad, student, topk_ids,
-                                                 topk_logprobs, labels, params, c, grad_scale,
-                                                 stream);
+        return launch_for_student<__nv_bfloat16>(row_losses, grad, student, topk_ids, topk_logprobs,
+                                                 labels, params, c, grad_scale, stream);
     case scalar_type::f16:
         return launch_for_student<__half>(row_losses, grad, student, topk_ids, topk_logprobs,
                                           labels, params, c, grad_scale, stream);
