@@ -298,3 +298,23 @@ TEST_CASE("a NaN logit is not hidden: the loss is NaN") {
             CHECK(std::isfinite(got.loss[1]));  // other rows are untouched
         }
 }
+
+TEST_CASE("an empty batch (N = 0) is a zero loss, not an error") {
+    cpu_context ctx;
+    for (int form = 0; form < 3; ++form)
+        for (int reduction = 0; reduction < 3; ++reduction) {
+            problem_spec spec;
+            spec.rows = 0;
+            spec.form = static_cast<teacher_form>(form);
+            spec.with_labels = true;
+            problem pb(spec);
+            reference_options r;
+            r.reduction = reduction;
+            r.hard_weight = 0.5;
+            r = with_tail(r, pb);
+            const library_result got = run_library(ctx.handle, r, pb);
+            REQUIRE_MESSAGE(got.status == DISTILL_STATUS_OK, got.message);
+            if (reduction != 2) CHECK(got.loss[0] == 0.0);
+            CHECK(got.grad.empty());
+        }
+}
