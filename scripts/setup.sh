@@ -10,10 +10,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # From Debian: the toolchain and the libraries the build links (DESIGN.md,
 # "Dependencies"). Add a package here when the build starts to need it.
+# python3-dev: Python.h, for the extension that `pip install .` builds.
 APT_PACKAGES=(cmake ninja-build g++ pkg-config doctest-dev libdlpack-dev libopenblas-dev
-              python3-venv)
-# From PyPI, into .venv: pytest runs tests/python as soon as it has tests.
-PYTHON_PACKAGES=(numpy pytest)
+              python3-venv python3-dev)
+# From PyPI, into .venv: what builds the Python package (pybind11,
+# scikit-build-core; run-tests.sh installs it with --no-build-isolation) and
+# what its tests, notebook and benchmark use. torch is large (the first
+# install takes minutes; pip's cache makes the next one quick).
+PYTHON_PACKAGES=(numpy pytest pybind11 scikit-build-core torch nbclient nbformat ipykernel matplotlib)
 VENV_DIR=.venv
 
 say() { printf 'setup: %s\n' "$*"; }
