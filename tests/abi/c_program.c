@@ -133,10 +133,63 @@ static void check_errors(void) {
     ++passed;                   /* reaching this line is the check */
 }
 
+/* A callback teacher written in C: counts its calls, answers one position. */
+static distill_status answer_in_c(void * user_data, const char * request_json,
+                                  distill_teacher_record * record) {
+    const int32_t ids[2] = {5, 6};
+    const float logprobs[2] = {-0.5f, -1.5f};
+    int * calls = (int *)user_data;
+    ++*calls;
+    (void)request_json;
+    if (distill_teacher_record_set_string(record, DISTILL_RECORD_TEXT, "four") != DISTILL_STATUS_OK)
+        return DISTILL_STATUS_INTERNAL;
+    return distill_teacher_record_append_position(record, "four", NULL, 0, 5, -0.5f, 2, ids, NULL,
+                                                  logprobs);
+}
+
+/* The store and a callback teacher from C: the second query of the same
+ * request is answered by the store, not the callback. */
+static void check_store_and_teacher(void) {
+    const char * path = "distill_c_program_store.db";
+    distill_store * store = NULL;
+    distill_teacher * teacher = NULL;
+    distill_teacher_record * first = NULL;
+    distill_teacher_record * second = NULL;
+    const char * text = NULL;
+    int32_t ids[2] = {0, 0};
+    int32_t copied = 0;
+    int calls = 0;
+
+    remove(path);
+    CHECK(distill_store_open(path, NULL, &store) == DISTILL_STATUS_OK);
+    CHECK(distill_teacher_create_callback(answer_in_c, &calls, NULL, &teacher) ==
+          DISTILL_STATUS_OK);
+    CHECK(distill_teacher_query_cached(teacher, store, "{\"prompt\": \"2+2=\"}", &first) ==
+          DISTILL_STATUS_OK);
+    CHECK(distill_teacher_query_cached(teacher, store, "{ \"prompt\":\"2+2=\" }", &second) ==
+          DISTILL_STATUS_OK);
+    CHECK(calls == 1);
+    CHECK(distill_teacher_record_get_string(second, DISTILL_RECORD_TEXT, &text) ==
+          DISTILL_STATUS_OK);
+    CHECK(text != NULL && strcmp(text, "four") == 0);
+    CHECK(distill_teacher_record_get_topk(second, 0, 2, ids, NULL, NULL, &copied) ==
+          DISTILL_STATUS_OK);
+    CHECK(copied == 2 && ids[0] == 5 && ids[1] == 6);
+    CHECK(distill_store_open(NULL, NULL, &store) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(distill_last_error_message(), "path") != NULL);
+
+    distill_teacher_record_free(first);
+    distill_teacher_record_free(second);
+    distill_teacher_free(teacher);
+    distill_store_free(store);
+    remove(path);
+}
+
 int main(void) {
     check_versions();
     check_forward_kl();
     check_errors();
+    check_store_and_teacher();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -45,7 +45,7 @@ extern "C" {
 /* Bumped on every backward-compatible addition to this header; a binding
  * compiled against DISTILL_ABI_VERSION = n runs on any library whose
  * distill_abi_version() >= n with the same DISTILL_VERSION_MAJOR. */
-#define DISTILL_ABI_VERSION 1
+#define DISTILL_ABI_VERSION 2
 
 /* The library's version as "MAJOR.MINOR.PATCH"; a static string, never NULL. */
 DISTILL_API const char * distill_version(void);
@@ -249,6 +249,315 @@ DISTILL_API distill_status distill_kd_loss_topk(const distill_context * context,
                                                 const DLTensor * teacher_topk_logprobs,
                                                 const DLTensor * labels, DLTensor * loss,
                                                 DLTensor * grad_student_logits);
+
+/* ------------------------------------------------------------------------ */
+/* Teacher records (ABI 2)                                                   */
+/* ------------------------------------------------------------------------ */
+/*
+ * A distill_teacher_record is one teacher answer, normalised whatever the
+ * server's dialect: the generated text; per position the token's text, raw
+ * bytes, id (-1 when the server gives none), log-probability and top-k
+ * alternatives; embeddings; token usage; provenance; and, for a failed
+ * request, an error status and message (a failure is kept as data, so a
+ * job never drops it silently).
+ *
+ * Pointers returned by getters are borrowed: valid until the record is
+ * modified or freed. A record is not synchronised: use one from one thread
+ * at a time (several threads may read an unmodified record at once).
+ */
+typedef struct distill_teacher_record distill_teacher_record;
+
+/* Whether log-probabilities are the model's raw distribution or the one
+ * after the sampling transforms (temperature, top-p, penalties): servers
+ * differ (vLLM: raw by default; OpenAI: post-sampling). */
+typedef enum {
+    DISTILL_LOGPROBS_UNKNOWN = 0,
+    DISTILL_LOGPROBS_RAW = 1,
+    DISTILL_LOGPROBS_POST_SAMPLING = 2
+} distill_logprobs_kind;
+
+/* Text fields of a record (UTF-8, NUL-terminated). */
+typedef enum {
+    DISTILL_RECORD_TEXT = 0,               /* the generated text */
+    DISTILL_RECORD_PROVIDER = 1,           /* "openai", "vllm", "callback", ... */
+    DISTILL_RECORD_ENDPOINT = 2,           /* URL, or the callback teacher's name */
+    DISTILL_RECORD_MODEL = 3,              /* the model the server says answered */
+    DISTILL_RECORD_SYSTEM_FINGERPRINT = 4, /* the server's backend configuration id */
+    DISTILL_RECORD_REQUEST_ID = 5,         /* the server's id of the call */
+    DISTILL_RECORD_ERROR_MESSAGE = 6,      /* why the request failed ("" if it did not) */
+    /* The request key the store files the record under: set by
+     * distill_teacher_query; set it by hand (64 lowercase hex digits) only
+     * to store a record built outside a teacher. */
+    DISTILL_RECORD_KEY = 7,
+    /* Canonical JSON (sorted keys, no whitespace), set by the teacher;
+     * a setter must give valid JSON, which is stored canonicalised. */
+    DISTILL_RECORD_TEACHER_JSON = 8,    /* the teacher's identity */
+    DISTILL_RECORD_REQUEST_JSON = 9,    /* the request body */
+    DISTILL_RECORD_PARAMETERS_JSON = 10 /* the exact teacher-wide parameters */
+} distill_record_string;
+
+/* Integer fields of a record. */
+typedef enum {
+    DISTILL_RECORD_PROMPT_TOKENS = 0,
+    DISTILL_RECORD_COMPLETION_TOKENS = 1,
+    DISTILL_RECORD_CACHED_TOKENS = 2,    /* prompt tokens served from a cache */
+    DISTILL_RECORD_REASONING_TOKENS = 3, /* hidden reasoning tokens */
+    DISTILL_RECORD_STARTED_AT_MS = 4,    /* Unix epoch milliseconds */
+    DISTILL_RECORD_FINISHED_AT_MS = 5,   /* Unix epoch milliseconds */
+    DISTILL_RECORD_LATENCY_US = 6,       /* microseconds, monotonic clock */
+    DISTILL_RECORD_ATTEMPTS = 7,         /* calls made, retries included */
+    DISTILL_RECORD_LOGPROBS_KIND = 8,    /* distill_logprobs_kind */
+    DISTILL_RECORD_ERROR_STATUS = 9      /* 0, or the distill_status of the failure */
+} distill_record_int;
+
+/* A new, empty record in *out (free with distill_teacher_record_free).
+ * Errors: out == NULL. Thread safety: any thread. */
+DISTILL_API distill_status distill_teacher_record_create(distill_teacher_record ** out);
+
+/* Releases a record; NULL is accepted. Do not free the record a callback
+ * teacher is given: the teacher owns it. */
+DISTILL_API void distill_teacher_record_free(distill_teacher_record * record);
+
+/* Sets a text field (copied). value: NUL-terminated UTF-8, not NULL.
+ * Errors: record or value NULL, an unknown field, a KEY that is not 64
+ * lowercase hex digits, a *_JSON field that is not valid JSON. */
+DISTILL_API distill_status distill_teacher_record_set_string(distill_teacher_record * record,
+                                                             int32_t field, const char * value);
+
+/* *out = the text field, borrowed (never NULL; "" when unset).
+ * Errors: record or out NULL, an unknown field. */
+DISTILL_API distill_status distill_teacher_record_get_string(const distill_teacher_record * record,
+                                                             int32_t field, const char ** out);
+
+/* Sets an integer field. Errors: record NULL, an unknown field, a negative
+ * count or time, a LOGPROBS_KIND outside distill_logprobs_kind. */
+DISTILL_API distill_status distill_teacher_record_set_int(distill_teacher_record * record,
+                                                          int32_t field, int64_t value);
+
+/* *out = the integer field. Errors: record or out NULL, an unknown field. */
+DISTILL_API distill_status distill_teacher_record_get_int(const distill_teacher_record * record,
+                                                          int32_t field, int64_t * out);
+
+/*
+ * Appends one token position.
+ *  token          in  the token's text, NUL-terminated UTF-8; not NULL.
+ *  token_bytes    in  its raw bytes (n_bytes of them); NULL with n_bytes 0
+ *                     means "the bytes of token".
+ *  token_id       in  vocabulary id, or -1 when unknown.
+ *  logprob        in  its log-probability (≤ 0 or -inf; not NaN).
+ *  top_k          in  number of alternatives, ≥ 0.
+ *  topk_ids       in  [top_k] ids (-1 = unknown), or NULL: all unknown.
+ *  topk_tokens    in  [top_k] NUL-terminated texts, or NULL: all "".
+ *  topk_logprobs  in  [top_k] log-probabilities (≤ 0 or -inf); not NULL
+ *                     when top_k > 0. The store keeps these as fp16.
+ * Errors: record or token NULL, token_bytes NULL with n_bytes > 0,
+ * top_k < 0, topk_logprobs NULL with top_k > 0, a NaN or positive
+ * log-probability, an id < -1.
+ */
+DISTILL_API distill_status distill_teacher_record_append_position(
+    distill_teacher_record * record, const char * token, const uint8_t * token_bytes,
+    size_t n_bytes, int32_t token_id, float logprob, int32_t top_k, const int32_t * topk_ids,
+    const char * const * topk_tokens, const float * topk_logprobs);
+
+/* *out = the number of positions. Errors: record or out NULL. */
+DISTILL_API distill_status
+distill_teacher_record_position_count(const distill_teacher_record * record, int64_t * out);
+
+/* Reads position `index` (0 ≤ index < count). Every out may be NULL when
+ * not wanted; token and token_bytes are borrowed. *out_top_k receives the
+ * number of alternatives (size the buffers of ..._get_topk with it).
+ * Errors: record NULL, index out of range. */
+DISTILL_API distill_status distill_teacher_record_get_position(
+    const distill_teacher_record * record, int64_t index, const char ** out_token,
+    const uint8_t ** out_token_bytes, size_t * out_n_bytes, int32_t * out_token_id,
+    float * out_logprob, int32_t * out_top_k);
+
+/* Copies position `index`'s top-k alternatives into caller buffers of
+ * `capacity` entries each: ids, logprobs (fp32) and tokens (borrowed
+ * pointers); each of the three may be NULL when not wanted. *out_count =
+ * the number copied, min(top_k, capacity).
+ * Errors: record or out_count NULL, index out of range, capacity < 0. */
+DISTILL_API distill_status distill_teacher_record_get_topk(const distill_teacher_record * record,
+                                                           int64_t index, int32_t capacity,
+                                                           int32_t * ids, float * logprobs,
+                                                           const char ** tokens,
+                                                           int32_t * out_count);
+
+/* Appends one embedding vector of `dim` floats (copied; dim ≥ 1).
+ * Errors: record or values NULL, dim < 1, a non-finite value. */
+DISTILL_API distill_status distill_teacher_record_append_embedding(distill_teacher_record * record,
+                                                                   const float * values,
+                                                                   int64_t dim);
+
+/* *out = the number of embedding vectors. Errors: record or out NULL. */
+DISTILL_API distill_status
+distill_teacher_record_embedding_count(const distill_teacher_record * record, int64_t * out);
+
+/* *out_values = embedding `index` (borrowed), *out_dim = its length.
+ * Errors: any argument NULL, index out of range. */
+DISTILL_API distill_status
+distill_teacher_record_get_embedding(const distill_teacher_record * record, int64_t index,
+                                     const float ** out_values, int64_t * out_dim);
+
+/* ------------------------------------------------------------------------ */
+/* The teacher-output store (ABI 2)                                          */
+/* ------------------------------------------------------------------------ */
+/*
+ * One SQLite file in WAL mode, one row per request key. Positions and
+ * embeddings are packed (top-k: int32 ids + fp16 log-probabilities) and
+ * zstd-compressed; provenance is in plain columns. Writes are transactions:
+ * a process killed at any point (even kill -9) leaves only whole rows.
+ * Any number of processes and threads may open the same file: readers see
+ * committed rows while a writer writes.
+ *
+ * Thread safety: a distill_store may be used from several threads at once
+ * (calls are serialised on its connection); for parallel reads open one
+ * store per thread.
+ */
+typedef struct distill_store distill_store;
+
+typedef struct distill_store_options {
+    uint32_t struct_size;    /* = sizeof(distill_store_options), set by init */
+    int32_t read_only;       /* nonzero: never write, never create; default 0 */
+    int32_t busy_timeout_ms; /* wait for another writer's lock; ≥ 0; default 5000 */
+} distill_store_options;
+
+/* Fills *options with the defaults above. Errors: options == NULL. */
+DISTILL_API distill_status distill_store_options_init(distill_store_options * options);
+
+/*
+ * Opens the store at `path` (UTF-8), creating it when missing (unless
+ * read-only), and brings an older schema up to date. options may be NULL.
+ * Errors: DISTILL_STATUS_INVALID_ARGUMENT for a path that cannot be opened
+ * or a file that is not a distill store (another SQLite database, a text
+ * file, a truncated or corrupt file), naming the path and the reason;
+ * DISTILL_STATUS_UNSUPPORTED for a store written by a newer libdistill.
+ */
+DISTILL_API distill_status distill_store_open(const char * path,
+                                              const distill_store_options * options,
+                                              distill_store ** out);
+
+/* Closes a store; NULL is accepted. Not while another thread uses it. */
+DISTILL_API void distill_store_free(distill_store * store);
+
+/* Stores `record` under its DISTILL_RECORD_KEY in one transaction,
+ * replacing a row with the same key (a successful retry replaces a stored
+ * failure). The record is copied. Errors: an argument NULL, a record
+ * without a valid key, a read-only store, SQLite errors (INTERNAL). */
+DISTILL_API distill_status distill_store_put(distill_store * store,
+                                             const distill_teacher_record * record);
+
+/* Looks `key` (64 lowercase hex digits) up: *out = a new record to free
+ * with distill_teacher_record_free, or NULL when the key is not stored
+ * (not an error). Errors: an argument NULL, a malformed key, a damaged
+ * row (INTERNAL). */
+DISTILL_API distill_status distill_store_get(distill_store * store, const char * key,
+                                             distill_teacher_record ** out);
+
+/* Counts, filled up to out->struct_size (set it to sizeof before the call). */
+typedef struct distill_store_stats {
+    uint32_t struct_size; /* set by the caller: sizeof(distill_store_stats) */
+    int64_t records;      /* rows, failures included */
+    int64_t failures;     /* rows with an error status */
+    int64_t positions;    /* token positions in all rows */
+    int64_t blob_bytes;   /* compressed position and embedding bytes */
+} distill_store_stats;
+
+/* Fills *out. Errors: an argument NULL, out->struct_size too small. */
+DISTILL_API distill_status distill_store_get_stats(distill_store * store,
+                                                   distill_store_stats * out);
+
+/* Writes every row, in insertion order, to `path` as JSON Lines: one
+ * object per record with "key", "text", "logprobs", "positions" (token,
+ * bytes as integers, id, logprob, top_logprobs [{id, token, logprob}]),
+ * "embeddings", "usage", "provenance" (with "teacher", "request" and
+ * "parameters" as JSON values) and "error" (null or {status, message}).
+ * One consistent snapshot even while others write. The file is replaced.
+ * Errors: an argument NULL, an unwritable path. */
+DISTILL_API distill_status distill_store_export_jsonl(distill_store * store, const char * path);
+
+/* ------------------------------------------------------------------------ */
+/* Teachers (ABI 2)                                                          */
+/* ------------------------------------------------------------------------ */
+/*
+ * A distill_teacher answers requests (JSON: chat messages or a prompt and
+ * the request's own parameters). Every request has a key: the hex SHA-256
+ * of the canonical JSON (sorted keys, no whitespace; 1 and 1.0 differ)
+ * of {"parameters": P, "request": R, "teacher": T}, where T is the
+ * teacher's identity and P its teacher-wide parameters — so the same
+ * question, however its JSON is spelled, is asked once per store.
+ */
+typedef struct distill_teacher distill_teacher;
+
+/*
+ * A callback teacher's function. Called on the thread that calls
+ * distill_teacher_query / _query_cached, once per request that is asked,
+ * never concurrently for one query call (the caller decides concurrency).
+ *  user_data     the pointer given at creation.
+ *  request_json  in  the request as canonical JSON, valid during the call.
+ *  record        in/out  an empty record to fill with the setters; owned
+ *                by the teacher (do not free or keep it).
+ * Returns DISTILL_STATUS_OK when answered; DISTILL_STATUS_CANCELLED to stop
+ * the job (the query returns CANCELLED and nothing is stored); any other
+ * status marks this request failed (the record keeps that status and the
+ * ERROR_MESSAGE the callback set, and is stored as a failure).
+ */
+typedef distill_status (*distill_teacher_callback)(void * user_data, const char * request_json,
+                                                   distill_teacher_record * record);
+
+typedef struct distill_callback_teacher_options {
+    uint32_t struct_size;         /* = sizeof(...), set by init */
+    const char * name;            /* identity; default "callback" */
+    const char * model;           /* identity; default "" */
+    const char * parameters_json; /* teacher-wide parameters (JSON), part of every
+                                     key; NULL (default) = null */
+} distill_callback_teacher_options;
+
+/* Fills *options with the defaults above. Errors: options == NULL. */
+DISTILL_API distill_status
+distill_callback_teacher_options_init(distill_callback_teacher_options * options);
+
+/* A teacher that calls fn(user_data, ...) for each request. user_data is
+ * not owned and must outlive the teacher. options may be NULL; its strings
+ * are copied. Errors: fn or out NULL, invalid parameters_json. */
+DISTILL_API distill_status distill_teacher_create_callback(
+    distill_teacher_callback fn, void * user_data, const distill_callback_teacher_options * options,
+    distill_teacher ** out);
+
+/* Releases a teacher; NULL is accepted. */
+DISTILL_API void distill_teacher_free(distill_teacher * teacher);
+
+/* Writes the request's key (64 hex digits and a NUL) to out_key, which
+ * holds `capacity` ≥ 65 chars. Errors: an argument NULL, invalid JSON,
+ * capacity < 65. */
+DISTILL_API distill_status distill_teacher_request_key(const distill_teacher * teacher,
+                                                       const char * request_json, char * out_key,
+                                                       size_t capacity);
+
+/*
+ * Asks the teacher once. *out = a new record (free it), whose key,
+ * teacher/request/parameters JSON, timestamps, latency and attempts are
+ * filled. A failed request is still DISTILL_STATUS_OK, with the failure
+ * in the record's ERROR_STATUS and ERROR_MESSAGE.
+ * Errors: an argument NULL, invalid request JSON; DISTILL_STATUS_CANCELLED
+ * when the teacher asked to stop.
+ * Thread safety: a callback teacher may be queried from several threads
+ * at once if its callback allows it.
+ */
+DISTILL_API distill_status distill_teacher_query(distill_teacher * teacher,
+                                                 const char * request_json,
+                                                 distill_teacher_record ** out);
+
+/*
+ * As distill_teacher_query, through a store: returns the stored record
+ * when the request's key holds a success, without asking; otherwise asks
+ * (a stored failure is asked again), stores the answer — failure or not —
+ * and returns it. Errors: those of _query and of distill_store_put.
+ */
+DISTILL_API distill_status distill_teacher_query_cached(distill_teacher * teacher,
+                                                        distill_store * store,
+                                                        const char * request_json,
+                                                        distill_teacher_record ** out);
 
 #ifdef __cplusplus
 }

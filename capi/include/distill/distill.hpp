@@ -10,9 +10,11 @@
 
 #include <distill/distill.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace distill {
 
@@ -128,5 +130,172 @@ inline void kd_loss_topk(const Context & context, const KdLossOptions & options,
     check(distill_kd_loss_topk(context.get(), &options.get(), &student_logits, &teacher_topk_ids,
                                &teacher_topk_logprobs, labels, &loss, grad_student_logits));
 }
+
+// ---------------------------------------------------------------------------
+// Teacher records, the store and teachers (ABI 2)
+// ---------------------------------------------------------------------------
+
+// Owns a distill_teacher_record. Movable, not copyable.
+class TeacherRecord {
+public:
+    TeacherRecord() { check(distill_teacher_record_create(&handle_)); }
+    // Takes ownership of a record the C ABI returned.
+    static TeacherRecord adopt(distill_teacher_record * handle) noexcept {
+        return TeacherRecord(handle);
+    }
+    TeacherRecord(TeacherRecord && other) noexcept
+        : handle_(std::exchange(other.handle_, nullptr)) {}
+    TeacherRecord & operator=(TeacherRecord && other) noexcept {
+        if (this != &other) {
+            distill_teacher_record_free(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    TeacherRecord(const TeacherRecord &) = delete;
+    TeacherRecord & operator=(const TeacherRecord &) = delete;
+    ~TeacherRecord() { distill_teacher_record_free(handle_); }
+
+    std::string string(distill_record_string field) const {
+        const char * value = nullptr;
+        check(distill_teacher_record_get_string(handle_, field, &value));
+        return value;
+    }
+    void set_string(distill_record_string field, const std::string & value) {
+        check(distill_teacher_record_set_string(handle_, field, value.c_str()));
+    }
+    int64_t integer(distill_record_int field) const {
+        int64_t value = 0;
+        check(distill_teacher_record_get_int(handle_, field, &value));
+        return value;
+    }
+    void set_integer(distill_record_int field, int64_t value) {
+        check(distill_teacher_record_set_int(handle_, field, value));
+    }
+    bool failed() const { return integer(DISTILL_RECORD_ERROR_STATUS) != 0; }
+    std::string key() const { return string(DISTILL_RECORD_KEY); }
+    std::string text() const { return string(DISTILL_RECORD_TEXT); }
+
+    int64_t position_count() const {
+        int64_t count = 0;
+        check(distill_teacher_record_position_count(handle_, &count));
+        return count;
+    }
+    // Position `index`'s top-k log-probabilities and ids.
+    void topk(int64_t index, std::vector<int32_t> & ids, std::vector<float> & logprobs) const {
+        int32_t top_k = 0;
+        check(distill_teacher_record_get_position(handle_, index, nullptr, nullptr, nullptr,
+                                                  nullptr, nullptr, &top_k));
+        ids.resize(size_t(top_k));
+        logprobs.resize(size_t(top_k));
+        int32_t copied = 0;
+        check(distill_teacher_record_get_topk(handle_, index, top_k, ids.data(), logprobs.data(),
+                                              nullptr, &copied));
+    }
+
+    distill_teacher_record * get() noexcept { return handle_; }
+    const distill_teacher_record * get() const noexcept { return handle_; }
+
+private:
+    explicit TeacherRecord(distill_teacher_record * handle) noexcept : handle_(handle) {}
+    distill_teacher_record * handle_ = nullptr;
+};
+
+// Owns a distill_store. Movable, not copyable.
+class Store {
+public:
+    explicit Store(const std::string & path, bool read_only = false) {
+        distill_store_options options;
+        check(distill_store_options_init(&options));
+        options.read_only = read_only ? 1 : 0;
+        check(distill_store_open(path.c_str(), &options, &handle_));
+    }
+    Store(Store && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Store & operator=(Store && other) noexcept {
+        if (this != &other) {
+            distill_store_free(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    Store(const Store &) = delete;
+    Store & operator=(const Store &) = delete;
+    ~Store() { distill_store_free(handle_); }
+
+    void put(const TeacherRecord & record) { check(distill_store_put(handle_, record.get())); }
+    // The record stored under `key`, or nothing.
+    std::optional<TeacherRecord> get(const std::string & key) {
+        distill_teacher_record * found = nullptr;
+        check(distill_store_get(handle_, key.c_str(), &found));
+        if (found == nullptr) return std::nullopt;
+        return TeacherRecord::adopt(found);
+    }
+    distill_store_stats stats() {
+        distill_store_stats stats{};
+        stats.struct_size = sizeof stats;
+        check(distill_store_get_stats(handle_, &stats));
+        return stats;
+    }
+    void export_jsonl(const std::string & path) {
+        check(distill_store_export_jsonl(handle_, path.c_str()));
+    }
+
+    distill_store * get() noexcept { return handle_; }
+
+private:
+    distill_store * handle_ = nullptr;
+};
+
+// Owns a distill_teacher. Movable, not copyable.
+class Teacher {
+public:
+    // A callback teacher (see distill_teacher_create_callback); fn is called
+    // on the querying thread. parameters_json: "" for none.
+    static Teacher callback(distill_teacher_callback fn, void * user_data, const std::string & name,
+                            const std::string & model = "",
+                            const std::string & parameters_json = "") {
+        distill_callback_teacher_options options;
+        check(distill_callback_teacher_options_init(&options));
+        options.name = name.c_str();
+        options.model = model.c_str();
+        options.parameters_json = parameters_json.empty() ? nullptr : parameters_json.c_str();
+        Teacher teacher;
+        check(distill_teacher_create_callback(fn, user_data, &options, &teacher.handle_));
+        return teacher;
+    }
+    Teacher(Teacher && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Teacher & operator=(Teacher && other) noexcept {
+        if (this != &other) {
+            distill_teacher_free(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    Teacher(const Teacher &) = delete;
+    Teacher & operator=(const Teacher &) = delete;
+    ~Teacher() { distill_teacher_free(handle_); }
+
+    std::string request_key(const std::string & request_json) const {
+        char key[65];
+        check(distill_teacher_request_key(handle_, request_json.c_str(), key, sizeof key));
+        return key;
+    }
+    TeacherRecord query(const std::string & request_json) {
+        distill_teacher_record * record = nullptr;
+        check(distill_teacher_query(handle_, request_json.c_str(), &record));
+        return TeacherRecord::adopt(record);
+    }
+    TeacherRecord query_cached(Store & store, const std::string & request_json) {
+        distill_teacher_record * record = nullptr;
+        check(distill_teacher_query_cached(handle_, store.get(), request_json.c_str(), &record));
+        return TeacherRecord::adopt(record);
+    }
+
+    distill_teacher * get() noexcept { return handle_; }
+
+private:
+    Teacher() = default;
+    distill_teacher * handle_ = nullptr;
+};
 
 }  // namespace distill

@@ -1,0 +1,82 @@
+#include "store/sqlite_db.h"
+
+#include "common/error.h"
+
+namespace distill {
+
+sqlite_db::sqlite_db(const std::string & path, bool read_only) : path_(path) {
+    // FULLMUTEX: one connection may be used by several threads (SQLite
+    // serialises them); the store adds its own lock around transactions.
+    const int flags =
+        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+        SQLITE_OPEN_FULLMUTEX;
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        const std::string reason = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close(db_);
+        db_ = nullptr;
+        fail_invalid("path: expected a distill store file that can be opened" +
+                     std::string(read_only ? " for reading" : " or created") + ", got '" + path +
+                     "' (" + reason + ")");
+    }
+    sqlite3_extended_result_codes(db_, 1);
+}
+
+sqlite_db::~sqlite_db() { sqlite3_close(db_); }
+
+void sqlite_db::exec(const char * sql) {
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) fail(rc, sql);
+}
+
+int64_t sqlite_db::query_int(const char * sql) {
+    sqlite_statement statement(*this, sql);
+    return statement.step() ? statement.column_int(0) : 0;
+}
+
+void sqlite_db::fail(int rc, const std::string & doing) const {
+    const std::string reason = sqlite3_errmsg(db_);
+    const int primary = rc & 0xff;
+    if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT)
+        fail_invalid("path: expected a distill store, got '" + path_ +
+                     "', which is not an intact SQLite database (" + reason + ")");
+    throw error(status::internal, "store '" + path_ + "': " + doing + " failed (" + reason + ")");
+}
+
+sqlite_statement::sqlite_statement(sqlite_db & db, const char * sql) : db_(db) {
+    const int rc = sqlite3_prepare_v2(db.handle(), sql, -1, &statement_, nullptr);
+    if (rc != SQLITE_OK) db.fail(rc, std::string("preparing '") + sql + "'");
+}
+
+sqlite_statement::~sqlite_statement() { sqlite3_finalize(statement_); }
+
+void sqlite_statement::bind(int index, int64_t value) {
+    sqlite3_bind_int64(statement_, index, value);
+}
+
+void sqlite_statement::bind(int index, const std::string & text) {
+    sqlite3_bind_text(statement_, index, text.data(), int(text.size()), SQLITE_TRANSIENT);
+}
+
+void sqlite_statement::bind_blob(int index, const std::string & bytes) {
+    sqlite3_bind_blob(statement_, index, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+}
+
+bool sqlite_statement::step() {
+    const int rc = sqlite3_step(statement_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    db_.fail(rc, std::string("'") + sqlite3_sql(statement_) + "'");
+}
+
+int64_t sqlite_statement::column_int(int column) const {
+    return sqlite3_column_int64(statement_, column);
+}
+
+std::string sqlite_statement::column_text(int column) const {
+    const void * data = sqlite3_column_blob(statement_, column);
+    const int size = sqlite3_column_bytes(statement_, column);
+    return data ? std::string(static_cast<const char *>(data), size_t(size)) : std::string();
+}
+
+}  // namespace distill

@@ -1,0 +1,168 @@
+#include "store/store.h"
+
+#include <chrono>
+#include <fstream>
+
+#include "common/error.h"
+#include "store/position_codec.h"
+#include "store/store_schema.h"
+
+namespace distill {
+namespace {
+
+constexpr const char * record_columns =
+    "key, text, logprob_kind, n_positions, positions, n_embeddings, embeddings, "
+    "prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, "
+    "provider, endpoint, model, system_fingerprint, request_id, teacher, request, parameters, "
+    "started_at_ms, finished_at_ms, latency_us, attempts, error_status, error_message, "
+    "stored_at_ms";
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// The row the statement is on, in record_columns order, back to a record.
+teacher_record read_row(const sqlite_statement & row, const std::string & path) {
+    teacher_record r;
+    r.key = row.column_text(0);
+    const std::string what = "store '" + path + "', key " + r.key;
+    r.text = row.column_text(1);
+    r.kind = logprob_kind(row.column_int(2));
+    r.positions = decode_positions(row.column_text(4), what + " positions");
+    r.embeddings = decode_embeddings(row.column_text(6), what + " embeddings");
+    r.usage = {row.column_int(7), row.column_int(8), row.column_int(9), row.column_int(10)};
+    provenance & o = r.origin;
+    o.provider = row.column_text(11);
+    o.endpoint = row.column_text(12);
+    o.model = row.column_text(13);
+    o.system_fingerprint = row.column_text(14);
+    o.request_id = row.column_text(15);
+    o.teacher_json = row.column_text(16);
+    o.request_json = row.column_text(17);
+    o.parameters_json = row.column_text(18);
+    o.started_at_ms = row.column_int(19);
+    o.finished_at_ms = row.column_int(20);
+    o.latency_us = row.column_int(21);
+    o.attempts = row.column_int(22);
+    r.error_status = int32_t(row.column_int(23));
+    r.error_message = row.column_text(24);
+    return r;
+}
+
+// Rolls back unless committed: a throw between BEGIN and COMMIT leaves the
+// connection usable and the file without the half-done write.
+class transaction {
+public:
+    transaction(sqlite_db & db, const char * begin) : db_(db) { db_.exec(begin); }
+    void commit() {
+        db_.exec("COMMIT");
+        done_ = true;
+    }
+    ~transaction() {
+        if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+
+private:
+    sqlite_db & db_;
+    bool done_ = false;
+};
+
+}  // namespace
+
+void check_request_key(const std::string & key, const char * argument) {
+    bool hex = key.size() == 64;
+    for (char c : key) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+    if (!hex)
+        fail_invalid(std::string(argument) +
+                     ": expected a request key (64 lowercase hex digits), got '" + key + "'");
+}
+
+store::store(const std::string & path, bool read_only, int32_t busy_timeout_ms)
+    : db_(path, read_only) {
+    sqlite3_busy_timeout(db_.handle(), busy_timeout_ms);
+    open_store_schema(db_, read_only);
+}
+
+void store::put(const teacher_record & record) {
+    check_request_key(record.key, "record.key");
+    // Encode before taking the lock: compression is the slow part.
+    const std::string positions = encode_positions(record.positions);
+    const std::string embeddings = encode_embeddings(record.embeddings);
+    const std::string sql = std::string("INSERT OR REPLACE INTO records (") + record_columns +
+                            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    std::lock_guard lock(mutex_);
+    transaction write(db_, "BEGIN IMMEDIATE");
+    sqlite_statement insert(db_, sql.c_str());
+    const provenance & o = record.origin;
+    insert.bind(1, record.key);
+    insert.bind(2, record.text);
+    insert.bind(3, int64_t(record.kind));
+    insert.bind(4, int64_t(record.positions.size()));
+    insert.bind_blob(5, positions);
+    insert.bind(6, int64_t(record.embeddings.size()));
+    insert.bind_blob(7, embeddings);
+    insert.bind(8, record.usage.prompt_tokens);
+    insert.bind(9, record.usage.completion_tokens);
+    insert.bind(10, record.usage.cached_tokens);
+    insert.bind(11, record.usage.reasoning_tokens);
+    insert.bind(12, o.provider);
+    insert.bind(13, o.endpoint);
+    insert.bind(14, o.model);
+    insert.bind(15, o.system_fingerprint);
+    insert.bind(16, o.request_id);
+    insert.bind(17, o.teacher_json);
+    insert.bind(18, o.request_json);
+    insert.bind(19, o.parameters_json);
+    insert.bind(20, o.started_at_ms);
+    insert.bind(21, o.finished_at_ms);
+    insert.bind(22, o.latency_us);
+    insert.bind(23, o.attempts);
+    insert.bind(24, int64_t(record.error_status));
+    insert.bind(25, record.error_message);
+    insert.bind(26, now_ms());
+    insert.step();
+    write.commit();
+}
+
+std::optional<teacher_record> store::get(const std::string & key) {
+    check_request_key(key, "key");
+    const std::string sql = std::string("SELECT ") + record_columns + " FROM records WHERE key = ?";
+    std::lock_guard lock(mutex_);
+    sqlite_statement select(db_, sql.c_str());
+    select.bind(1, key);
+    if (!select.step()) return std::nullopt;
+    return read_row(select, db_.path());
+}
+
+store_stats store::stats() {
+    std::lock_guard lock(mutex_);
+    sqlite_statement select(
+        db_,
+        "SELECT count(*), coalesce(sum(error_status != 0), 0), coalesce(sum(n_positions), 0), "
+        "coalesce(sum(length(positions) + length(embeddings)), 0) FROM records");
+    select.step();
+    return {select.column_int(0), select.column_int(1), select.column_int(2), select.column_int(3)};
+}
+
+void store::export_jsonl(const std::string & path) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) fail_invalid("path: expected a writable file, got '" + path + "'");
+    const std::string sql =
+        std::string("SELECT ") + record_columns + " FROM records ORDER BY rowid";
+    std::lock_guard lock(mutex_);
+    // One read transaction: the export is one consistent snapshot even
+    // while another process keeps writing.
+    transaction snapshot(db_, "BEGIN");
+    sqlite_statement select(db_, sql.c_str());
+    while (select.step())
+        out << to_json(read_row(select, db_.path()))
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << '\n';
+    snapshot.commit();
+    out.flush();
+    if (!out) throw error(status::internal, "export to '" + path + "': write failed");
+}
+
+}  // namespace distill

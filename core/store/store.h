@@ -1,0 +1,51 @@
+// The teacher-output store: one SQLite file (WAL mode), one row per
+// request key. Any number of store objects, in any number of threads and
+// processes, may open the same file: readers see whole committed rows
+// while a writer writes, and a writer killed mid-put leaves no trace.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "store/sqlite_db.h"
+#include "teachers/teacher_record.h"
+
+namespace distill {
+
+struct store_stats {
+    int64_t records = 0;     // rows, failures included
+    int64_t failures = 0;    // rows whose error_status != 0
+    int64_t positions = 0;   // token positions over all rows
+    int64_t blob_bytes = 0;  // compressed positions + embeddings bytes
+};
+
+class store {
+public:
+    // Opens (or, unless read_only, creates) the store at `path`; see
+    // open_store_schema for the refusals. busy_timeout_ms: how long a call
+    // waits for another process's write lock before failing.
+    store(const std::string & path, bool read_only, int32_t busy_timeout_ms);
+
+    // Inserts `record` under record.key, replacing a row with that key
+    // (a successful retry replaces a stored failure), in one transaction.
+    void put(const teacher_record & record);
+    // The row with `key`, or nothing.
+    std::optional<teacher_record> get(const std::string & key);
+    store_stats stats();
+    // Writes every row, in insertion order, as one JSON object per line
+    // (teacher_record.h's to_json) to `path`, replacing it.
+    void export_jsonl(const std::string & path);
+
+    const std::string & path() const { return db_.path(); }
+
+private:
+    std::mutex mutex_;  // one transaction at a time on this connection
+    sqlite_db db_;
+};
+
+// Throws invalid_argument unless `key` is 64 lowercase hex digits.
+void check_request_key(const std::string & key, const char * argument);
+
+}  // namespace distill

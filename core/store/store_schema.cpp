@@ -1,0 +1,126 @@
+#include "store/store_schema.h"
+
+#include <string>
+
+#include "common/error.h"
+
+namespace distill {
+namespace {
+
+// Version 1. One row per request key; provenance in columns (queryable with
+// plain SQL); positions and embeddings packed and zstd-compressed
+// (position_codec.h). A failed request is a row with error_status != 0.
+constexpr const char * schema_v1 = R"sql(
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE records (
+    key                TEXT PRIMARY KEY NOT NULL,
+    text               TEXT NOT NULL,
+    logprob_kind       INTEGER NOT NULL,
+    n_positions        INTEGER NOT NULL,
+    positions          BLOB NOT NULL,
+    n_embeddings       INTEGER NOT NULL,
+    embeddings         BLOB NOT NULL,
+    prompt_tokens      INTEGER NOT NULL,
+    completion_tokens  INTEGER NOT NULL,
+    cached_tokens      INTEGER NOT NULL,
+    reasoning_tokens   INTEGER NOT NULL,
+    provider           TEXT NOT NULL,
+    endpoint           TEXT NOT NULL,
+    model              TEXT NOT NULL,
+    system_fingerprint TEXT NOT NULL,
+    request_id         TEXT NOT NULL,
+    teacher            TEXT NOT NULL,
+    request            TEXT NOT NULL,
+    parameters         TEXT NOT NULL,
+    started_at_ms      INTEGER NOT NULL,
+    finished_at_ms     INTEGER NOT NULL,
+    latency_us         INTEGER NOT NULL,
+    attempts           INTEGER NOT NULL,
+    error_status       INTEGER NOT NULL,
+    error_message      TEXT NOT NULL,
+    stored_at_ms       INTEGER NOT NULL
+);
+)sql";
+
+// migrations[v] takes a store from version v to v + 1 (none yet: version 1
+// is the first layout; the next one appends its ALTER/CREATE statements).
+void migrate(sqlite_db & db, int64_t from) {
+    (void)db;
+    if (from < 1 || from > store_schema_version)
+        throw error(
+            status::internal,
+            "store '" + db.path() + "': no migration from schema version " + std::to_string(from));
+}
+
+[[noreturn]] void not_a_store(const sqlite_db & db, const std::string & why) {
+    fail_invalid("path: expected a distill store, got '" + db.path() + "' (" + why + ")");
+}
+
+// Reads and checks the version of a file already marked as a distill store.
+int64_t checked_version(sqlite_db & db) {
+    if (db.query_int("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                     "name = 'schema_version'") == 0)
+        not_a_store(db, "marked as a distill store but has no schema_version table");
+    const int64_t version = db.query_int("SELECT max(version) FROM schema_version");
+    if (version > store_schema_version)
+        fail_unsupported("path: '" + db.path() + "' is a distill store of schema version " +
+                         std::to_string(version) + ", newer than this library reads (" +
+                         std::to_string(store_schema_version) + "); upgrade libdistill");
+    if (version < 1) not_a_store(db, "schema_version table holds no valid version");
+    return version;
+}
+
+}  // namespace
+
+void open_store_schema(sqlite_db & db, bool read_only) {
+    // Look before writing anything (even the WAL switch changes the file).
+    const int64_t application_id = db.query_int("PRAGMA application_id");
+    const int64_t tables = db.query_int("SELECT count(*) FROM sqlite_master");
+    const bool empty = application_id == 0 && tables == 0;
+    if (!empty && application_id != store_application_id)
+        not_a_store(db, "an SQLite database of another application (application_id " +
+                            std::to_string(application_id) + ", " + std::to_string(tables) +
+                            " schema objects)");
+    if (read_only) {
+        if (empty) not_a_store(db, "an empty file");
+        checked_version(db);
+        return;
+    }
+
+    // WAL: readers never block the writer nor see half a transaction.
+    // synchronous=NORMAL: a commit is durable once in the WAL as far as a
+    // killed process goes (kill -9 loses nothing committed); only a power
+    // cut may lose the last commits, never corrupt the file.
+    {
+        sqlite_statement wal(db, "PRAGMA journal_mode=WAL");  // finalized before BEGIN below
+        if (!wal.step() || wal.column_text(0) != "wal")
+            throw error(status::internal,
+                        "store '" + db.path() + "': could not switch to WAL mode");
+    }
+    db.exec("PRAGMA synchronous=NORMAL");
+
+    // IMMEDIATE: two processes creating the same store serialise here; the
+    // second one sees the first one's schema.
+    db.exec("BEGIN IMMEDIATE");
+    try {
+        if (db.query_int("PRAGMA application_id") == 0) {
+            db.exec(schema_v1);
+            db.exec(("INSERT INTO schema_version VALUES (" + std::to_string(store_schema_version) +
+                     "); PRAGMA application_id = " + std::to_string(store_application_id))
+                        .c_str());
+        } else {
+            const int64_t version = checked_version(db);
+            for (int64_t v = version; v < store_schema_version; ++v) migrate(db, v);
+            if (version < store_schema_version)
+                db.exec(
+                    ("UPDATE schema_version SET version = " + std::to_string(store_schema_version))
+                        .c_str());
+        }
+        db.exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+}  // namespace distill

@@ -1,0 +1,45 @@
+#include "teachers/teacher.h"
+
+#include <chrono>
+#include <optional>
+
+#include "store/store.h"
+#include "teachers/request_key.h"
+
+namespace distill {
+
+std::string request_key(const teacher & t, const nlohmann::json & request) {
+    return request_key(t.identity(), request, t.parameters());
+}
+
+teacher_record query(teacher & t, const nlohmann::json & request) {
+    using namespace std::chrono;
+    teacher_record record;
+    const auto wall_start = system_clock::now();
+    const auto start = steady_clock::now();
+    t.ask(request, record);
+    const auto stop = steady_clock::now();
+    const auto wall_stop = system_clock::now();
+
+    record.key = request_key(t, request);
+    provenance & o = record.origin;
+    o.teacher_json = canonical_json(t.identity());
+    o.request_json = canonical_json(request);
+    o.parameters_json = canonical_json(t.parameters());
+    o.started_at_ms = duration_cast<milliseconds>(wall_start.time_since_epoch()).count();
+    o.finished_at_ms = duration_cast<milliseconds>(wall_stop.time_since_epoch()).count();
+    o.latency_us = duration_cast<microseconds>(stop - start).count();
+    if (o.attempts == 0) o.attempts = 1;
+    return record;
+}
+
+teacher_record query_cached(teacher & t, store & s, const nlohmann::json & request) {
+    if (std::optional<teacher_record> stored = s.get(request_key(t, request));
+        stored && !stored->failed())
+        return std::move(*stored);
+    teacher_record record = query(t, request);
+    s.put(record);
+    return record;
+}
+
+}  // namespace distill

@@ -1,0 +1,46 @@
+// A teacher answers requests. Each kind (HTTP, callback, local model) says
+// who it is (identity, part of every request key) and how it asks (ask);
+// query() and query_cached() add what is common to all of them: the
+// request key, timestamps, latency and the store.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "teachers/teacher_record.h"
+
+namespace distill {
+
+class store;
+
+class teacher {
+public:
+    virtual ~teacher() = default;
+
+    // Who answers: the same request to a different teacher is a different
+    // question ({"kind": "callback", "name": ..., "model": ...}).
+    virtual const nlohmann::json & identity() const = 0;
+    // The teacher-wide parameters merged into every request (temperature,
+    // top_logprobs, ...), part of the key and of the provenance.
+    virtual const nlohmann::json & parameters() const = 0;
+
+    // Asks once and fills `record` (text, positions, usage, provider, ...).
+    // A failed request sets record.error_status; throwing error(cancelled)
+    // stops the job.
+    virtual void ask(const nlohmann::json & request, teacher_record & record) = 0;
+};
+
+// The key of `request` for `t` (request_key.h).
+std::string request_key(const teacher & t, const nlohmann::json & request);
+
+// Asks `t`, then fills the record's key, canonical teacher/request/
+// parameters JSON, timestamps and latency (attempts defaults to 1).
+teacher_record query(teacher & t, const nlohmann::json & request);
+
+// The stored record for the request when it is a success; otherwise asks
+// (a stored failure is asked again), stores the answer — failure or not —
+// and returns it.
+teacher_record query_cached(teacher & t, store & s, const nlohmann::json & request);
+
+}  // namespace distill
