@@ -6,14 +6,11 @@
 
 #include "api_guard.h"
 #include "store_handle.h"
+#include "teacher_handle.h"
 #include "teacher_record_handle.h"
 #include "teachers/callback_teacher.h"
 #include "teachers/request_key.h"
 #include "versioned_options.h"
-
-struct distill_teacher {
-    std::unique_ptr<distill::teacher> impl;
-};
 
 namespace distill::capi {
 namespace {

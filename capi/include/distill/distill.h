@@ -45,7 +45,7 @@ extern "C" {
 /* Bumped on every backward-compatible addition to this header; a binding
  * compiled against DISTILL_ABI_VERSION = n runs on any library whose
  * distill_abi_version() >= n with the same DISTILL_VERSION_MAJOR. */
-#define DISTILL_ABI_VERSION 2
+#define DISTILL_ABI_VERSION 3
 
 /* The library's version as "MAJOR.MINOR.PATCH"; a static string, never NULL. */
 DISTILL_API const char * distill_version(void);
@@ -558,6 +558,90 @@ DISTILL_API distill_status distill_teacher_query_cached(distill_teacher * teache
                                                         distill_store * store,
                                                         const char * request_json,
                                                         distill_teacher_record ** out);
+
+/* ------------------------------------------------------------------------ */
+/* HTTP teachers (ABI 3)                                                     */
+/* ------------------------------------------------------------------------ */
+/*
+ * A teacher behind an OpenAI-compatible HTTP server. The request JSON says
+ * what is asked: "messages" → POST {base_url}/chat/completions, "prompt" →
+ * /completions, "input" → /embeddings (Ollama: /api/chat, /api/generate,
+ * /api/embed). The body sent is the teacher's parameters_json overridden by
+ * the request's own fields, plus "model"; the request's "id" is not sent.
+ * Ask for log-probabilities in the request or the parameters
+ * ("logprobs": true, "top_logprobs": k for chat; "logprobs": k legacy).
+ *
+ * The answer is normalised into the record: text; per position the token,
+ * its bytes, its id when the server gives one, its log-probability and the
+ * top-k; usage (cached and reasoning tokens included); model,
+ * system_fingerprint, the request id (x-request-id header, else the body's
+ * "id"); attempts. LOGPROBS_KIND is RAW for vLLM, POST_SAMPLING for OpenAI,
+ * UNKNOWN otherwise.
+ *
+ * Retries: connection errors, timeouts, HTTP 408, 409, 429 (except
+ * insufficient_quota) and 5xx, at most max_retries times and within
+ * max_retry_seconds overall, waiting retry-after-ms, else retry-after
+ * (seconds or an HTTP date), else an exponential backoff with jitter;
+ * an "x-should-retry: true|false" header overrides the status. A final
+ * failure is still DISTILL_STATUS_OK from distill_teacher_query: the record
+ * holds ERROR_STATUS (INVALID_ARGUMENT for a 4xx, INTERNAL for a 5xx or a
+ * transport failure) and ERROR_MESSAGE (status, the server's message and
+ * code, why it was not retried).
+ *
+ * The API key is read once, at creation, and sent only as the
+ * Authorization header: it never appears in errors, records, the store or
+ * the teacher's identity (a server that echoes it is redacted).
+ * Thread safety: one teacher may be queried from several threads at once.
+ */
+typedef enum {
+    DISTILL_HTTP_DIALECT_AUTO = 0,      /* OpenAI wire format, provider "openai-compatible" */
+    DISTILL_HTTP_DIALECT_OPENAI = 1,    /* api.openai.com and compatible */
+    DISTILL_HTTP_DIALECT_VLLM = 2,      /* vLLM's OpenAI server (raw logprobs) */
+    DISTILL_HTTP_DIALECT_LLAMA_CPP = 3, /* llama.cpp server (token ids in logprobs) */
+    DISTILL_HTTP_DIALECT_OLLAMA = 4     /* Ollama's native /api endpoints */
+} distill_http_dialect;
+
+typedef struct distill_http_teacher_options {
+    uint32_t struct_size;         /* = sizeof(...), set by init */
+    const char * base_url;        /* required: "https://api.openai.com/v1",
+                                     "http://host:8000/v1"; Ollama: "http://host:11434" */
+    const char * model;           /* sent as "model" unless the request has one; default "" */
+    int32_t dialect;              /* distill_http_dialect; default AUTO */
+    const char * api_key_env;     /* name of the environment variable holding the
+                                     key; NULL (default) = none */
+    const char * api_key_file;    /* path of a file holding the key (whitespace
+                                     trimmed); NULL (default) = none. Not both. */
+    const char * parameters_json; /* teacher-wide parameters (JSON object), part
+                                     of every key; NULL (default) = null */
+    int32_t timeout_ms;           /* one attempt, whole exchange; > 0; default 600000 */
+    int32_t connect_timeout_ms;   /* > 0; default 10000 */
+    int32_t low_speed_seconds;    /* abort an attempt receiving < 1 byte/s for this
+                                     long; 0 = off; default 60 */
+    int32_t max_retries;          /* retries after the first attempt; ≥ 0; default 2 */
+    double max_retry_seconds;     /* no retry starts (and no wait runs) past this many
+                                     seconds since the query began; ≥ 0; default 60 */
+    int32_t retry_base_ms;        /* first backoff, doubled per retry; ≥ 0; default 500 */
+    int32_t retry_max_delay_ms;   /* cap of one backoff; ≥ 0; default 8000 */
+    int32_t verify_tls;           /* nonzero (default): verify the server's certificate;
+                                     0 only for a test server you trust */
+} distill_http_teacher_options;
+
+/* Fills *options with the defaults above. Errors: options == NULL. */
+DISTILL_API distill_status
+distill_http_teacher_options_init(distill_http_teacher_options * options);
+
+/*
+ * An HTTP teacher (free with distill_teacher_free; query with
+ * distill_teacher_query / _query_cached). Strings are copied. Its identity
+ * (part of every request key) is {"kind": "http", "base_url", "model",
+ * "dialect"}. Errors (INVALID_ARGUMENT): options or out NULL, no base_url
+ * or not http(s)://, an unknown dialect, a negative or zero limit,
+ * invalid parameters_json, both api_key_env and api_key_file, an unset or
+ * empty variable (named, its value never shown), an unreadable or empty
+ * key file. Nothing is sent at creation.
+ */
+DISTILL_API distill_status distill_teacher_create_http(const distill_http_teacher_options * options,
+                                                       distill_teacher ** out);
 
 #ifdef __cplusplus
 }

@@ -263,6 +263,13 @@ public:
         check(distill_teacher_create_callback(fn, user_data, &options, &teacher.handle_));
         return teacher;
     }
+    // An HTTP teacher (see distill_teacher_create_http): fill options from
+    // distill_http_teacher_options_init; its strings are copied.
+    static Teacher http(const distill_http_teacher_options & options) {
+        Teacher teacher;
+        check(distill_teacher_create_http(&options, &teacher.handle_));
+        return teacher;
+    }
     Teacher(Teacher && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
     Teacher & operator=(Teacher && other) noexcept {
         if (this != &other) {

@@ -1,0 +1,286 @@
+#include "teachers/http_dialect.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+
+namespace distill {
+namespace {
+
+using nlohmann::json;
+
+const json * member(const json & object, const char * name) {
+    if (!object.is_object()) return nullptr;
+    const auto it = object.find(name);
+    return it == object.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string string_or(const json & object, const char * name, const std::string & fallback = "") {
+    const json * v = member(object, name);
+    return v && v->is_string() ? v->get<std::string>() : fallback;
+}
+
+int64_t int_or(const json & object, const char * name) {
+    const json * v = member(object, name);
+    return v && v->is_number() ? v->get<int64_t>() : 0;
+}
+
+// OpenAI's -9999 (outside the top 20) and any log-probability the record
+// cannot hold (positive from rounding, NaN) become a valid value.
+float clean_logprob(const json * value) {
+    if (value == nullptr || !value->is_number()) return 0.0f;  // null: unconditioned position
+    const double v = value->get<double>();
+    if (std::isnan(v)) return -INFINITY;
+    return float(std::min(v, 0.0));
+}
+
+// Token ids: llama.cpp's "id"; vLLM's return_tokens_as_token_ids spells
+// the token itself "token_id:123".
+int32_t token_id(const json & entry, const std::string & token) {
+    if (const json * id = member(entry, "id"); id && id->is_number_integer())
+        return id->get<int32_t>();
+    if (token.rfind("token_id:", 0) == 0) {
+        try {
+            return std::stoi(token.substr(9));
+        } catch (...) {
+        }
+    }
+    return -1;
+}
+
+std::string token_bytes(const json & entry, const std::string & token) {
+    const json * bytes = member(entry, "bytes");
+    if (bytes == nullptr || !bytes->is_array()) return token;
+    std::string out;
+    for (const json & b : *bytes) out.push_back(char(b.get<int>()));
+    return out;
+}
+
+// One {token, logprob, bytes?, id?, top_logprobs?} entry: the chat shape
+// of OpenAI, vLLM and llama.cpp, and Ollama's top-level list.
+token_position chat_position(const json & entry) {
+    token_position p;
+    p.token = string_or(entry, "token");
+    p.bytes = token_bytes(entry, p.token);
+    p.id = token_id(entry, p.token);
+    p.logprob = clean_logprob(member(entry, "logprob"));
+    if (const json * top = member(entry, "top_logprobs"); top && top->is_array())
+        for (const json & alt : *top) {
+            top_logprob t;
+            t.token = string_or(alt, "token");
+            t.id = token_id(alt, t.token);
+            t.logprob = clean_logprob(member(alt, "logprob"));
+            p.top.push_back(std::move(t));
+        }
+    return p;
+}
+
+void chat_positions(const json & entries, teacher_record & record) {
+    if (!entries.is_array()) return;
+    for (const json & entry : entries) record.positions.push_back(chat_position(entry));
+}
+
+// Legacy completions: parallel arrays; top_logprobs are token→logprob maps
+// (no order), sorted here most likely first.
+void legacy_positions(const json & logprobs, teacher_record & record) {
+    const json * tokens = member(logprobs, "tokens");
+    if (tokens == nullptr || !tokens->is_array()) return;
+    const json * values = member(logprobs, "token_logprobs");
+    const json * tops = member(logprobs, "top_logprobs");
+    for (size_t i = 0; i < tokens->size(); ++i) {
+        token_position p;
+        p.token = (*tokens)[i].is_string() ? (*tokens)[i].get<std::string>() : "";
+        p.bytes = p.token;
+        p.id = token_id(json::object(), p.token);
+        p.logprob = clean_logprob(values && i < values->size() ? &(*values)[i] : nullptr);
+        if (tops && i < tops->size() && (*tops)[i].is_object()) {
+            for (const auto & [token, value] : (*tops)[i].items()) {
+                top_logprob t;
+                t.token = token;
+                t.id = token_id(json::object(), token);
+                t.logprob = clean_logprob(&value);
+                p.top.push_back(std::move(t));
+            }
+            std::stable_sort(
+                p.top.begin(), p.top.end(),
+                [](const top_logprob & a, const top_logprob & b) { return a.logprob > b.logprob; });
+        }
+        record.positions.push_back(std::move(p));
+    }
+}
+
+void openai_usage(const json & body, teacher_record & record) {
+    const json * usage = member(body, "usage");
+    if (usage == nullptr) return;
+    record.usage.prompt_tokens = int_or(*usage, "prompt_tokens");
+    record.usage.completion_tokens = int_or(*usage, "completion_tokens");
+    if (const json * d = member(*usage, "prompt_tokens_details"))
+        record.usage.cached_tokens = int_or(*d, "cached_tokens");
+    if (const json * d = member(*usage, "completion_tokens_details"))
+        record.usage.reasoning_tokens = int_or(*d, "reasoning_tokens");
+}
+
+void openai_embeddings(const json & body, teacher_record & record) {
+    const json * data = member(body, "data");
+    if (data == nullptr || !data->is_array())
+        fail_invalid("embeddings response without a \"data\" array");
+    // Results are matched by index, not by the order they arrive in.
+    std::vector<std::pair<int64_t, const json *>> items;
+    for (const json & item : *data) items.emplace_back(int_or(item, "index"), &item);
+    std::sort(items.begin(), items.end(),
+              [](const auto & a, const auto & b) { return a.first < b.first; });
+    for (const auto & [index, item] : items) {
+        const json * values = member(*item, "embedding");
+        if (values == nullptr || !values->is_array())
+            fail_invalid("embedding " + std::to_string(index) +
+                         " is not a float array (base64 encoding_format is not supported yet)");
+        record.embeddings.push_back(values->get<std::vector<float>>());
+    }
+}
+
+void normalise_openai(request_kind kind, const json & body, teacher_record & record) {
+    record.origin.model = string_or(body, "model");
+    record.origin.system_fingerprint = string_or(body, "system_fingerprint");
+    record.origin.request_id = string_or(body, "id");
+    openai_usage(body, record);
+    if (kind == request_kind::embedding) return openai_embeddings(body, record);
+    const json * choices = member(body, "choices");
+    if (choices == nullptr || !choices->is_array() || choices->empty())
+        fail_invalid("response without \"choices\"");
+    const json & choice = choices->front();
+    if (const json * message = member(choice, "message"))
+        record.text = string_or(*message, "content");
+    else
+        record.text = string_or(choice, "text");
+    const json * logprobs = member(choice, "logprobs");
+    if (logprobs == nullptr) return;  // not asked, or a reasoning model: no logprobs
+    if (const json * content = member(*logprobs, "content"))
+        chat_positions(*content, record);  // chat, and llama.cpp's /v1/completions
+    else
+        legacy_positions(*logprobs, record);
+}
+
+// Ollama's native API: /api/chat and /api/generate, /api/embed.
+void normalise_ollama(request_kind kind, const json & body, teacher_record & record) {
+    record.origin.model = string_or(body, "model");
+    record.usage.prompt_tokens = int_or(body, "prompt_eval_count");
+    record.usage.completion_tokens = int_or(body, "eval_count");
+    if (kind == request_kind::embedding) {
+        const json * vectors = member(body, "embeddings");
+        if (vectors == nullptr || !vectors->is_array())
+            fail_invalid("Ollama embed response without \"embeddings\"");
+        for (const json & v : *vectors) record.embeddings.push_back(v.get<std::vector<float>>());
+        return;
+    }
+    if (const json * message = member(body, "message"))
+        record.text = string_or(*message, "content");
+    else
+        record.text = string_or(body, "response");
+    if (const json * logprobs = member(body, "logprobs")) chat_positions(*logprobs, record);
+}
+
+// Ollama nests sampling parameters under "options" and caps length with num_predict.
+json ollama_body(request_kind kind, json body) {
+    body["stream"] = false;
+    if (kind == request_kind::embedding) return body;
+    static const char * sampling[] = {
+        "temperature", "top_p", "top_k", "seed", "stop", "presence_penalty", "frequency_penalty"};
+    json options = body.value("options", json::object());
+    for (const char * name : sampling)
+        if (body.contains(name)) {
+            options[name] = body[name];
+            body.erase(name);
+        }
+    if (body.contains("max_tokens")) {
+        options["num_predict"] = body["max_tokens"];
+        body.erase("max_tokens");
+    }
+    if (!options.empty()) body["options"] = options;
+    return body;
+}
+
+}  // namespace
+
+const char * dialect_name(http_dialect dialect) {
+    switch (dialect) {
+    case http_dialect::openai: return "openai";
+    case http_dialect::vllm: return "vllm";
+    case http_dialect::llama_cpp: return "llama.cpp";
+    case http_dialect::ollama: return "ollama";
+    case http_dialect::auto_detect: break;
+    }
+    return "auto";
+}
+
+request_kind kind_of(const json & request) {
+    if (!request.is_object()) fail_invalid("request_json: expected a JSON object");
+    if (request.contains("messages")) return request_kind::chat;
+    if (request.contains("prompt")) return request_kind::completion;
+    if (request.contains("input")) return request_kind::embedding;
+    fail_invalid(
+        "request_json: expected \"messages\" (chat), \"prompt\" (completion) or "
+        "\"input\" (embeddings)");
+}
+
+std::string endpoint_path(http_dialect dialect, request_kind kind) {
+    if (dialect == http_dialect::ollama) {
+        switch (kind) {
+        case request_kind::chat: return "/api/chat";
+        case request_kind::completion: return "/api/generate";
+        case request_kind::embedding: return "/api/embed";
+        }
+    }
+    switch (kind) {
+    case request_kind::chat: return "/chat/completions";
+    case request_kind::completion: return "/completions";
+    case request_kind::embedding: return "/embeddings";
+    }
+    return "";
+}
+
+json build_body(http_dialect dialect, request_kind kind, const json & request,
+                const json & parameters, const std::string & model) {
+    json body = parameters.is_object() ? parameters : json::object();
+    for (const auto & [name, value] : request.items()) body[name] = value;
+    body.erase("id");
+    if (!body.contains("model") && !model.empty()) body["model"] = model;
+    return dialect == http_dialect::ollama ? ollama_body(kind, std::move(body)) : body;
+}
+
+void normalise_response(http_dialect dialect, request_kind kind, const json & body,
+                        teacher_record & record) {
+    if (!body.is_object()) fail_invalid("response body is not a JSON object");
+    if (dialect == http_dialect::ollama)
+        normalise_ollama(kind, body, record);
+    else
+        normalise_openai(kind, body, record);
+    // vLLM's default --logprobs-mode is raw_logprobs; OpenAI's values are
+    // after temperature and penalties; the others do not say.
+    if (!record.positions.empty()) {
+        if (dialect == http_dialect::vllm)
+            record.kind = logprob_kind::raw;
+        else if (dialect == http_dialect::openai)
+            record.kind = logprob_kind::post_sampling;
+    }
+}
+
+server_error parse_error_body(const std::string & body) {
+    server_error out;
+    const json parsed = json::parse(body, nullptr, false);
+    if (const json * e = member(parsed, "error")) {
+        if (e->is_string()) {
+            out.message = e->get<std::string>();
+        } else {
+            out.message = string_or(*e, "message");
+            out.code = string_or(*e, "code", string_or(*e, "type"));
+            // insufficient_quota is sometimes only in "type".
+            if (string_or(*e, "type") == "insufficient_quota") out.code = "insufficient_quota";
+        }
+        return out;
+    }
+    out.message = body.size() > 300 ? body.substr(0, 300) + "..." : body;
+    return out;
+}
+
+}  // namespace distill

@@ -1,0 +1,177 @@
+#include "teachers/http_teacher.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "common/error.h"
+#include "teachers/http_client.h"
+#include "teachers/request_key.h"
+
+namespace distill {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+std::string trimmed(const std::string & text) {
+    const size_t begin = text.find_first_not_of(" \t\r\n");
+    if (begin == std::string::npos) return "";
+    return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
+}
+
+std::string read_api_key(const http_teacher_settings & s) {
+    if (!s.api_key_env.empty() && !s.api_key_file.empty())
+        fail_invalid("options: give api_key_env or api_key_file, not both");
+    if (!s.api_key_env.empty()) {
+        const char * value = std::getenv(s.api_key_env.c_str());
+        if (value == nullptr || trimmed(value).empty())
+            fail_invalid("options.api_key_env: environment variable " + s.api_key_env +
+                         " is not set or empty");
+        return trimmed(value);
+    }
+    if (!s.api_key_file.empty()) {
+        std::ifstream in(s.api_key_file);
+        if (!in) fail_invalid("options.api_key_file: cannot read " + s.api_key_file);
+        std::stringstream content;
+        content << in.rdbuf();
+        const std::string key = trimmed(content.str());
+        if (key.empty()) fail_invalid("options.api_key_file: " + s.api_key_file + " is empty");
+        return key;
+    }
+    return "";
+}
+
+std::string without_trailing_slash(std::string url) {
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+}
+
+std::string provider_of(http_dialect dialect) {
+    return dialect == http_dialect::auto_detect ? "openai-compatible" : dialect_name(dialect);
+}
+
+}  // namespace
+
+http_teacher::http_teacher(http_teacher_settings settings) : settings_(std::move(settings)) {
+    if (settings_.base_url.empty()) fail_invalid("options.base_url: expected the server's URL");
+    if (settings_.base_url.rfind("http://", 0) != 0 && settings_.base_url.rfind("https://", 0) != 0)
+        fail_invalid("options.base_url: expected an http:// or https:// URL, got \"" +
+                     settings_.base_url + "\"");
+    settings_.base_url = without_trailing_slash(settings_.base_url);
+    api_key_ = read_api_key(settings_);
+    // Who answers: server, model and dialect; never the key (the same
+    // question under another key is the same question).
+    identity_ = {{"kind", "http"},
+                 {"base_url", settings_.base_url},
+                 {"model", settings_.model},
+                 {"dialect", dialect_name(settings_.dialect)}};
+}
+
+std::string http_teacher::redact(std::string text) const {
+    if (api_key_.empty()) return text;
+    for (size_t at = text.find(api_key_); at != std::string::npos; at = text.find(api_key_, at))
+        text.replace(at, api_key_.size(), "[redacted]");
+    return text;
+}
+
+void http_teacher::ask(const nlohmann::json & request, teacher_record & record) {
+    const request_kind kind = kind_of(request);
+    http_request http;
+    http.url = settings_.base_url + endpoint_path(settings_.dialect, kind);
+    http.body =
+        build_body(settings_.dialect, kind, request, settings_.parameters, settings_.model).dump();
+    http.headers.push_back("Accept: application/json");
+    if (!api_key_.empty()) http.secret_headers.push_back("Authorization: Bearer " + api_key_);
+    http.timeout_ms = settings_.timeout_ms;
+    http.connect_timeout_ms = settings_.connect_timeout_ms;
+    http.low_speed_seconds = settings_.low_speed_seconds;
+    http.verify_tls = settings_.verify_tls;
+
+    record.origin.provider = provider_of(settings_.dialect);
+    record.origin.endpoint = http.url;
+
+    const retry_settings & policy = settings_.retry;
+    const auto deadline =
+        steady::now() + std::chrono::milliseconds(int64_t(policy.max_retry_seconds * 1000.0));
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::string failure;
+    int32_t failure_status = 0;
+    for (int attempt = 0;; ++attempt) {
+        record.origin.attempts = attempt + 1;
+        const http_response response = std::move(http_post_all({http}).front());
+        // The id of this attempt's call (a failed earlier attempt's id would mislead).
+        const auto id = response.headers.find("x-request-id");
+        record.origin.request_id = id == response.headers.end() ? "" : id->second;
+
+        std::string code;
+        if (response.status >= 200 && response.status < 300) {
+            const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
+            try {
+                if (body.is_discarded()) fail_invalid("response body is not JSON");
+                const std::string header_id = record.origin.request_id;
+                normalise_response(settings_.dialect, kind, body, record);
+                // The header names the HTTP call; prefer it over the body's id when both exist.
+                if (!header_id.empty()) record.origin.request_id = header_id;
+                return;
+            } catch (const error & e) {
+                // A half-parsed answer is not data: keep only the failure.
+                record.text.clear();
+                record.positions.clear();
+                record.embeddings.clear();
+                record.kind = logprob_kind::unknown;
+                record.error_status = int32_t(status::internal);
+                record.error_message = redact("HTTP " + std::to_string(response.status) + " from " +
+                                              http.url + ": " + e.what());
+                return;
+            }
+        } else if (response.status != 0) {
+            const server_error e = parse_error_body(response.body);
+            code = e.code;
+            failure = "HTTP " + std::to_string(response.status) + " from " + http.url + ": " +
+                      e.message + (e.code.empty() ? "" : " (code " + e.code + ")");
+            // 4xx: the request (or the account) is wrong; 5xx: the server.
+            failure_status =
+                int32_t(response.status < 500 ? status::invalid_argument : status::internal);
+        } else {
+            failure =
+                (response.timed_out
+                     ? "request timed out (timeout_ms = " + std::to_string(settings_.timeout_ms) +
+                           ", connect_timeout_ms = " +
+                           std::to_string(settings_.connect_timeout_ms) + "): "
+                     : std::string("connection to ") + http.url + " failed: ") +
+                response.transport_error;
+            failure_status = int32_t(status::internal);
+        }
+
+        const bool retry =
+            should_retry(response.status, response.transport_retryable, response.headers, code);
+        std::string why_stopped;
+        if (!retry) {
+            why_stopped = "not retried";
+        } else if (attempt >= policy.max_retries) {
+            why_stopped = "gave up after " + std::to_string(attempt + 1) +
+                          " attempts (max_retries = " + std::to_string(policy.max_retries) + ")";
+        } else {
+            const auto wait = server_retry_delay(response.headers, std::chrono::system_clock::now())
+                                  .value_or(backoff_delay(policy, attempt, rng));
+            if (steady::now() + wait > deadline) {
+                why_stopped = "gave up after " + std::to_string(attempt + 1) +
+                              " attempts: the next wait (" + std::to_string(wait.count()) +
+                              " ms) would pass max_retry_seconds";
+            } else {
+                std::this_thread::sleep_for(wait);
+                continue;
+            }
+        }
+        if (code == "insufficient_quota")
+            why_stopped = "not retried: the account is out of quota; add credit or change the key";
+        record.error_status = failure_status;
+        record.error_message = redact(failure + "; " + why_stopped);
+        return;
+    }
+}
+
+}  // namespace distill
