@@ -13,9 +13,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # python3-dev: Python.h, for the extension that `pip install .` builds.
 # libsqlite3-dev, libzstd-dev, nlohmann-json3-dev: the teacher-output store.
 # libcurl4-openssl-dev: the HTTP teacher; libcpp-httplib-dev: its tests' server.
+# libcli11-dev: the `distill` command line (cli/).
 APT_PACKAGES=(cmake ninja-build g++ pkg-config doctest-dev libdlpack-dev libopenblas-dev
               python3-venv python3-dev libsqlite3-dev libzstd-dev nlohmann-json3-dev
-              libcurl4-openssl-dev libcpp-httplib-dev)
+              libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev)
 # From PyPI, into .venv: what builds the Python package (pybind11,
 # scikit-build-core; run-tests.sh installs it with --no-build-isolation) and
 # what its tests, notebook and benchmark use. torch is large (the first

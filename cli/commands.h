@@ -1,0 +1,19 @@
+// The verbs of the `distill` command line: each adds its subcommand to the
+// app and returns the exit code it leaves in `exit_code` when it runs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace distill_cli {
+
+// Exit codes (DESIGN.md): 0 success, 1 failure, 2 bad usage, 130 interrupted.
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+constexpr int exit_interrupted = 130;
+
+void add_query(CLI::App & app, int & exit_code);
+void add_store_stats(CLI::App & store, int & exit_code);
+void add_store_export(CLI::App & store, int & exit_code);
+
+}  // namespace distill_cli

@@ -1,0 +1,259 @@
+// End-to-end test of the `distill` binary: argv[1] = its path, argv[2] = a
+// scratch directory. Prints "N passed, M failed"; non-zero on failure.
+#include "http_test_server.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+int passed = 0, failed = 0;
+
+void expect(bool ok, const std::string & what) {
+    if (ok) {
+        ++passed;
+    } else {
+        ++failed;
+        std::cerr << "FAILED: " << what << "\n";
+    }
+}
+
+struct Result {
+    int code = -1;
+    std::string out, err;
+};
+
+std::string slurp(const std::filesystem::path & path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::filesystem::path dir;
+std::string binary;
+
+// Runs `distill <args>` through the shell, stdout and stderr to files.
+Result run(const std::string & args) {
+    const auto out = dir / "stdout.txt", err = dir / "stderr.txt";
+    const std::string command =
+        "'" + binary + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
+    const int status = std::system(command.c_str());
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    std::cerr << "$ distill " << args << "  -> " << r.code << "\n" << r.err;
+    return r;
+}
+
+void write(const std::filesystem::path & path, const std::string & text) {
+    std::ofstream(path) << text;
+}
+
+}  // namespace
+
+int main(int argc, char ** argv) {
+    if (argc < 3) {
+        std::cerr << "usage: distill_cli_test DISTILL_BINARY SCRATCH_DIR\n";
+        return 2;
+    }
+    binary = argv[1];
+    dir = argv[2];
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+
+    http_test::server server;
+    const auto answer = [](const httplib::Request &, httplib::Response & r) {
+        r.set_content(R"({"id": "c-1", "model": "teacher-1", "choices": [{"index": 0,
+            "message": {"role": "assistant", "content": "ok"},
+            "logprobs": {"content": [{"token": "ok", "logprob": -0.1,
+                "top_logprobs": [{"token": "ok", "logprob": -0.1}, {"token": "no", "logprob": -2.5}]}]}}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}})",
+                      "application/json");
+    };
+    server.http.Post("/v1/chat/completions", answer);
+    server.http.Post("/v1/completions", [](const httplib::Request &, httplib::Response & r) {
+        r.set_content(R"({"id": "c-2", "model": "teacher-1", "choices": [{"text": "ok",
+            "logprobs": {"tokens": ["ok"], "token_logprobs": [-0.1],
+                         "top_logprobs": [{"ok": -0.1, "no": -2.5}], "text_offset": [0]}}],
+            "usage": {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3}})",
+                      "application/json");
+    });
+    server.start();
+
+    const auto prompts = dir / "prompts.jsonl";
+    write(prompts,
+          "{\"messages\": [{\"role\": \"user\", \"content\": \"one\"}], \"id\": \"p1\"}\n"
+          "{\"messages\": [{\"role\": \"user\", \"content\": \"two\"}]}\n"
+          "\n"
+          "{\"prompt\": \"three\"}\n"
+          "{\"prompt\": \"four\", \"id\": 4}\n"
+          "{\"messages\": [{\"role\": \"system\", \"content\": \"s\"}, "
+          "{\"role\": \"user\", \"content\": \"five\"}]}\n");
+    const auto store = dir / "run.db";
+    const std::string query = "query --teacher " + server.url() + " --model teacher-1 --prompts '" +
+                              prompts.string() + "' --store '" + store.string() +
+                              "' --top-logprobs 2 --max-tokens 8 --temperature 0 --json";
+
+    // First run: all 5 asked.
+    Result r = run(query);
+    expect(r.code == 0, "query exits 0");
+    expect(server.requests.load() == 5,
+           "server got 5 requests, got " + std::to_string(server.requests.load()));
+    try {
+        const auto j = nlohmann::json::parse(r.out);
+        expect(j.at("asked") == 5 && j.at("cached") == 0 && j.at("failed") == 0,
+               "summary: 5 asked, 0 cached: " + r.out);
+        expect(j.at("completion_tokens") == 5, "summary counts tokens: " + r.out);
+    } catch (const std::exception & e) {
+        expect(false, std::string("query --json prints JSON: ") + e.what() + ": " + r.out);
+    }
+
+    // Rerun: nothing asked, all cached.
+    r = run(query);
+    expect(r.code == 0, "rerun exits 0");
+    expect(server.requests.load() == 5, "rerun asks nothing");
+    try {
+        const auto j = nlohmann::json::parse(r.out);
+        expect(j.at("asked") == 0 && j.at("cached") == 5, "rerun: 0 asked, 5 cached: " + r.out);
+    } catch (const std::exception & e) {
+        expect(false, std::string("rerun --json prints JSON: ") + e.what());
+    }
+
+    // Human summary without --json.
+    r = run(query.substr(0, query.size() - 7));
+    expect(r.code == 0 && r.out.find("5 cached") != std::string::npos,
+           "plain summary names the cached count: " + r.out);
+
+    // store stats.
+    r = run("store stats --store '" + store.string() + "' --json");
+    expect(r.code == 0, "store stats exits 0");
+    try {
+        const auto j = nlohmann::json::parse(r.out);
+        expect(j.at("records") == 5 && j.at("failures") == 0, "stats: 5 records: " + r.out);
+    } catch (const std::exception & e) {
+        expect(false, std::string("stats --json prints JSON: ") + e.what());
+    }
+
+    // store export.
+    const auto exported = dir / "export.jsonl";
+    r = run("store export --store '" + store.string() + "' --out '" + exported.string() + "'");
+    expect(r.code == 0, "store export exits 0");
+    {
+        std::ifstream in(exported);
+        std::string line;
+        int lines = 0, parsed = 0;
+        while (std::getline(in, line)) {
+            ++lines;
+            try {
+                const auto j = nlohmann::json::parse(line);
+                if (j.at("text") == "ok") ++parsed;
+            } catch (const std::exception &) {
+            }
+        }
+        expect(lines == 5 && parsed == 5, "export: 5 parseable lines, got " +
+                                              std::to_string(parsed) + "/" + std::to_string(lines));
+    }
+
+    // Malformed prompts: exit 1, line number named, nothing asked.
+    const auto bad = dir / "bad.jsonl";
+    write(bad, "{\"prompt\": \"fine\"}\n{\"prompt\": \"broken\"\n");
+    r = run("query --teacher " + server.url() + " --model teacher-1 --prompts '" + bad.string() +
+            "' --store '" + store.string() + "'");
+    expect(r.code == 1, "malformed prompts exit 1");
+    expect(r.err.find(":2:") != std::string::npos, "malformed prompts name line 2: " + r.err);
+    expect(server.requests.load() == 5, "malformed prompts ask nothing");
+
+    // Missing prompts file: exit 1.
+    r = run("query --teacher " + server.url() + " --model teacher-1 --prompts '" +
+            (dir / "missing.jsonl").string() + "' --store '" + store.string() + "'");
+    expect(r.code == 1, "missing prompts file exits 1");
+
+    // Bad usage: exit 2.
+    r = run(query + " --no-such-flag");
+    expect(r.code == 2 && r.err.find("no-such-flag") != std::string::npos,
+           "unknown flag exits 2 and names it");
+    expect(run("no-such-verb").code == 2, "unknown verb exits 2");
+    expect(run("query --teacher x --model m --prompts p --store s --dialect nope").code == 2,
+           "bad --dialect exits 2");
+
+    // --help and --version exit 0.
+    for (const char * verb : {"", "query ", "store ", "store stats ", "store export "}) {
+        r = run(std::string(verb) + "--help");
+        expect(r.code == 0 && r.out.find("Usage") != std::string::npos,
+               std::string("'") + verb + "--help' exits 0 with usage");
+    }
+    r = run("--version");
+    expect(r.code == 0 && r.out.find(distill_version()) != std::string::npos,
+           "--version prints the library version: " + r.out);
+
+    // Ctrl-C: the current request finishes and is stored, the summary is
+    // printed, exit 130; the rerun asks only the rest (no request twice).
+    {
+        http_test::server slow;
+        slow.http.Post("/v1/completions", [](const httplib::Request &, httplib::Response & res) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            res.set_content(R"({"id": "s", "choices": [{"text": "ok"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1}})",
+                            "application/json");
+        });
+        slow.start();
+        const auto many = dir / "many.jsonl";
+        std::string text;
+        for (int i = 0; i < 20; ++i) text += "{\"prompt\": \"p" + std::to_string(i) + "\"}\n";
+        write(many, text);
+        const auto slow_store = dir / "slow.db";
+        const std::string url = slow.url(), prompts_path = many.string(),
+                          store_path = slow_store.string(), out = (dir / "int.out").string();
+        const pid_t child = ::fork();
+        if (child == 0) {
+            const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            ::dup2(fd, 1);
+            ::execl(binary.c_str(), binary.c_str(), "query", "--teacher", url.c_str(), "--model",
+                    "m", "--prompts", prompts_path.c_str(), "--store", store_path.c_str(), "--json",
+                    static_cast<char *>(nullptr));
+            ::_exit(127);
+        }
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (slow.requests.load() < 3 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        ::kill(child, SIGINT);
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        const int asked_before = slow.requests.load();
+        expect(WIFEXITED(status) && WEXITSTATUS(status) == 130, "Ctrl-C exits 130");
+        expect(asked_before < 20,
+               "Ctrl-C stops early (" + std::to_string(asked_before) + " asked)");
+        try {
+            const auto j = nlohmann::json::parse(slurp(out));
+            expect(j.at("interrupted") == true && j.at("asked") == asked_before,
+                   "Ctrl-C prints the summary: " + j.dump());
+        } catch (const std::exception & e) {
+            expect(false, std::string("Ctrl-C summary is JSON: ") + e.what());
+        }
+        r = run("query --teacher " + url + " --model m --prompts '" + prompts_path + "' --store '" +
+                store_path + "' --json");
+        expect(r.code == 0, "rerun after Ctrl-C exits 0");
+        expect(slow.requests.load() == 20,
+               "rerun after Ctrl-C asks only the rest: " + std::to_string(slow.requests.load()));
+    }
+
+    std::cout << passed << " passed, " << failed << " failed\n";
+    return failed == 0 ? 0 : 1;
+}
