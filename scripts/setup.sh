@@ -14,9 +14,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # libsqlite3-dev, libzstd-dev, nlohmann-json3-dev: the teacher-output store.
 # libcurl4-openssl-dev: the HTTP teacher; libcpp-httplib-dev: its tests' server.
 # libcli11-dev: the `distill` command line (cli/).
+# zlib1g-dev: reading the gzip'ed IDX files of dataset-fashion-mnist, the data
+# of the main job (`distill demo`, /usr/share/datasets/fashion-mnist).
 APT_PACKAGES=(cmake ninja-build g++ pkg-config doctest-dev libdlpack-dev libopenblas-dev
               python3-venv python3-dev libsqlite3-dev libzstd-dev nlohmann-json3-dev
-              libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev)
+              libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev zlib1g-dev
+              dataset-fashion-mnist)
 # From PyPI, into .venv: what builds the Python package (pybind11,
 # scikit-build-core; run-tests.sh installs it with --no-build-isolation) and
 # what its tests, notebook and benchmark use. torch is large (the first
