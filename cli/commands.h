@@ -13,6 +13,10 @@ constexpr int exit_usage = 2;
 constexpr int exit_interrupted = 130;
 
 void add_query(CLI::App & app, int & exit_code);
+void add_demo(CLI::App & app, int & exit_code);
+void add_train(CLI::App & app, int & exit_code);
+void add_eval(CLI::App & app, int & exit_code);
+void add_predict(CLI::App & app, int & exit_code);
 void add_store_stats(CLI::App & store, int & exit_code);
 void add_store_export(CLI::App & store, int & exit_code);
 

@@ -16,6 +16,10 @@ int main(int argc, char ** argv) {
 
     int exit_code = distill_cli::exit_ok;
     distill_cli::add_query(app, exit_code);
+    distill_cli::add_train(app, exit_code);
+    distill_cli::add_eval(app, exit_code);
+    distill_cli::add_predict(app, exit_code);
+    distill_cli::add_demo(app, exit_code);
     CLI::App * store = app.add_subcommand("store", "Inspect a teacher-output store");
     store->require_subcommand(1);
     distill_cli::add_store_stats(*store, exit_code);

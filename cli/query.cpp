@@ -1,6 +1,8 @@
 // distill query --teacher URL --model M --prompts prompts.jsonl --store run.db
-// Asks an HTTP teacher every prompt through the store (query_cached): a
-// rerun asks nothing already stored, so an interrupted run resumes.
+// A collection job (distill_collect) over an HTTP teacher: up to
+// --concurrency requests in flight, within --rpm/--tpm, every answer stored
+// as it arrives, so a rerun after Ctrl-C, a crash or kill -9 asks only what
+// is missing. Progress on stderr, the summary on stdout.
 #include "commands.h"
 
 #include <distill/distill.hpp>
@@ -9,13 +11,14 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,8 +27,8 @@ namespace distill_cli {
 namespace {
 
 std::atomic<bool> interrupted{false};
-// First Ctrl-C: stop after the current request. Second: quit now (safe too:
-// every store write is one transaction).
+// First Ctrl-C: start nothing new, let what is in flight finish and be
+// stored. Second: quit now (safe too: every store write is one transaction).
 extern "C" void on_sigint(int) {
     if (interrupted.exchange(true)) {
         std::signal(SIGINT, SIG_DFL);
@@ -33,16 +36,20 @@ extern "C" void on_sigint(int) {
         return;
     }
     static const char notice[] =
-        "\ndistill query: stopping after the current request (Ctrl-C again to quit now)\n";
+        "\ndistill query: stopping after the requests in flight (Ctrl-C again to quit now)\n";
     [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, notice, sizeof notice - 1);
 }
 
 struct QueryOptions {
-    std::string teacher, model, prompts, store, dialect = "auto", api_key_env;
+    std::string teacher, model, prompts, store, dialect = "auto", api_key_env, api_key_file;
     int top_logprobs = -1;
     int max_tokens = -1;
     double temperature = -1.0;
-    int concurrency = 1;
+    int concurrency = 8;
+    double rpm = 0, tpm = 0;
+    double price_prompt = 0, price_cached = 0, price_completion = 0;
+    double timeout_seconds = 600, connect_timeout_seconds = 10;
+    int max_retries = 2;
     int progress_every = 10;
     bool json = false;
 };
@@ -93,19 +100,97 @@ std::vector<Request> read_requests(const QueryOptions & o) {
     return requests;
 }
 
-struct Summary {
-    long total = 0, asked = 0, cached = 0, failed = 0, done = 0;
-    long long prompt_tokens = 0, completion_tokens = 0;
+// Draws the progress line on stderr from the job's progress callback:
+// redrawn in place on a terminal, a line every `every` answers otherwise.
+struct Progress {
+    bool tty = false;
+    int64_t every = 10;
+    int64_t printed_at = -1;  // done count of the last line (non-terminal)
+    double price = 0;         // any price given: show the cost
+    distill_collect_summary last{};
+
+    static int64_t done(const distill_collect_summary & s) {
+        return s.answered_from_store + s.asked;
+    }
+    void draw(const distill_collect_summary & s) {
+        const double rate = s.elapsed_seconds > 0 ? double(s.asked) / s.elapsed_seconds : 0.0;
+        const int64_t left = s.requests - done(s);
+        char eta[32] = "?";
+        if (left == 0)
+            std::snprintf(eta, sizeof eta, "0s");
+        else if (rate > 0)
+            std::snprintf(eta, sizeof eta, "%.0fs", double(left) / rate);
+        char cost[48] = "";
+        if (price > 0) std::snprintf(cost, sizeof cost, ", $%.4f", s.cost_usd);
+        std::fprintf(stderr,
+                     "%s%lld/%lld done (%lld from store), %.1f req/s, ETA %s, %lld tokens%s, "
+                     "%lld failed%s",
+                     tty ? "\r\033[K" : "", (long long)done(s), (long long)s.requests,
+                     (long long)s.answered_from_store, rate, eta,
+                     (long long)(s.prompt_tokens + s.completion_tokens), cost, (long long)s.failed,
+                     tty ? "" : "\n");
+        std::fflush(stderr);
+    }
+    distill_status update(const distill_collect_summary & s) {
+        last = s;
+        const int64_t d = done(s);
+        if (tty || d == s.requests || d - printed_at >= every) {
+            if (tty || d != printed_at) draw(s);
+            printed_at = d;
+        }
+        return interrupted.load() ? DISTILL_STATUS_CANCELLED : DISTILL_STATUS_OK;
+    }
+    static distill_status callback(void * self, const distill_collect_summary * s) {
+        return static_cast<Progress *>(self)->update(*s);
+    }
 };
 
-void print_progress(const Summary & s, double seconds, bool tty) {
-    const double rate = seconds > 0 ? double(s.done) / seconds : 0.0;
-    const double eta = rate > 0 ? double(s.total - s.done) / rate : 0.0;
-    std::fprintf(stderr, "%s%ld/%ld done, %.1f req/s, ETA %.0fs, %lld tokens, %ld failed%s",
-                 tty ? "\r\033[K" : "", s.done, s.total, rate, eta,
-                 s.prompt_tokens + s.completion_tokens, s.failed, tty ? "" : "\n");
-    std::fflush(stderr);
+void print_summary(const distill_collect_summary & s, bool stopped, bool json) {
+    const double rate = s.elapsed_seconds > 0 ? double(s.asked) / s.elapsed_seconds : 0.0;
+    const int64_t done = Progress::done(s);
+    if (json) {
+        const nlohmann::json j = {{"total", s.requests},
+                                  {"done", done},
+                                  {"asked", s.asked},
+                                  {"cached", s.answered_from_store},
+                                  {"succeeded", s.succeeded},
+                                  {"failed", s.failed},
+                                  {"prompt_tokens", s.prompt_tokens},
+                                  {"cached_tokens", s.cached_tokens},
+                                  {"completion_tokens", s.completion_tokens},
+                                  {"cost_usd", s.cost_usd},
+                                  {"elapsed_seconds", s.elapsed_seconds},
+                                  {"requests_per_second", rate},
+                                  {"interrupted", stopped}};
+        std::printf("%s\n", j.dump().c_str());
+        return;
+    }
+    std::printf(
+        "%lld/%lld done: %lld asked, %lld cached, %lld failed, %lld prompt (%lld cached) + %lld "
+        "completion tokens, $%.4f, %.1fs (%.1f req/s)%s\n",
+        (long long)done, (long long)s.requests, (long long)s.asked,
+        (long long)s.answered_from_store, (long long)s.failed, (long long)s.prompt_tokens,
+        (long long)s.cached_tokens, (long long)s.completion_tokens, s.cost_usd, s.elapsed_seconds,
+        rate, stopped ? " (interrupted; rerun to resume)" : "");
 }
+
+// Names the stored failures of this run (a few; the store keeps them all).
+void report_failures(distill::Teacher & teacher, distill::Store & store,
+                     const std::vector<Request> & requests, const std::string & prompts) {
+    int shown = 0;
+    for (const auto & [line, request] : requests) {
+        std::optional<distill::TeacherRecord> r = store.get(teacher.request_key(request));
+        if (!r || !r->failed()) continue;
+        if (++shown > 10) {
+            std::fprintf(stderr, "distill query: more failures; see `distill store export`\n");
+            return;
+        }
+        std::fprintf(stderr, "distill query: %s:%ld failed: %s\n", prompts.c_str(), line,
+                     r->string(DISTILL_RECORD_ERROR_MESSAGE).c_str());
+    }
+}
+
+int32_t milliseconds(double seconds) { return int32_t(std::lround(seconds * 1000.0)); }
 
 int run_query(const QueryOptions & o) {
     static const std::map<std::string, distill_http_dialect> dialects = {
@@ -128,69 +213,58 @@ int run_query(const QueryOptions & o) {
     options.model = o.model.c_str();
     options.dialect = dialects.at(o.dialect);
     options.api_key_env = o.api_key_env.empty() ? nullptr : o.api_key_env.c_str();
+    options.api_key_file = o.api_key_file.empty() ? nullptr : o.api_key_file.c_str();
+    options.timeout_ms = milliseconds(o.timeout_seconds);
+    options.connect_timeout_ms = milliseconds(o.connect_timeout_seconds);
+    options.max_retries = o.max_retries;
     distill::Teacher teacher = distill::Teacher::http(options);
     distill::Store store(o.store);
 
-    // SIGINT: finish the current request, then stop (no SA_RESTART needed:
-    // the flag is read between requests).
+    Progress progress;
+    progress.tty = ::isatty(STDERR_FILENO) != 0;
+    progress.every = o.progress_every;
+    progress.price = o.price_prompt + o.price_cached + o.price_completion;
+    distill::CollectOptions job;
+    job.get().concurrency = o.concurrency;
+    job.get().requests_per_minute = o.rpm;
+    job.get().tokens_per_minute = o.tpm;
+    job.get().price_prompt = o.price_prompt;
+    job.get().price_cached = o.price_cached;
+    job.get().price_completion = o.price_completion;
+    job.get().progress = Progress::callback;
+    job.get().progress_user_data = &progress;
+    std::vector<std::string> bodies;
+    bodies.reserve(requests.size());
+    for (const Request & r : requests) bodies.push_back(r.json);
+
+    // SIGINT: the progress callback tells the job to stop (no SA_RESTART
+    // needed: libcurl's poll returns within 100 ms anyway).
     struct sigaction action {};
     action.sa_handler = on_sigint;
     sigemptyset(&action.sa_mask);
     struct sigaction previous {};
     sigaction(SIGINT, &action, &previous);
-
-    const bool tty = ::isatty(STDERR_FILENO) != 0;
-    Summary s;
-    s.total = long(requests.size());
-    const auto start = std::chrono::steady_clock::now();
-    for (const auto & [line, request] : requests) {
-        if (interrupted.load()) break;
-        const std::string key = teacher.request_key(request);
-        std::optional<distill::TeacherRecord> stored = store.get(key);
-        const bool cached = stored && !stored->failed();
-        distill::TeacherRecord record =
-            cached ? std::move(*stored) : teacher.query_cached(store, request);
-        if (cached)
-            ++s.cached;
+    std::string failure;
+    bool stopped = false;
+    distill_collect_summary summary{};
+    try {
+        summary = distill::collect(teacher, store, bodies, job);
+    } catch (const distill::Exception & e) {
+        summary = progress.last;  // the job's last report: everything it stored
+        if (e.status() == DISTILL_STATUS_CANCELLED && interrupted.load())
+            stopped = true;
         else
-            ++s.asked;
-        if (record.failed()) {
-            ++s.failed;
-            std::fprintf(stderr, "%sdistill query: %s:%ld failed: %s\n", tty ? "\r\033[K" : "",
-                         o.prompts.c_str(), line,
-                         record.string(DISTILL_RECORD_ERROR_MESSAGE).c_str());
-        }
-        s.prompt_tokens += record.integer(DISTILL_RECORD_PROMPT_TOKENS);
-        s.completion_tokens += record.integer(DISTILL_RECORD_COMPLETION_TOKENS);
-        ++s.done;
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (tty || s.done % o.progress_every == 0 || s.done == s.total)
-            print_progress(s, seconds, tty);
+            failure = e.what();
     }
-    if (tty && s.done > 0) std::fputc('\n', stderr);
     sigaction(SIGINT, &previous, nullptr);
+    if (progress.tty) std::fputc('\n', stderr);
 
-    const bool stopped = interrupted.load() && s.done < s.total;
-    if (o.json) {
-        nlohmann::json j = {{"total", s.total},
-                            {"done", s.done},
-                            {"asked", s.asked},
-                            {"cached", s.cached},
-                            {"failed", s.failed},
-                            {"prompt_tokens", s.prompt_tokens},
-                            {"completion_tokens", s.completion_tokens},
-                            {"interrupted", stopped}};
-        std::printf("%s\n", j.dump().c_str());
-    } else {
-        std::printf(
-            "%ld/%ld done: %ld asked, %ld cached, %ld failed, %lld prompt + %lld "
-            "completion tokens%s\n",
-            s.done, s.total, s.asked, s.cached, s.failed, s.prompt_tokens, s.completion_tokens,
-            stopped ? " (interrupted; rerun to resume)" : "");
-    }
+    if (summary.failed > 0 || !failure.empty())
+        report_failures(teacher, store, requests, o.prompts);
+    if (!failure.empty()) std::fprintf(stderr, "distill query: error: %s\n", failure.c_str());
+    print_summary(summary, stopped, o.json);
     if (stopped) return exit_interrupted;
-    return s.failed > 0 ? exit_failure : exit_ok;
+    return summary.failed > 0 || !failure.empty() ? exit_failure : exit_ok;
 }
 
 }  // namespace
@@ -201,9 +275,9 @@ void add_query(CLI::App & app, int & exit_code) {
         "query",
         "Ask an HTTP teacher every prompt of a JSONL file and store the answers. Each line is "
         "{\"messages\": [...]} or {\"prompt\": \"...\"}, with an optional \"id\". Answers are "
-        "keyed by the request, so a rerun (after Ctrl-C or a crash) asks only what is missing. "
-        "Progress on stderr; summary on stdout. Exit 0 ok, 1 failure, 2 bad usage, 130 "
-        "interrupted.");
+        "keyed by the request and stored as they arrive, so a rerun (after Ctrl-C, a crash or "
+        "kill -9) asks only what is missing. Progress on stderr; summary on stdout (\"cached\" = "
+        "answered from the store). Exit 0 ok, 1 failure, 2 bad usage, 130 interrupted.");
     cmd->add_option("--teacher", o->teacher, "Base URL, e.g. http://host:8000/v1")->required();
     cmd->add_option("--model", o->model, "Model name sent with every request")->required();
     cmd->add_option("--prompts", o->prompts, "Prompts, one JSON object per line")->required();
@@ -213,18 +287,38 @@ void add_query(CLI::App & app, int & exit_code) {
     cmd->add_option("--dialect", o->dialect, "Server dialect")
         ->check(CLI::IsMember({"auto", "openai", "vllm", "llama_cpp", "ollama"}))
         ->capture_default_str();
-    cmd->add_option("--api-key-env", o->api_key_env, "Environment variable holding the API key");
+    auto * key_env = cmd->add_option("--api-key-env", o->api_key_env,
+                                     "Environment variable holding the API key");
+    cmd->add_option("--api-key-file", o->api_key_file, "File holding the API key")
+        ->excludes(key_env);
     cmd->add_option("--max-tokens", o->max_tokens, "max_tokens of every request")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--temperature", o->temperature, "temperature of every request")
         ->check(CLI::Range(0.0, 100.0));
-    cmd->add_option("--concurrency", o->concurrency,
-                    "Requests in flight (accepted, NOT YET PARALLEL: requests are sent one at "
-                    "a time)")
-        ->check(CLI::PositiveNumber)
+    cmd->add_option("--concurrency", o->concurrency, "Requests in flight at once")
+        ->check(CLI::Range(1, 4096))
+        ->capture_default_str();
+    cmd->add_option("--rpm", o->rpm, "Requests per minute at most (0 = no limit of our own)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--tpm", o->tpm, "Tokens per minute at most (0 = no limit of our own)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--price-prompt", o->price_prompt, "USD per million prompt tokens")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--price-cached", o->price_cached, "USD per million cached prompt tokens")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--price-completion", o->price_completion, "USD per million completion tokens")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--timeout", o->timeout_seconds, "Seconds one attempt may take")
+        ->check(CLI::Range(0.001, 86400.0))
+        ->capture_default_str();
+    cmd->add_option("--connect-timeout", o->connect_timeout_seconds, "Seconds to connect")
+        ->check(CLI::Range(0.001, 3600.0))
+        ->capture_default_str();
+    cmd->add_option("--max-retries", o->max_retries, "Retries after a request's first attempt")
+        ->check(CLI::Range(0, 100))
         ->capture_default_str();
     cmd->add_option("--progress-every", o->progress_every,
-                    "When stderr is not a terminal, print progress every N requests")
+                    "When stderr is not a terminal, print progress every N answers")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd->add_flag("--json", o->json, "Print the summary as one JSON object");

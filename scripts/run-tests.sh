@@ -2,7 +2,8 @@
 # scripts/run-tests.sh — builds everything and runs every test, from a fresh
 # machine: the system packages and the venv (setup.sh), the release build
 # (CUDA too where nvcc exists; GPU tests skip themselves without a GPU) and
-# its CTest suite, the same suite under ASan + UBSan, and the Python package
+# its CTest suite, the same suite under ASan + UBSan, the libFuzzer targets
+# (run-fuzz.sh, DISTILL_FUZZ_SECONDS each), and the Python package
 # (pip install . into .venv, then pytest over tests/python). Every suite runs
 # even after one fails; the last line is the summary and the exit code is
 # non-zero on any failure.
@@ -42,6 +43,7 @@ python_suite() {
 
 run_suite "release (ctest)" preset_suite release
 run_suite "sanitize (ctest, ASan + UBSan)" preset_suite sanitize
+run_suite "fuzz (libFuzzer, ASan + UBSan)" scripts/run-fuzz.sh
 if compgen -G 'tests/python/test_*.py' >/dev/null || compgen -G 'tests/python/*_test.py' >/dev/null; then
     run_suite "python (pytest)" python_suite
 fi

@@ -16,15 +16,20 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # libcli11-dev: the `distill` command line (cli/).
 # zlib1g-dev: reading the gzip'ed IDX files of dataset-fashion-mnist, the data
 # of the main job (`distill demo`, /usr/share/datasets/fashion-mnist).
+# clang-14, libclang-rt-14-dev: the libFuzzer targets of tests/fuzz (clang++
+# with -fsanitize=fuzzer; scripts/run-fuzz.sh).
 APT_PACKAGES=(cmake ninja-build g++ pkg-config doctest-dev libdlpack-dev libopenblas-dev
               python3-venv python3-dev libsqlite3-dev libzstd-dev nlohmann-json3-dev
               libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev zlib1g-dev
-              dataset-fashion-mnist)
+              dataset-fashion-mnist clang-14 libclang-rt-14-dev)
 # From PyPI, into .venv: what builds the Python package (pybind11,
 # scikit-build-core; run-tests.sh installs it with --no-build-isolation) and
 # what its tests, notebook and benchmark use. torch is large (the first
 # install takes minutes; pip's cache makes the next one quick).
-PYTHON_PACKAGES=(numpy pytest pybind11 scikit-build-core torch nbclient nbformat ipykernel matplotlib)
+# safetensors: the reference implementation that checkpoint files are
+# checked against (tests/fixtures/safetensors was written with it).
+PYTHON_PACKAGES=(numpy pytest pybind11 scikit-build-core torch nbclient nbformat ipykernel matplotlib
+                 safetensors)
 VENV_DIR=.venv
 
 say() { printf 'setup: %s\n' "$*"; }

@@ -24,16 +24,25 @@ public:
     std::atomic<int> requests{0};
 
     server() {
+        // As production servers do: without it, a response written in two
+        // send() calls on a kept-alive connection waits for a delayed ACK.
+        http.set_tcp_nodelay(true);
         // Count every request before its handler runs.
         http.set_pre_routing_handler([this](const httplib::Request &, httplib::Response &) {
             ++requests;
             return httplib::Server::HandlerResponse::Unhandled;
         });
     }
+    // Handler threads (cpp-httplib's default is 8). A kept-alive connection
+    // holds one, so a test of N concurrent requests needs more than N.
+    void set_threads(size_t count) {
+        http.new_task_queue = [count] { return new httplib::ThreadPool(count); };
+    }
     // Call after the handlers are installed.
     void start() {
         port_ = http.bind_to_any_port("127.0.0.1");
         if (port_ <= 0) throw std::runtime_error("test server: bind failed");
+        widen_backlog(port_);
         thread_ = std::thread([this] { http.listen_after_bind(); });
         // Bound already, so connections queue in the backlog; wait anyway
         // so a test's first request never races the accept loop's start.
@@ -48,8 +57,49 @@ public:
     }
 
 private:
+    // cpp-httplib listens with a backlog of 5 (compiled into Debian's
+    // library): a 6th simultaneous connect has its SYN dropped and retried a
+    // second later, which would make every concurrent test slow and its
+    // timings noise. Linux lets listen() be called again to widen it; find
+    // the listening socket by its port among this process's descriptors.
+    static void widen_backlog(int port) {
+        for (int fd = 0; fd < 4096; ++fd) {
+            int listening = 0;
+            socklen_t size = sizeof listening;
+            if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening)
+                continue;
+            sockaddr_in address{};
+            socklen_t length = sizeof address;
+            if (::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) == 0 &&
+                address.sin_family == AF_INET && ntohs(address.sin_port) == port)
+                ::listen(fd, 1024);
+        }
+    }
+
     int port_ = 0;
     std::thread thread_;
+};
+
+// Requests a handler is serving right now, and the most seen at once.
+class concurrency_gauge {
+public:
+    class scope {
+    public:
+        explicit scope(concurrency_gauge & g) : g_(g) {
+            const int now = ++g_.current_;
+            int seen = g_.most_.load();
+            while (now > seen && !g_.most_.compare_exchange_weak(seen, now)) {
+            }
+        }
+        ~scope() { --g_.current_; }
+
+    private:
+        concurrency_gauge & g_;
+    };
+    int most() const { return most_.load(); }
+
+private:
+    std::atomic<int> current_{0}, most_{0};
 };
 
 // A port nothing listens on: bound, read, closed (connection refused).

@@ -1,11 +1,10 @@
 // distill_kd_loss*: options struct → core options, then the core call.
 #include "api_guard.h"
 #include "context_handle.h"
-#include "losses/kd_loss.h"
+#include "kd_loss_options.h"
 #include "versioned_options.h"
 
 namespace distill::capi {
-namespace {
 distill::kd_loss_options to_core(const distill_kd_loss_options * given) {
     distill_kd_loss_options defaults{};
     distill_kd_loss_options_init(&defaults);
@@ -22,7 +21,6 @@ distill::kd_loss_options to_core(const distill_kd_loss_options * given) {
     core.tail = o.tail;
     return core;
 }
-}  // namespace
 }  // namespace distill::capi
 
 extern "C" {

@@ -86,43 +86,53 @@ store::store(const std::string & path, bool read_only, int32_t busy_timeout_ms)
 }
 
 void store::put(const teacher_record & record) {
-    check_request_key(record.key, "record.key");
+    put_many(std::span<const teacher_record>(&record, 1));
+}
+
+void store::put_many(std::span<const teacher_record> records) {
+    for (const teacher_record & record : records) check_request_key(record.key, "record.key");
     // Encode before taking the lock: compression is the slow part.
-    const std::string positions = encode_positions(record.positions);
-    const std::string embeddings = encode_embeddings(record.embeddings);
+    std::vector<std::string> positions, embeddings;
+    for (const teacher_record & record : records) {
+        positions.push_back(encode_positions(record.positions));
+        embeddings.push_back(encode_embeddings(record.embeddings));
+    }
     const std::string sql = std::string("INSERT OR REPLACE INTO records (") + record_columns +
                             ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     std::lock_guard lock(mutex_);
     transaction write(db_, "BEGIN IMMEDIATE");
-    sqlite_statement insert(db_, sql.c_str());
-    const provenance & o = record.origin;
-    insert.bind(1, record.key);
-    insert.bind(2, record.text);
-    insert.bind(3, int64_t(record.kind));
-    insert.bind(4, int64_t(record.positions.size()));
-    insert.bind_blob(5, positions);
-    insert.bind(6, int64_t(record.embeddings.size()));
-    insert.bind_blob(7, embeddings);
-    insert.bind(8, record.usage.prompt_tokens);
-    insert.bind(9, record.usage.completion_tokens);
-    insert.bind(10, record.usage.cached_tokens);
-    insert.bind(11, record.usage.reasoning_tokens);
-    insert.bind(12, o.provider);
-    insert.bind(13, o.endpoint);
-    insert.bind(14, o.model);
-    insert.bind(15, o.system_fingerprint);
-    insert.bind(16, o.request_id);
-    insert.bind(17, o.teacher_json);
-    insert.bind(18, o.request_json);
-    insert.bind(19, o.parameters_json);
-    insert.bind(20, o.started_at_ms);
-    insert.bind(21, o.finished_at_ms);
-    insert.bind(22, o.latency_us);
-    insert.bind(23, o.attempts);
-    insert.bind(24, int64_t(record.error_status));
-    insert.bind(25, record.error_message);
-    insert.bind(26, now_ms());
-    insert.step();
+    for (size_t i = 0; i < records.size(); ++i) {
+        const teacher_record & record = records[i];
+        sqlite_statement insert(db_, sql.c_str());
+        const provenance & o = record.origin;
+        insert.bind(1, record.key);
+        insert.bind(2, record.text);
+        insert.bind(3, int64_t(record.kind));
+        insert.bind(4, int64_t(record.positions.size()));
+        insert.bind_blob(5, positions[i]);
+        insert.bind(6, int64_t(record.embeddings.size()));
+        insert.bind_blob(7, embeddings[i]);
+        insert.bind(8, record.usage.prompt_tokens);
+        insert.bind(9, record.usage.completion_tokens);
+        insert.bind(10, record.usage.cached_tokens);
+        insert.bind(11, record.usage.reasoning_tokens);
+        insert.bind(12, o.provider);
+        insert.bind(13, o.endpoint);
+        insert.bind(14, o.model);
+        insert.bind(15, o.system_fingerprint);
+        insert.bind(16, o.request_id);
+        insert.bind(17, o.teacher_json);
+        insert.bind(18, o.request_json);
+        insert.bind(19, o.parameters_json);
+        insert.bind(20, o.started_at_ms);
+        insert.bind(21, o.finished_at_ms);
+        insert.bind(22, o.latency_us);
+        insert.bind(23, o.attempts);
+        insert.bind(24, int64_t(record.error_status));
+        insert.bind(25, record.error_message);
+        insert.bind(26, now_ms());
+        insert.step();
+    }
     write.commit();
 }
 

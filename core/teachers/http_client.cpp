@@ -68,98 +68,128 @@ struct easy_deleter {
 struct slist_deleter {
     void operator()(curl_slist * list) const { curl_slist_free_all(list); }
 };
-struct multi_deleter {
-    void operator()(CURLM * multi) const { curl_multi_cleanup(multi); }
-};
-
-// One transfer's handles and buffers, alive until the batch ends.
-struct transfer {
-    std::unique_ptr<CURL, easy_deleter> easy;
-    std::unique_ptr<curl_slist, slist_deleter> headers;
-    char error_buffer[CURL_ERROR_SIZE] = {};
-};
-
-void configure(transfer & t, const http_request & request, http_response & response) {
-    t.easy.reset(curl_easy_init());
-    if (!t.easy) throw error(status::out_of_memory, "curl_easy_init failed");
-    CURL * e = t.easy.get();
-    curl_slist * list = curl_slist_append(nullptr, "Content-Type: application/json");
-    for (const std::string & h : request.headers) list = curl_slist_append(list, h.c_str());
-    for (const std::string & h : request.secret_headers) list = curl_slist_append(list, h.c_str());
-    // "Expect: 100-continue" would add a round trip to every large body.
-    list = curl_slist_append(list, "Expect:");
-    t.headers.reset(list);
-    curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, request.body.c_str());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &response);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &response);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);         // no SIGALRM: we run on the host's threads
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // any encoding libcurl can decode
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, long(request.timeout_ms));
-    if (request.connect_timeout_ms > 0)
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, long(request.connect_timeout_ms));
-    if (request.low_speed_seconds > 0) {
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, long(request.low_speed_seconds));
-    }
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &response);
-}
 
 }  // namespace
 
-std::vector<http_response> http_post_all(const std::vector<http_request> & requests) {
-    init_curl_once();
-    std::vector<http_response> responses(requests.size());
-    std::vector<transfer> transfers(requests.size());
-    std::unique_ptr<CURLM, multi_deleter> multi(curl_multi_init());
-    if (!multi) throw error(status::out_of_memory, "curl_multi_init failed");
-    // Easy handles must leave the multi handle before either is cleaned up.
-    struct detach_all {
-        CURLM * multi;
-        std::vector<transfer> & transfers;
-        ~detach_all() {
-            for (transfer & t : transfers)
-                if (t.easy) curl_multi_remove_handle(multi, t.easy.get());
-        }
-    } detach{multi.get(), transfers};
+// One transfer's handles and buffers, alive until it finishes: libcurl
+// reads the body and writes the response in place.
+struct http_multi::transfer {
+    uint64_t tag = 0;
+    http_request request;
+    http_response response;
+    std::unique_ptr<CURL, easy_deleter> easy;
+    std::unique_ptr<curl_slist, slist_deleter> headers;
+    char error_buffer[CURL_ERROR_SIZE] = {};
 
-    for (size_t i = 0; i < requests.size(); ++i) {
-        configure(transfers[i], requests[i], responses[i]);
-        curl_multi_add_handle(multi.get(), transfers[i].easy.get());
+    void configure() {
+        easy.reset(curl_easy_init());
+        if (!easy) throw error(status::out_of_memory, "curl_easy_init failed");
+        CURL * e = easy.get();
+        curl_slist * list = curl_slist_append(nullptr, "Content-Type: application/json");
+        for (const std::string & h : request.headers) list = curl_slist_append(list, h.c_str());
+        for (const std::string & h : request.secret_headers)
+            list = curl_slist_append(list, h.c_str());
+        // "Expect: 100-continue" would add a round trip to every large body.
+        list = curl_slist_append(list, "Expect:");
+        headers.reset(list);
+        curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, request.body.c_str());
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, &response);
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, &response);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, error_buffer);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM: we run on the host's threads
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // any encoding libcurl can decode
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, long(request.timeout_ms));
+        if (request.connect_timeout_ms > 0)
+            curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, long(request.connect_timeout_ms));
+        if (request.low_speed_seconds > 0) {
+            curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+            curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, long(request.low_speed_seconds));
+        }
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, this);
     }
+};
+
+void http_multi::multi_deleter::operator()(void * multi) const {
+    curl_multi_cleanup(static_cast<CURLM *>(multi));
+}
+
+http_multi::http_multi() {
+    init_curl_once();
+    multi_.reset(curl_multi_init());
+    if (!multi_) throw error(status::out_of_memory, "curl_multi_init failed");
+}
+
+// Easy handles must leave the multi handle before either is cleaned up.
+http_multi::~http_multi() {
+    for (auto & [tag, t] : transfers_) curl_multi_remove_handle(multi_.get(), t->easy.get());
+}
+
+void http_multi::start(uint64_t tag, const http_request & request) {
+    if (transfers_.count(tag) != 0)
+        throw error(status::internal, "http_multi: tag " + std::to_string(tag) + " is in flight");
+    auto t = std::make_unique<transfer>();
+    t->tag = tag;
+    t->request = request;
+    t->configure();
+    const CURLMcode code = curl_multi_add_handle(multi_.get(), t->easy.get());
+    if (code != CURLM_OK)
+        throw error(status::internal,
+                    std::string("curl_multi_add_handle: ") + curl_multi_strerror(code));
+    transfers_.emplace(tag, std::move(t));
+}
+
+std::vector<std::pair<uint64_t, http_response>> http_multi::poll(
+    std::chrono::milliseconds max_wait) {
+    CURLM * multi = multi_.get();
+    std::vector<std::pair<uint64_t, http_response>> finished;
     int running = 0;
-    do {
-        const CURLMcode code = curl_multi_perform(multi.get(), &running);
+    // Perform first: a transfer started just now needs it to begin at all.
+    for (bool waited = false;; waited = true) {
+        const CURLMcode code = curl_multi_perform(multi, &running);
         if (code != CURLM_OK)
             throw error(status::internal,
                         std::string("curl_multi_perform: ") + curl_multi_strerror(code));
         int messages = 0;
-        while (CURLMsg * msg = curl_multi_info_read(multi.get(), &messages)) {
+        while (CURLMsg * msg = curl_multi_info_read(multi, &messages)) {
             if (msg->msg != CURLMSG_DONE) continue;
-            http_response * response = nullptr;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &response);
+            transfer * t = nullptr;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+            http_response & response = t->response;
             const CURLcode result = msg->data.result;
             if (result == CURLE_OK) {
-                curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &response->status);
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &response.status);
             } else {
-                const size_t index = size_t(response - responses.data());
-                const char * detail = transfers[index].error_buffer;
-                response->status = 0;
-                response->transport_error = *detail ? detail : curl_easy_strerror(result);
-                response->timed_out = result == CURLE_OPERATION_TIMEDOUT;
-                response->transport_retryable = retryable(result);
+                response.status = 0;
+                response.transport_error =
+                    *t->error_buffer ? t->error_buffer : curl_easy_strerror(result);
+                response.timed_out = result == CURLE_OPERATION_TIMEDOUT;
+                response.transport_retryable = retryable(result);
             }
+            curl_multi_remove_handle(multi, t->easy.get());
+            finished.emplace_back(t->tag, std::move(response));
+            transfers_.erase(t->tag);
         }
-        if (running > 0) curl_multi_poll(multi.get(), nullptr, 0, 1000, nullptr);
-    } while (running > 0);
+        if (!finished.empty() || waited || transfers_.empty()) break;
+        curl_multi_poll(multi, nullptr, 0, int(std::max<int64_t>(max_wait.count(), 0)), nullptr);
+    }
+    return finished;
+}
+
+std::vector<http_response> http_post_all(const std::vector<http_request> & requests) {
+    std::vector<http_response> responses(requests.size());
+    http_multi multi;
+    for (size_t i = 0; i < requests.size(); ++i) multi.start(i, requests[i]);
+    while (multi.in_flight() > 0)
+        for (auto & [index, response] : multi.poll(std::chrono::milliseconds(1000)))
+            responses[index] = std::move(response);
     return responses;
 }
 

@@ -1,12 +1,16 @@
-// A small HTTP POST client over libcurl's multi interface. One call runs a
-// batch of requests concurrently on the calling thread (one request is a
-// batch of one), so a later scheduler can keep many queries in flight
-// without threads per request. Nothing here retries or parses JSON: that
-// is retry_policy and http_dialect.
+// A small HTTP POST client over libcurl's multi interface: http_multi
+// keeps many requests in flight on the calling thread (no thread per
+// request; connections are reused between requests), http_post_all runs a
+// batch to completion. Nothing here retries or parses JSON: that is
+// retry_policy and http_dialect.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "teachers/retry_policy.h"
@@ -34,6 +38,31 @@ struct http_response {
     std::string transport_error;
     bool timed_out = false;
     bool transport_retryable = false;
+};
+
+// Requests in flight, driven by poll() on one thread. Not thread-safe:
+// one owner thread per object (as libcurl's multi handle requires).
+class http_multi {
+public:
+    http_multi();
+    ~http_multi();
+    http_multi(const http_multi &) = delete;
+    http_multi & operator=(const http_multi &) = delete;
+
+    // Starts `request` (copied); its response comes back from poll() with `tag`.
+    void start(uint64_t tag, const http_request & request);
+    // Drives the transfers for at most `max_wait` (less when one finishes)
+    // and returns those that finished, each with its tag.
+    std::vector<std::pair<uint64_t, http_response>> poll(std::chrono::milliseconds max_wait);
+    size_t in_flight() const { return transfers_.size(); }
+
+private:
+    struct transfer;
+    struct multi_deleter {
+        void operator()(void * multi) const;
+    };
+    std::unique_ptr<void, multi_deleter> multi_;
+    std::map<uint64_t, std::unique_ptr<transfer>> transfers_;
 };
 
 // Runs every request to completion (concurrently) and returns the

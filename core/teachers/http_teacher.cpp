@@ -77,100 +77,158 @@ std::string http_teacher::redact(std::string text) const {
     return text;
 }
 
-void http_teacher::ask(const nlohmann::json & request, teacher_record & record) {
-    const request_kind kind = kind_of(request);
+http_request http_teacher::base_request(request_kind kind) const {
     http_request http;
     http.url = settings_.base_url + endpoint_path(settings_.dialect, kind);
-    http.body =
-        build_body(settings_.dialect, kind, request, settings_.parameters, settings_.model).dump();
     http.headers.push_back("Accept: application/json");
     if (!api_key_.empty()) http.secret_headers.push_back("Authorization: Bearer " + api_key_);
     http.timeout_ms = settings_.timeout_ms;
     http.connect_timeout_ms = settings_.connect_timeout_ms;
     http.low_speed_seconds = settings_.low_speed_seconds;
     http.verify_tls = settings_.verify_tls;
+    return http;
+}
 
+// Every server that returns log-probabilities takes at least this many
+// alternatives (the legacy API's own limit), so only larger asks are probed.
+constexpr int32_t top_logprobs_everywhere = 5;
+
+std::optional<int32_t> http_teacher::probe_top_logprobs() const {
+    http_request http = base_request(request_kind::chat);
+    for (const int32_t k : {20, 10, top_logprobs_everywhere}) {
+        const nlohmann::json probe = {{"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                                      {"max_tokens", 1},
+                                      {"logprobs", true},
+                                      {"top_logprobs", k}};
+        http.body =
+            build_body(settings_.dialect, request_kind::chat, probe, nullptr, settings_.model)
+                .dump();
+        const http_response response = std::move(http_post_all({http}).front());
+        if (response.status >= 200 && response.status < 300) return k;
+        // Only a 400 says "not this value"; anything else says nothing.
+        if (response.status != 400) return std::nullopt;
+    }
+    return 0;
+}
+
+std::optional<int32_t> http_teacher::max_top_logprobs() const {
+    std::lock_guard<std::mutex> lock(probe_mutex_);
+    if (!max_top_logprobs_) max_top_logprobs_ = probe_top_logprobs();
+    return max_top_logprobs_;
+}
+
+http_request http_teacher::prepare(const nlohmann::json & request, teacher_record & record) const {
+    const request_kind kind = kind_of(request);
+    http_request http = base_request(kind);
+    nlohmann::json body =
+        build_body(settings_.dialect, kind, request, settings_.parameters, settings_.model);
+    const auto top = body.find("top_logprobs");
+    if (kind == request_kind::chat && top != body.end() && top->is_number_integer() &&
+        top->get<int64_t>() > top_logprobs_everywhere) {
+        const int64_t asked = top->get<int64_t>();
+        if (const std::optional<int32_t> most = max_top_logprobs(); most && asked > *most) {
+            *top = *most;
+            nlohmann::json sent =
+                settings_.parameters.is_object() ? settings_.parameters : nlohmann::json::object();
+            sent["top_logprobs_clamped"] = {{"asked", asked}, {"sent", *most}};
+            record.origin.parameters_json = canonical_json(sent);
+        }
+    }
+    http.body = body.dump();
     record.origin.provider = provider_of(settings_.dialect);
     record.origin.endpoint = http.url;
+    return http;
+}
+
+steady::time_point http_teacher::retry_deadline(steady::time_point start) const {
+    return start + std::chrono::milliseconds(int64_t(settings_.retry.max_retry_seconds * 1000.0));
+}
+
+http_attempt_outcome http_teacher::read_attempt(const nlohmann::json & request,
+                                                const http_request & http,
+                                                const http_response & response, int attempt,
+                                                steady::time_point deadline,
+                                                teacher_record & record) const {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    record.origin.attempts = attempt + 1;
+    // The id of this attempt's call (a failed earlier attempt's id would mislead).
+    const auto id = response.headers.find("x-request-id");
+    record.origin.request_id = id == response.headers.end() ? "" : id->second;
+
+    std::string code, failure;
+    int32_t failure_status = 0;
+    if (response.status >= 200 && response.status < 300) {
+        const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
+        try {
+            if (body.is_discarded()) fail_invalid("response body is not JSON");
+            const std::string header_id = record.origin.request_id;
+            normalise_response(settings_.dialect, kind_of(request), body, record);
+            // The header names the HTTP call; prefer it over the body's id when both exist.
+            if (!header_id.empty()) record.origin.request_id = header_id;
+        } catch (const error & e) {
+            // A half-parsed answer is not data: keep only the failure.
+            record.text.clear();
+            record.positions.clear();
+            record.embeddings.clear();
+            record.kind = logprob_kind::unknown;
+            record.error_status = int32_t(status::internal);
+            record.error_message = redact("HTTP " + std::to_string(response.status) + " from " +
+                                          http.url + ": " + e.what());
+        }
+        return {};
+    } else if (response.status != 0) {
+        const server_error e = parse_error_body(response.body);
+        code = e.code;
+        failure = "HTTP " + std::to_string(response.status) + " from " + http.url + ": " +
+                  e.message + (e.code.empty() ? "" : " (code " + e.code + ")");
+        // 4xx: the request (or the account) is wrong; 5xx: the server.
+        failure_status =
+            int32_t(response.status < 500 ? status::invalid_argument : status::internal);
+    } else {
+        failure =
+            (response.timed_out
+                 ? "request timed out (timeout_ms = " + std::to_string(settings_.timeout_ms) +
+                       ", connect_timeout_ms = " + std::to_string(settings_.connect_timeout_ms) +
+                       "): "
+                 : std::string("connection to ") + http.url + " failed: ") +
+            response.transport_error;
+        failure_status = int32_t(status::internal);
+    }
 
     const retry_settings & policy = settings_.retry;
-    const auto deadline =
-        steady::now() + std::chrono::milliseconds(int64_t(policy.max_retry_seconds * 1000.0));
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::string failure;
-    int32_t failure_status = 0;
+    const bool retry =
+        should_retry(response.status, response.transport_retryable, response.headers, code);
+    std::string why_stopped;
+    if (!retry) {
+        why_stopped = "not retried";
+    } else if (attempt >= policy.max_retries) {
+        why_stopped = "gave up after " + std::to_string(attempt + 1) +
+                      " attempts (max_retries = " + std::to_string(policy.max_retries) + ")";
+    } else {
+        const auto wait = server_retry_delay(response.headers, std::chrono::system_clock::now())
+                              .value_or(backoff_delay(policy, attempt, rng));
+        if (steady::now() + wait <= deadline) return {false, wait, false};
+        why_stopped = "gave up after " + std::to_string(attempt + 1) +
+                      " attempts: the next wait (" + std::to_string(wait.count()) +
+                      " ms) would pass max_retry_seconds";
+    }
+    if (code == "insufficient_quota")
+        why_stopped = "not retried: the account is out of quota; add credit or change the key";
+    record.error_status = failure_status;
+    record.error_message = redact(failure + "; " + why_stopped);
+    return {true, std::chrono::milliseconds(0),
+            !retry && response.status >= 400 && response.status < 500};
+}
+
+void http_teacher::ask(const nlohmann::json & request, teacher_record & record) {
+    const http_request http = prepare(request, record);
+    const auto deadline = retry_deadline(steady::now());
     for (int attempt = 0;; ++attempt) {
-        record.origin.attempts = attempt + 1;
         const http_response response = std::move(http_post_all({http}).front());
-        // The id of this attempt's call (a failed earlier attempt's id would mislead).
-        const auto id = response.headers.find("x-request-id");
-        record.origin.request_id = id == response.headers.end() ? "" : id->second;
-
-        std::string code;
-        if (response.status >= 200 && response.status < 300) {
-            const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
-            try {
-                if (body.is_discarded()) fail_invalid("response body is not JSON");
-                const std::string header_id = record.origin.request_id;
-                normalise_response(settings_.dialect, kind, body, record);
-                // The header names the HTTP call; prefer it over the body's id when both exist.
-                if (!header_id.empty()) record.origin.request_id = header_id;
-                return;
-            } catch (const error & e) {
-                // A half-parsed answer is not data: keep only the failure.
-                record.text.clear();
-                record.positions.clear();
-                record.embeddings.clear();
-                record.kind = logprob_kind::unknown;
-                record.error_status = int32_t(status::internal);
-                record.error_message = redact("HTTP " + std::to_string(response.status) + " from " +
-                                              http.url + ": " + e.what());
-                return;
-            }
-        } else if (response.status != 0) {
-            const server_error e = parse_error_body(response.body);
-            code = e.code;
-            failure = "HTTP " + std::to_string(response.status) + " from " + http.url + ": " +
-                      e.message + (e.code.empty() ? "" : " (code " + e.code + ")");
-            // 4xx: the request (or the account) is wrong; 5xx: the server.
-            failure_status =
-                int32_t(response.status < 500 ? status::invalid_argument : status::internal);
-        } else {
-            failure =
-                (response.timed_out
-                     ? "request timed out (timeout_ms = " + std::to_string(settings_.timeout_ms) +
-                           ", connect_timeout_ms = " +
-                           std::to_string(settings_.connect_timeout_ms) + "): "
-                     : std::string("connection to ") + http.url + " failed: ") +
-                response.transport_error;
-            failure_status = int32_t(status::internal);
-        }
-
-        const bool retry =
-            should_retry(response.status, response.transport_retryable, response.headers, code);
-        std::string why_stopped;
-        if (!retry) {
-            why_stopped = "not retried";
-        } else if (attempt >= policy.max_retries) {
-            why_stopped = "gave up after " + std::to_string(attempt + 1) +
-                          " attempts (max_retries = " + std::to_string(policy.max_retries) + ")";
-        } else {
-            const auto wait = server_retry_delay(response.headers, std::chrono::system_clock::now())
-                                  .value_or(backoff_delay(policy, attempt, rng));
-            if (steady::now() + wait > deadline) {
-                why_stopped = "gave up after " + std::to_string(attempt + 1) +
-                              " attempts: the next wait (" + std::to_string(wait.count()) +
-                              " ms) would pass max_retry_seconds";
-            } else {
-                std::this_thread::sleep_for(wait);
-                continue;
-            }
-        }
-        if (code == "insufficient_quota")
-            why_stopped = "not retried: the account is out of quota; add credit or change the key";
-        record.error_status = failure_status;
-        record.error_message = redact(failure + "; " + why_stopped);
-        return;
+        const http_attempt_outcome outcome =
+            read_attempt(request, http, response, attempt, deadline, record);
+        if (outcome.done) return;
+        std::this_thread::sleep_for(outcome.wait);
     }
 }
 

@@ -4,6 +4,7 @@
 // request key, timestamps, latency and the store.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,15 @@ public:
 
 // The key of `request` for `t` (request_key.h).
 std::string request_key(const teacher & t, const nlohmann::json & request);
+
+// What query() adds to an answer: the key, the canonical teacher/request/
+// parameters JSON (parameters: those ask() recorded when it changed what it
+// sent, else t.parameters()), the wall-clock start and finish (finish = now), the
+// latency since `start` and attempts (at least 1). Schedulers that ask
+// without query() (collect.cpp) call it when a request finishes.
+void stamp_record(const teacher & t, const nlohmann::json & request,
+                  std::chrono::system_clock::time_point wall_start,
+                  std::chrono::steady_clock::time_point start, teacher_record & record);
 
 // Asks `t`, then fills the record's key, canonical teacher/request/
 // parameters JSON, timestamps and latency (attempts defaults to 1).

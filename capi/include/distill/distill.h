@@ -45,7 +45,7 @@ extern "C" {
 /* Bumped on every backward-compatible addition to this header; a binding
  * compiled against DISTILL_ABI_VERSION = n runs on any library whose
  * distill_abi_version() >= n with the same DISTILL_VERSION_MAJOR. */
-#define DISTILL_ABI_VERSION 3
+#define DISTILL_ABI_VERSION 4
 
 /* The library's version as "MAJOR.MINOR.PATCH"; a static string, never NULL. */
 DISTILL_API const char * distill_version(void);
@@ -588,6 +588,16 @@ DISTILL_API distill_status distill_teacher_query_cached(distill_teacher * teache
  * transport failure) and ERROR_MESSAGE (status, the server's message and
  * code, why it was not retried).
  *
+ * Capability probe: the first chat request asking for top_logprobs > 5
+ * makes the teacher ask the server (one-token requests, top_logprobs 20,
+ * then 10, then 5, stopping at the first accepted; a 400 means "not this
+ * value") and remember the largest accepted. Chat requests asking for more
+ * are sent with that many, and the record's PARAMETERS_JSON says so:
+ * the teacher's parameters plus {"top_logprobs_clamped": {"asked": k,
+ * "sent": m}}. The request key stays that of the request as asked. A probe
+ * that gets no clear answer (no connection, 401, 5xx) clamps nothing and
+ * is tried again on the next such request. Up to 5 is never probed.
+ *
  * The API key is read once, at creation, and sent only as the
  * Authorization header: it never appears in errors, records, the store or
  * the teacher's identity (a server that echoes it is redacted).
@@ -642,6 +652,502 @@ distill_http_teacher_options_init(distill_http_teacher_options * options);
  */
 DISTILL_API distill_status distill_teacher_create_http(const distill_http_teacher_options * options,
                                                        distill_teacher ** out);
+
+/* ------------------------------------------------------------------------ */
+/* Collection jobs (ABI 4)                                                   */
+/* ------------------------------------------------------------------------ */
+/*
+ * distill_collect asks a teacher every request of a set through a store,
+ * each at most once: requests stored as successes are skipped (a stored
+ * failure is asked again), a key repeated in the set is asked once, and
+ * every answer — failure or not — is stored (one transaction each) as soon
+ * as it arrives. A job killed at any moment (even SIGKILL) loses only the
+ * answers in flight; run it again and it asks only what is missing.
+ *
+ * HTTP teachers: up to `concurrency` requests in flight at once, all on the
+ * calling thread (libcurl's multi interface: no thread per request,
+ * connections reused), each with the teacher's retries (a retry waiting
+ * for its delay does not hold a slot), every start within the request and
+ * token budgets and what the server's x-ratelimit-remaining-* /
+ * x-ratelimit-reset-* headers say is left. Other teachers (callbacks) are
+ * asked one request at a time on the calling thread; concurrency and the
+ * rate limits do not apply to them.
+ */
+
+/* What a job has done so far (progress) or in all (the result). Counts of
+ * tokens and the cost are of the answers asked by this job. */
+typedef struct distill_collect_summary {
+    uint32_t struct_size;        /* distill_collect: set by the caller to sizeof(...);
+                                    progress: the library's size */
+    int64_t requests;            /* in the set, repeats included */
+    int64_t answered_from_store; /* stored successes, and repeats of a key in the set */
+    int64_t asked;               /* finished by asking the teacher (= succeeded + failed) */
+    int64_t succeeded;
+    int64_t failed;              /* asked, stored as failures (retried by the next job) */
+    int64_t prompt_tokens;       /* cached ones included, as servers count them */
+    int64_t cached_tokens;
+    int64_t completion_tokens;   /* reasoning tokens included */
+    double cost_usd;             /* from the options' prices */
+    double elapsed_seconds;
+} distill_collect_summary;
+
+/* Progress of a job, called on the thread that called distill_collect
+ * after answers are stored (at most every 100 ms or so, and once at the
+ * start and at the end). `summary` is valid during the call only. Return
+ * DISTILL_STATUS_OK to go on, DISTILL_STATUS_CANCELLED to stop: no new
+ * request starts, the ones in flight finish and are stored, and
+ * distill_collect returns CANCELLED. */
+typedef distill_status (*distill_collect_progress)(void * user_data,
+                                                   const distill_collect_summary * summary);
+
+typedef struct distill_collect_options {
+    uint32_t struct_size;        /* = sizeof(...), set by init */
+    int32_t concurrency;         /* HTTP requests in flight, >= 1; default 8 */
+    double requests_per_minute;  /* our own budget, spread evenly (a burst of at most
+                                    one second's worth); 0 (default) = none */
+    double tokens_per_minute;    /* budget of prompt + completion tokens, estimated
+                                    before a request (JSON bytes / 4 + max_tokens) and
+                                    corrected by its usage; 0 (default) = none */
+    double price_prompt;         /* USD per million prompt tokens; default 0 */
+    double price_cached;         /* USD per million cached prompt tokens (billed
+                                    instead of price_prompt); default 0 */
+    double price_completion;     /* USD per million completion tokens; default 0 */
+    distill_collect_progress progress; /* NULL (default) = no progress */
+    void * progress_user_data;   /* passed to progress, not owned */
+    int32_t stop_on_fatal_error; /* nonzero (default): stop at the first failure that
+                                    every request would meet — an HTTP 4xx that is not
+                                    retried (bad key, insufficient_quota, a refused
+                                    request); a callback's INVALID_ARGUMENT */
+} distill_collect_options;
+
+/* Fills *options with the defaults above. Errors: options == NULL. */
+DISTILL_API distill_status distill_collect_options_init(distill_collect_options * options);
+
+/*
+ * Runs a collection job. requests_json: `count` JSON request strings (as
+ * for distill_teacher_query), read during the call only; they are all
+ * parsed (and, for an HTTP teacher, checked to be chat, completion or
+ * embedding requests) before anything is sent. options may be NULL
+ * (defaults). summary_out (may be NULL) receives the job's summary, its
+ * struct_size set by the caller.
+ * Errors: NULL teacher, store or requests_json with count > 0, a bad
+ * request (INVALID_ARGUMENT naming requests_json[i]), concurrency < 1,
+ * negative rates or prices; CANCELLED when progress (or a callback
+ * teacher) asked to stop; with stop_on_fatal_error, the fatal failure's
+ * status, the message naming the request's index, its key and the
+ * server's reason; store errors. In every case the answers received are
+ * stored, and summary_out is untouched on failure (progress saw the last
+ * counts).
+ * Thread safety: a job uses its teacher and store on the calling thread;
+ * several jobs may run at once on different threads.
+ */
+DISTILL_API distill_status distill_collect(distill_teacher * teacher, distill_store * store,
+                                           const char * const * requests_json, size_t count,
+                                           const distill_collect_options * options,
+                                           distill_collect_summary * summary_out);
+
+/* ------------------------------------------------------------------------ */
+/* Students, datasets and training (ABI 4)                                   */
+/* ------------------------------------------------------------------------ */
+/*
+ * Built-in students train inside the library, for users without PyTorch
+ * (Java, C#, C and C++ services). fp32, on the CPU (GEMMs through
+ * OpenBLAS); a CUDA context is refused with DISTILL_STATUS_UNSUPPORTED.
+ *
+ * A model is described by a JSON config:
+ *   MLP  {"kind": "mlp", "inputs": 784, "hidden": [1200, 1200],
+ *         "activation": "relu" | "gelu", "dropout": 0.2, "outputs": 10,
+ *         "output": "logits" | "embedding"}
+ *   CNN  {"kind": "cnn", "input_shape": [1, 28, 28],
+ *         "conv": [{"channels": 16, "kernel": 5, "padding": 2}, ...],
+ *         "hidden": [128], "activation": "relu", "dropout": 0.0,
+ *         "outputs": 10}   (each convolution: activation, 2×2 max-pool)
+ * Parameters carry PyTorch's names and layouts (Linear weight [out, in],
+ * Conv2d weight [out, in, kh, kw]), so a saved model loads into the torch
+ * module the documentation describes with load_state_dict.
+ *
+ * Inputs are fp32 [B, D] row-major (an image is flattened C·H·W); outputs
+ * fp32 [B, O]. Handles hold each other alive: a trainer or a model teacher
+ * keeps its model, so freeing the model first is safe.
+ */
+typedef struct distill_model distill_model;
+typedef struct distill_dataset distill_dataset;
+typedef struct distill_trainer distill_trainer;
+
+/* A new model with seeded initialisation (PyTorch's default: U(±1/√fan_in)
+ * for weights and biases; the same values on every machine for a seed).
+ * Errors: config_json or out NULL, invalid JSON, an unknown kind or key, a
+ * size that is not positive, more than 2^31 parameters. */
+DISTILL_API distill_status distill_model_create(const char * config_json, uint64_t seed,
+                                                distill_model ** out);
+
+/* Loads a model from a checkpoint directory (distill_trainer_save) or a
+ * model file (distill_model_save; a safetensors file whose metadata holds
+ * the config under "distill.model_config"). Errors: a missing or malformed
+ * file (named, with what was expected and found), a tensor whose name,
+ * dtype or shape does not match the config. */
+DISTILL_API distill_status distill_model_load(const char * path, distill_model ** out);
+
+/* Writes the weights as one safetensors file (F32, PyTorch names, the config
+ * in the metadata), atomically: the file at `path` is either the old one or
+ * the new one, never a mix. Errors: an argument NULL, an unwritable path. */
+DISTILL_API distill_status distill_model_save(const distill_model * model, const char * path);
+
+/* Releases the caller's reference; NULL is accepted. */
+DISTILL_API void distill_model_free(distill_model * model);
+
+/* *out = the model's config as canonical JSON, borrowed (valid while the
+ * model lives). Errors: an argument NULL. */
+DISTILL_API distill_status distill_model_config_json(const distill_model * model,
+                                                     const char ** out);
+
+/* Input features D, outputs O, number of parameter values, number of
+ * parameter tensors; each out may be NULL. Errors: model NULL. */
+DISTILL_API distill_status distill_model_sizes(const distill_model * model, int64_t * out_inputs,
+                                               int64_t * out_outputs, int64_t * out_parameters,
+                                               int64_t * out_tensors);
+
+/* Parameter tensor `index` (0 ≤ index < tensors) as a writable fp32 CPU
+ * DLTensor view of the model's own memory (shape borrowed from the model;
+ * valid while the model lives), and its PyTorch name (borrowed); out_name
+ * may be NULL. Writing through the view changes the model (not while a
+ * trainer steps it). Errors: model or out NULL, index out of range. */
+DISTILL_API distill_status distill_model_parameter(distill_model * model, int64_t index,
+                                                   const char ** out_name, DLTensor * out);
+
+typedef enum {
+    DISTILL_OUTPUT_RAW = 0,              /* logits, or the embedding vector */
+    DISTILL_OUTPUT_PROBABILITIES = 1,    /* softmax of the logits */
+    DISTILL_OUTPUT_LOG_PROBABILITIES = 2 /* log-softmax of the logits */
+} distill_output;
+
+/*
+ * Inference: out = the model's output for `inputs`, in eval mode (no
+ * dropout).
+ *  context  in   a CPU context (its thread count is used).
+ *  inputs   in   fp32 [B, D], contiguous, on the CPU; B ≥ 1.
+ *  output   in   distill_output (PROBABILITIES and LOG_PROBABILITIES need
+ *                a "logits" model).
+ *  out      out  fp32 [B, O], contiguous, caller-allocated.
+ * Thread safety: calls on one model are serialised (the model keeps its
+ * activations); use one model per thread for parallel inference.
+ */
+DISTILL_API distill_status distill_model_predict(const distill_context * context,
+                                                 distill_model * model, const DLTensor * inputs,
+                                                 int32_t output, DLTensor * out);
+
+/*
+ * A teacher answered by a built-in model, in process (free with
+ * distill_teacher_free). Its requests are the examples of
+ * distill_dataset_ask_teacher: {"input": {"dtype": "float32" | "uint8",
+ * "shape": [D], "divisor": d (uint8 only: value = byte / d), "data": base64
+ * of the little-endian values}}. Its answer is one position whose top-k
+ * alternatives are the classes (id = class index, token = its decimal
+ * text) with their log-probabilities at `temperature`, most likely first,
+ * and the "logprobs" kind RAW; an "embedding" model answers an embedding
+ * instead. Its identity holds the SHA-256 of the config and weights, so a
+ * retrained model is a different teacher to the store.
+ */
+typedef struct distill_model_teacher_options {
+    uint32_t struct_size; /* = sizeof(...), set by init */
+    const char * name;    /* identity; default "model" */
+    int32_t top_k;        /* classes answered, ≥ 1; 0 (default) = all */
+    float temperature;    /* > 0; default 1 */
+} distill_model_teacher_options;
+
+/* Fills *options with the defaults above. Errors: options == NULL. */
+DISTILL_API distill_status
+distill_model_teacher_options_init(distill_model_teacher_options * options);
+
+/* Errors: context, model or out NULL; a CUDA context; top_k < 0;
+ * temperature not > 0. The teacher keeps the model and the context's
+ * settings (thread count). */
+DISTILL_API distill_status distill_teacher_create_model(const distill_context * context,
+                                                        distill_model * model,
+                                                        const distill_model_teacher_options * options,
+                                                        distill_teacher ** out);
+
+/*
+ * A dataset: N examples of D fp32 features, optional int64 labels, and
+ * optional teacher targets — dense teacher logits [N, C] or top-k ids
+ * [N, K] (int32) with log-probabilities [N, K] (fp32). All held in the
+ * library's memory (copied in).
+ */
+
+/* A dataset from inputs fp32 [N, D] and labels int64 [N] (or NULL), both
+ * contiguous CPU tensors, copied. Errors: a NULL argument other than
+ * labels, a wrong dtype, shape or device (named). */
+DISTILL_API distill_status distill_dataset_create(const DLTensor * inputs, const DLTensor * labels,
+                                                  distill_dataset ** out);
+
+/* Reads an IDX image file and its label file (gzip'ed or not), images
+ * scaled to [0, 1] (byte / 255). limit: the first `limit` examples, or all
+ * when ≤ 0. Errors: a missing, truncated or malformed file (named, with the
+ * expected and actual size or field), counts that differ. */
+DISTILL_API distill_status distill_dataset_load_idx(const char * images_path,
+                                                    const char * labels_path, int64_t limit,
+                                                    distill_dataset ** out);
+
+/* Fashion-MNIST's "train" (60,000) or "test" (10,000) split from
+ * `directory`, or, when NULL, $DISTILL_FASHION_MNIST_DIR, else Debian's
+ * /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist).
+ * Errors: an unknown split; missing files (the message says what to install). */
+DISTILL_API distill_status distill_dataset_load_fashion_mnist(const char * split,
+                                                              const char * directory,
+                                                              int64_t limit,
+                                                              distill_dataset ** out);
+
+/* A new dataset with examples [begin, begin + count) of `dataset`, its
+ * labels and teacher targets included (copied).
+ * Errors: an argument NULL, a range outside [0, N]. */
+DISTILL_API distill_status distill_dataset_slice(const distill_dataset * dataset, int64_t begin,
+                                                 int64_t count, distill_dataset ** out);
+
+/* Releases a dataset; NULL is accepted. */
+DISTILL_API void distill_dataset_free(distill_dataset * dataset);
+
+/* N and D; each out may be NULL. Errors: dataset NULL. */
+DISTILL_API distill_status distill_dataset_size(const distill_dataset * dataset, int64_t * out_rows,
+                                                int64_t * out_features);
+
+typedef enum {
+    DISTILL_DATASET_INPUTS = 0,          /* fp32 [N, D] */
+    DISTILL_DATASET_LABELS = 1,          /* int64 [N] */
+    DISTILL_DATASET_TEACHER_LOGITS = 2,  /* fp32 [N, C] */
+    DISTILL_DATASET_TEACHER_TOPK_IDS = 3, /* int32 [N, K] */
+    DISTILL_DATASET_TEACHER_TOPK_LOGPROBS = 4 /* fp32 [N, K] */
+} distill_dataset_field;
+
+/* A read-only CPU DLTensor view of a field (borrowed; valid until the
+ * dataset is changed or freed). *out_present = 0 (and *out untouched) when
+ * the dataset has no such field. Errors: an argument NULL, an unknown
+ * field. */
+DISTILL_API distill_status distill_dataset_get(const distill_dataset * dataset, int32_t field,
+                                               int32_t * out_present, DLTensor * out);
+
+/* Sets the teacher's targets from dense logits fp32 [N, C] (replacing any
+ * top-k targets). Errors: NULL, a wrong dtype or shape. */
+DISTILL_API distill_status distill_dataset_set_teacher_logits(distill_dataset * dataset,
+                                                              const DLTensor * logits);
+
+/* Sets the teacher's targets from top-k ids int32/int64 [N, K] and
+ * log-probabilities fp32 [N, K] (replacing dense ones).
+ * Errors: NULL, a wrong dtype or shape, an id < 0. */
+DISTILL_API distill_status distill_dataset_set_teacher_topk(distill_dataset * dataset,
+                                                            const DLTensor * ids,
+                                                            const DLTensor * logprobs);
+
+/* Progress of a long call: called on the calling thread; returning
+ * DISTILL_STATUS_CANCELLED stops the call, which then returns CANCELLED
+ * with everything done so far kept (answers stored, checkpoints written). */
+typedef struct distill_progress {
+    uint32_t struct_size;     /* sizeof(distill_progress) of the library */
+    int32_t event;            /* distill_progress_event */
+    int64_t done;             /* units done in this phase (examples or steps) */
+    int64_t total;            /* units in this phase */
+    int64_t epoch;            /* 1-based epoch (training), 0 otherwise */
+    int64_t epochs;           /* epochs planned (training), 0 otherwise */
+    double loss;              /* mean training loss of the epoch so far; NaN if none */
+    double val_accuracy;      /* EPOCH_END with a validation set; NaN otherwise */
+    double val_agreement;     /* EPOCH_END, validation agreement with the teacher; NaN if none */
+    double elapsed_seconds;   /* since the call began */
+    int64_t asked;            /* ASK: examples the teacher answered so far in this call */
+    int64_t from_store;       /* ASK: examples found in the store */
+} distill_progress;
+
+typedef enum {
+    DISTILL_PROGRESS_ASK = 0,      /* distill_dataset_ask_teacher, after each batch */
+    DISTILL_PROGRESS_STEP = 1,     /* training, every few steps */
+    DISTILL_PROGRESS_EPOCH_END = 2 /* training, after each epoch's validation */
+} distill_progress_event;
+
+typedef distill_status (*distill_progress_callback)(void * user_data,
+                                                    const distill_progress * progress);
+
+typedef struct distill_ask_options {
+    uint32_t struct_size;               /* = sizeof(...), set by init */
+    int32_t batch_size;                 /* examples per teacher batch; ≥ 1; default 256 */
+    distill_progress_callback progress; /* NULL (default) = none */
+    void * progress_user_data;
+} distill_ask_options;
+
+/* Fills *options with the defaults above. Errors: options == NULL. */
+DISTILL_API distill_status distill_ask_options_init(distill_ask_options * options);
+
+/*
+ * Asks `teacher` about every example of `dataset` (requests as described at
+ * distill_teacher_create_model; a callback teacher receives the same JSON)
+ * and sets the dataset's top-k teacher targets from the answers (K = the
+ * smallest top-k answered). With a store, an answer stored as a success is
+ * used without asking, and every new answer is stored (in transactions of
+ * batch_size): a second run asks nothing. out_asked / out_from_store may be
+ * NULL. Errors: an argument NULL, a teacher answer without top-k or with a
+ * class id outside [0, 2^31) (named with the example index), a failed
+ * answer (its message), CANCELLED from the progress callback (answers so
+ * far stay stored; the targets are not set).
+ */
+DISTILL_API distill_status distill_dataset_ask_teacher(distill_dataset * dataset,
+                                                       distill_teacher * teacher,
+                                                       distill_store * store,
+                                                       const distill_ask_options * options,
+                                                       int64_t * out_asked,
+                                                       int64_t * out_from_store);
+
+/*
+ * A trainer: a model, an optimiser, a learning-rate schedule and a loss.
+ *  optimizer_json  {"kind": "adamw", "lr": 1e-3, "betas": [0.9, 0.999],
+ *                  "eps": 1e-8, "weight_decay": 0.01} (PyTorch's AdamW) or
+ *                  {"kind": "sgd", "lr": 0.1, "momentum": 0.9,
+ *                  "nesterov": false, "weight_decay": 0}
+ *  schedule_json   {"kind": "constant"} or {"kind": "warmup_cosine",
+ *                  "warmup_steps": 100, "total_steps": 1000, "min_lr": 0}
+ *  loss            the loss family's options: soft_weight > 0 needs teacher
+ *                  targets in every batch, hard_weight > 0 needs labels.
+ *                  Labels only: soft_weight = 0, hard_weight = 1.
+ */
+typedef struct distill_trainer_options {
+    uint32_t struct_size;                 /* = sizeof(...), set by init */
+    const char * optimizer_json;          /* NULL (default) = AdamW as above */
+    const char * schedule_json;           /* NULL (default) = constant */
+    const distill_kd_loss_options * loss; /* NULL (default) = the loss defaults */
+    float max_grad_norm;                  /* clip the global norm; 0 (default) = off */
+    uint64_t seed;                        /* dropout and shuffling; default 0 */
+} distill_trainer_options;
+
+/* Fills *options with the defaults above. Errors: options == NULL. */
+DISTILL_API distill_status distill_trainer_options_init(distill_trainer_options * options);
+
+/* Errors: context, model or out NULL; a CUDA context; invalid JSON or a
+ * value out of range (named); loss options the loss family refuses. */
+DISTILL_API distill_status distill_trainer_create(const distill_context * context,
+                                                  distill_model * model,
+                                                  const distill_trainer_options * options,
+                                                  distill_trainer ** out);
+
+/* Releases a trainer (not its model's other references); NULL accepted. */
+DISTILL_API void distill_trainer_free(distill_trainer * trainer);
+
+/* One batch: inputs fp32 [B, D]; labels int64 [B] or NULL; the teacher as
+ * dense logits fp32 [B, C] or top-k ids int32/int64 [B, K] with
+ * log-probabilities fp32 [B, K], or neither. CPU, contiguous. */
+typedef struct distill_batch {
+    uint32_t struct_size;                  /* = sizeof(...), set by init */
+    const DLTensor * inputs;
+    const DLTensor * labels;
+    const DLTensor * teacher_logits;
+    const DLTensor * teacher_topk_ids;
+    const DLTensor * teacher_topk_logprobs;
+} distill_batch;
+
+/* Fills *batch with NULLs. Errors: batch == NULL. */
+DISTILL_API distill_status distill_batch_init(distill_batch * batch);
+
+/* What one step did, filled up to out->struct_size (set it first). */
+typedef struct distill_step_metrics {
+    uint32_t struct_size;  /* set by the caller: sizeof(distill_step_metrics) */
+    int64_t step;          /* optimizer steps taken, this one included */
+    float loss;            /* the batch's loss (before the update) */
+    float learning_rate;   /* the rate this step used */
+    float grad_norm;       /* global gradient norm before clipping */
+    float accuracy;        /* vs labels; NaN without labels */
+    float agreement;       /* top-1 agreement with the teacher; NaN without one */
+} distill_step_metrics;
+
+/*
+ * One distillation step: forward (training mode, dropout on), loss,
+ * backward, clipping, optimizer update. out may be NULL.
+ * Errors: NULL trainer/batch/inputs; a wrong shape or dtype (named, with
+ * the model's D and O); teacher targets or labels missing for the loss;
+ * a non-finite loss (the update is skipped, the model unchanged).
+ */
+DISTILL_API distill_status distill_trainer_step(distill_trainer * trainer,
+                                                const distill_batch * batch,
+                                                distill_step_metrics * out);
+
+/* Evaluation figures, filled up to out->struct_size (set it first). */
+typedef struct distill_eval_metrics {
+    uint32_t struct_size; /* set by the caller: sizeof(distill_eval_metrics) */
+    int64_t examples;
+    double accuracy;      /* top-1 vs labels; NaN without labels */
+    double agreement;     /* top-1 agreement with the teacher; NaN without one */
+    double mean_kl;       /* mean KL(teacher ‖ student) at T = 1 (over the
+                             teacher's top-k, renormalised); NaN without one */
+    double ece;           /* expected calibration error vs labels, 15 bins */
+    double loss;          /* mean cross-entropy vs labels; NaN without labels */
+} distill_eval_metrics;
+
+/* Evaluates `model` on a whole dataset (eval mode, in batches of 512),
+ * against its labels and teacher targets when it has them.
+ * Errors: an argument NULL, a CUDA context, a feature count that differs
+ * from the model's, a model with no "logits" output. */
+DISTILL_API distill_status distill_model_evaluate(const distill_context * context,
+                                                  distill_model * model,
+                                                  const distill_dataset * dataset,
+                                                  distill_eval_metrics * out);
+
+/* Training over a dataset. */
+typedef struct distill_fit_options {
+    uint32_t struct_size;                 /* = sizeof(...), set by init */
+    int32_t epochs;                       /* ≥ 1; default 10 */
+    int32_t batch_size;                   /* ≥ 1; default 128 */
+    const distill_dataset * validation;   /* evaluated after each epoch; NULL = none */
+    int32_t early_stopping_patience;      /* stop after this many epochs without a
+                                             better validation accuracy; 0 (default) = off */
+    const char * checkpoint_dir;          /* saved after each epoch (and on cancel);
+                                             NULL (default) = none */
+    int32_t restore_best;                 /* nonzero: end with the weights of the best
+                                             validation epoch; default 0 */
+    distill_progress_callback progress;   /* NULL (default) = none */
+    void * progress_user_data;
+} distill_fit_options;
+
+/* Fills *options with the defaults above. Errors: options == NULL. */
+DISTILL_API distill_status distill_fit_options_init(distill_fit_options * options);
+
+typedef struct distill_fit_summary {
+    uint32_t struct_size;     /* set by the caller: sizeof(distill_fit_summary) */
+    int32_t epochs_run;       /* epochs completed in this call */
+    int32_t stopped_early;    /* nonzero when early stopping ended the run */
+    int32_t best_epoch;       /* 1-based; 0 without validation */
+    double best_val_accuracy; /* NaN without validation */
+    int64_t steps;            /* optimizer steps taken in all, resumed ones included */
+    double seconds;           /* wall-clock seconds of this call */
+} distill_fit_summary;
+
+/*
+ * Trains for options->epochs epochs (counted from the trainer's current
+ * epoch: a resumed trainer continues). Each epoch visits every example once
+ * in an order shuffled from (seed, epoch); steps use dropout seeds from
+ * (seed, step). On the CPU with a fixed thread count a run is
+ * bit-reproducible, and a run resumed from a checkpoint continues
+ * bit-identically. out may be NULL.
+ * Errors: those of distill_trainer_step; an empty dataset; a validation set
+ * with different features; CANCELLED from the progress callback (after
+ * saving a checkpoint when checkpoint_dir is set).
+ */
+DISTILL_API distill_status distill_trainer_fit(distill_trainer * trainer,
+                                               const distill_dataset * train,
+                                               const distill_fit_options * options,
+                                               distill_fit_summary * out);
+
+/* Writes a checkpoint directory: model.safetensors (the weights, loadable
+ * by PyTorch and distill_model_load), optimizer.safetensors,
+ * trainer_state.json and manifest.json (hashes of the others, written last:
+ * a crash leaves the previous checkpoint loadable). Errors: an argument
+ * NULL, an unwritable directory. */
+DISTILL_API distill_status distill_trainer_save(const distill_trainer * trainer, const char * dir);
+
+/* Loads a checkpoint into the trainer: weights, optimizer state, schedule
+ * position, epoch, step and data order, so that distill_trainer_fit
+ * continues where the saved run stopped. Errors: an argument NULL, a
+ * missing, tampered or malformed checkpoint (named), a model config or
+ * optimizer kind that differs from the trainer's. */
+DISTILL_API distill_status distill_trainer_resume(distill_trainer * trainer, const char * dir);
+
+/* The trainer's epoch (completed epochs) and optimizer step count; each
+ * out may be NULL. Errors: trainer NULL. */
+DISTILL_API distill_status distill_trainer_position(const distill_trainer * trainer,
+                                                    int64_t * out_epoch, int64_t * out_step);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 
 #include <distill/distill.h>
 
+#include <array>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -246,6 +247,82 @@ private:
     distill_store * handle_ = nullptr;
 };
 
+// Owns a reference to a distill_model (a built-in student). Movable, not
+// copyable; a Trainer or a model Teacher keeps the model alive on its own.
+class Model {
+public:
+    // A new model from a JSON config (see distill.h), seeded.
+    static Model create(const std::string & config_json, uint64_t seed = 0) {
+        Model m;
+        check(distill_model_create(config_json.c_str(), seed, &m.handle_));
+        return m;
+    }
+    // From a checkpoint directory or a model file (distill_model_load).
+    static Model load(const std::string & path) {
+        Model m;
+        check(distill_model_load(path.c_str(), &m.handle_));
+        return m;
+    }
+    Model(Model && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Model & operator=(Model && other) noexcept {
+        if (this != &other) {
+            distill_model_free(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    Model(const Model &) = delete;
+    Model & operator=(const Model &) = delete;
+    ~Model() { distill_model_free(handle_); }
+
+    void save(const std::string & path) const { check(distill_model_save(handle_, path.c_str())); }
+    std::string config_json() const {
+        const char * json = nullptr;
+        check(distill_model_config_json(handle_, &json));
+        return json;
+    }
+    int64_t inputs() const { return sizes()[0]; }
+    int64_t outputs() const { return sizes()[1]; }
+    int64_t parameter_count() const { return sizes()[2]; }
+    int64_t tensor_count() const { return sizes()[3]; }
+    // A writable view of parameter tensor `index`; *name = its PyTorch name.
+    DLTensor parameter(int64_t index, std::string * name = nullptr) {
+        DLTensor view{};
+        const char * parameter_name = nullptr;
+        check(distill_model_parameter(handle_, index, &parameter_name, &view));
+        if (name) *name = parameter_name;
+        return view;
+    }
+    // out [B, O] fp32 = the model's output (distill_output) for inputs [B, D].
+    void predict(const Context & context, const DLTensor & inputs, DLTensor & out,
+                 distill_output output = DISTILL_OUTPUT_RAW) {
+        check(distill_model_predict(context.get(), handle_, &inputs, output, &out));
+    }
+    // A flat [B, O] vector of outputs for B rows of D features.
+    std::vector<float> predict(const Context & context, const float * inputs, int64_t rows,
+                               distill_output output = DISTILL_OUTPUT_RAW) {
+        int64_t in_shape[2] = {rows, this->inputs()};
+        int64_t out_shape[2] = {rows, outputs()};
+        std::vector<float> out(size_t(rows * out_shape[1]));
+        DLTensor in{
+            const_cast<float *>(inputs), {kDLCPU, 0}, 2, {kDLFloat, 32, 1}, in_shape, nullptr, 0};
+        DLTensor result{out.data(), {kDLCPU, 0}, 2, {kDLFloat, 32, 1}, out_shape, nullptr, 0};
+        predict(context, in, result, output);
+        return out;
+    }
+
+    distill_model * get() const noexcept { return handle_; }
+
+private:
+    Model() = default;
+    std::array<int64_t, 4> sizes() const {
+        std::array<int64_t, 4> s{};
+        check(distill_model_sizes(handle_, &s[0], &s[1], &s[2], &s[3]));
+        return s;
+    }
+    distill_model * handle_ = nullptr;
+};
+
 // Owns a distill_teacher. Movable, not copyable.
 class Teacher {
 public:
@@ -268,6 +345,19 @@ public:
     static Teacher http(const distill_http_teacher_options & options) {
         Teacher teacher;
         check(distill_teacher_create_http(&options, &teacher.handle_));
+        return teacher;
+    }
+    // A built-in model answering as a teacher (distill_teacher_create_model);
+    // the teacher keeps the model alive. top_k 0 = every class.
+    static Teacher model(const Context & context, Model & model, const std::string & name = "model",
+                         int32_t top_k = 0, float temperature = 1.0f) {
+        distill_model_teacher_options options;
+        check(distill_model_teacher_options_init(&options));
+        options.name = name.c_str();
+        options.top_k = top_k;
+        options.temperature = temperature;
+        Teacher teacher;
+        check(distill_teacher_create_model(context.get(), model.get(), &options, &teacher.handle_));
         return teacher;
     }
     Teacher(Teacher && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
@@ -303,6 +393,169 @@ public:
 private:
     Teacher() = default;
     distill_teacher * handle_ = nullptr;
+};
+
+// Options of a collection job (distill_collect_options), the C defaults.
+class CollectOptions {
+public:
+    CollectOptions() { check(distill_collect_options_init(&options_)); }
+    distill_collect_options & get() noexcept { return options_; }
+    const distill_collect_options & get() const noexcept { return options_; }
+
+private:
+    distill_collect_options options_;
+};
+
+// Asks `teacher` every request through `store` (see distill_collect) and
+// returns the summary; throws Exception (CANCELLED, a fatal failure, ...).
+inline distill_collect_summary collect(Teacher & teacher, Store & store,
+                                       const std::vector<std::string> & requests_json,
+                                       const CollectOptions & options = CollectOptions()) {
+    std::vector<const char *> pointers;
+    pointers.reserve(requests_json.size());
+    for (const std::string & r : requests_json) pointers.push_back(r.c_str());
+    distill_collect_summary summary{};
+    summary.struct_size = sizeof summary;
+    check(distill_collect(teacher.get(), store.get(), pointers.data(), pointers.size(),
+                          &options.get(), &summary));
+    return summary;
+}
+
+// Owns a distill_dataset: examples, labels, teacher targets. Movable.
+class Dataset {
+public:
+    // Copies inputs fp32 [N, D] and labels int64 [N] (or none).
+    static Dataset create(const DLTensor & inputs, const DLTensor * labels = nullptr) {
+        Dataset d;
+        check(distill_dataset_create(&inputs, labels, &d.handle_));
+        return d;
+    }
+    static Dataset load_idx(const std::string & images_path, const std::string & labels_path,
+                            int64_t limit = 0) {
+        Dataset d;
+        check(
+            distill_dataset_load_idx(images_path.c_str(), labels_path.c_str(), limit, &d.handle_));
+        return d;
+    }
+    // "train" or "test"; directory "" = $DISTILL_FASHION_MNIST_DIR or Debian's.
+    static Dataset fashion_mnist(const std::string & split, const std::string & directory = "",
+                                 int64_t limit = 0) {
+        Dataset d;
+        check(distill_dataset_load_fashion_mnist(
+            split.c_str(), directory.empty() ? nullptr : directory.c_str(), limit, &d.handle_));
+        return d;
+    }
+    Dataset(Dataset && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Dataset & operator=(Dataset && other) noexcept {
+        if (this != &other) {
+            distill_dataset_free(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    Dataset(const Dataset &) = delete;
+    Dataset & operator=(const Dataset &) = delete;
+    ~Dataset() { distill_dataset_free(handle_); }
+
+    Dataset slice(int64_t begin, int64_t count) const {
+        Dataset d;
+        check(distill_dataset_slice(handle_, begin, count, &d.handle_));
+        return d;
+    }
+    int64_t rows() const {
+        int64_t n = 0;
+        check(distill_dataset_size(handle_, &n, nullptr));
+        return n;
+    }
+    int64_t features() const {
+        int64_t d = 0;
+        check(distill_dataset_size(handle_, nullptr, &d));
+        return d;
+    }
+    // A view of a field (distill_dataset_field), or nothing when absent.
+    std::optional<DLTensor> field(distill_dataset_field which) const {
+        int32_t present = 0;
+        DLTensor view{};
+        check(distill_dataset_get(handle_, which, &present, &view));
+        if (!present) return std::nullopt;
+        return view;
+    }
+    void set_teacher_logits(const DLTensor & logits) {
+        check(distill_dataset_set_teacher_logits(handle_, &logits));
+    }
+    void set_teacher_topk(const DLTensor & ids, const DLTensor & logprobs) {
+        check(distill_dataset_set_teacher_topk(handle_, &ids, &logprobs));
+    }
+    // Asks `teacher` about every example, through `store` when given
+    // (distill_dataset_ask_teacher); returns {asked, from_store}.
+    std::pair<int64_t, int64_t> ask_teacher(Teacher & teacher, Store * store,
+                                            const distill_ask_options * options = nullptr) {
+        int64_t asked = 0, from_store = 0;
+        check(distill_dataset_ask_teacher(handle_, teacher.get(), store ? store->get() : nullptr,
+                                          options, &asked, &from_store));
+        return {asked, from_store};
+    }
+
+    distill_dataset * get() const noexcept { return handle_; }
+
+private:
+    Dataset() = default;
+    distill_dataset * handle_ = nullptr;
+};
+
+// Evaluates `model` on a dataset (distill_model_evaluate).
+inline distill_eval_metrics evaluate(const Context & context, Model & model,
+                                     const Dataset & dataset) {
+    distill_eval_metrics metrics{};
+    metrics.struct_size = sizeof metrics;
+    check(distill_model_evaluate(context.get(), model.get(), dataset.get(), &metrics));
+    return metrics;
+}
+
+// Owns a distill_trainer (a model, its optimiser, schedule and loss).
+class Trainer {
+public:
+    // options: from distill_trainer_options_init; strings and loss copied.
+    Trainer(const Context & context, Model & model, const distill_trainer_options & options) {
+        check(distill_trainer_create(context.get(), model.get(), &options, &handle_));
+    }
+    Trainer(Trainer && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Trainer & operator=(Trainer && other) noexcept {
+        if (this != &other) {
+            distill_trainer_free(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    Trainer(const Trainer &) = delete;
+    Trainer & operator=(const Trainer &) = delete;
+    ~Trainer() { distill_trainer_free(handle_); }
+
+    distill_step_metrics step(const distill_batch & batch) {
+        distill_step_metrics metrics{};
+        metrics.struct_size = sizeof metrics;
+        check(distill_trainer_step(handle_, &batch, &metrics));
+        return metrics;
+    }
+    distill_fit_summary fit(const Dataset & train, const distill_fit_options & options) {
+        distill_fit_summary summary{};
+        summary.struct_size = sizeof summary;
+        check(distill_trainer_fit(handle_, train.get(), &options, &summary));
+        return summary;
+    }
+    void save(const std::string & dir) const { check(distill_trainer_save(handle_, dir.c_str())); }
+    void resume(const std::string & dir) { check(distill_trainer_resume(handle_, dir.c_str())); }
+    // {completed epochs, optimizer steps}
+    std::pair<int64_t, int64_t> position() const {
+        int64_t epoch = 0, step = 0;
+        check(distill_trainer_position(handle_, &epoch, &step));
+        return {epoch, step};
+    }
+
+    distill_trainer * get() const noexcept { return handle_; }
+
+private:
+    distill_trainer * handle_ = nullptr;
 };
 
 }  // namespace distill

@@ -1,0 +1,206 @@
+// distill_model_*: built-in students behind a shared reference, and the
+// model teacher (distill_teacher_create_model).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "api_guard.h"
+#include "context_handle.h"
+#include "student_handles.h"
+#include "students/model.h"
+#include "teacher_handle.h"
+#include "teachers/model_teacher.h"
+#include "teachers/request_key.h"
+#include "tensor/tensor_checks.h"
+#include "train/model_file.h"
+#include "train/host_tensor.h"
+#include "versioned_options.h"
+
+namespace distill::capi {
+
+distill::model & unwrap(distill_model * model) {
+    require_pointer(model, "model", "a model from distill_model_create or distill_model_load");
+    return *model->impl;
+}
+const distill::model & unwrap(const distill_model * model) {
+    require_pointer(model, "model", "a model from distill_model_create or distill_model_load");
+    return *model->impl;
+}
+
+distill_model * wrap_model(std::shared_ptr<distill::model> m) {
+    auto handle = std::make_unique<distill_model>();
+    handle->config_json = canonical_json(to_json(m->config()));
+    for (const parameter_info & p : m->parameter_table()) handle->shapes.push_back(p.shape);
+    handle->impl = std::move(m);
+    return handle.release();
+}
+
+const distill::context & require_cpu_context(const distill_context * context) {
+    const distill::context & ctx = unwrap(context);
+    if (ctx.cuda)
+        fail_unsupported(
+            "context: built-in students run on the CPU; got a CUDA context "
+            "(create one with distill_context_create(NULL, ...))");
+    return ctx;
+}
+
+}  // namespace distill::capi
+
+using distill::capi::guarded;
+using distill::capi::require_pointer;
+using distill::capi::unwrap;
+
+namespace {
+
+// Softmax or log-softmax of each row of out [rows, columns], in place.
+void normalise_rows(float * out, int64_t rows, int64_t columns, bool log_space) {
+    for (int64_t r = 0; r < rows; ++r) {
+        float * row = out + r * columns;
+        double max_value = row[0];
+        for (int64_t c = 1; c < columns; ++c) max_value = std::max(max_value, double(row[c]));
+        double total = 0.0;
+        for (int64_t c = 0; c < columns; ++c) total += std::exp(double(row[c]) - max_value);
+        const double log_total = max_value + std::log(total);
+        for (int64_t c = 0; c < columns; ++c)
+            row[c] = log_space ? float(double(row[c]) - log_total)
+                               : float(std::exp(double(row[c]) - log_total));
+    }
+}
+
+}  // namespace
+
+extern "C" {
+
+distill_status distill_model_create(const char * config_json, uint64_t seed, distill_model ** out) {
+    return guarded([&] {
+        require_pointer(config_json, "config_json", "the model's JSON config");
+        require_pointer(out, "out", "a place for the new model");
+        const nlohmann::json config = distill::parse_json_argument(config_json, "config_json");
+        *out = distill::capi::wrap_model(
+            std::make_shared<distill::model>(distill::parse_model_config(config), seed));
+    });
+}
+
+distill_status distill_model_load(const char * path, distill_model ** out) {
+    return guarded([&] {
+        require_pointer(path, "path", "a checkpoint directory or a model file");
+        require_pointer(out, "out", "a place for the loaded model");
+        *out = distill::capi::wrap_model(distill::load_model(path));
+    });
+}
+
+distill_status distill_model_save(const distill_model * model, const char * path) {
+    return guarded([&] {
+        const distill::model & m = unwrap(model);
+        require_pointer(path, "path", "the model file to write");
+        distill::save_model(m, path);
+    });
+}
+
+void distill_model_free(distill_model * model) { delete model; }
+
+distill_status distill_model_config_json(const distill_model * model, const char ** out) {
+    return guarded([&] {
+        unwrap(model);
+        require_pointer(out, "out", "a place for the config");
+        *out = model->config_json.c_str();
+    });
+}
+
+distill_status distill_model_sizes(const distill_model * model, int64_t * out_inputs,
+                                   int64_t * out_outputs, int64_t * out_parameters,
+                                   int64_t * out_tensors) {
+    return guarded([&] {
+        const distill::model & m = unwrap(model);
+        if (out_inputs) *out_inputs = m.input_size();
+        if (out_outputs) *out_outputs = m.output_size();
+        if (out_parameters) *out_parameters = m.parameter_count();
+        if (out_tensors) *out_tensors = int64_t(m.parameter_table().size());
+    });
+}
+
+distill_status distill_model_parameter(distill_model * model, int64_t index, const char ** out_name,
+                                       DLTensor * out) {
+    return guarded([&] {
+        distill::model & m = unwrap(model);
+        require_pointer(out, "out", "a DLTensor to fill");
+        const auto & table = m.parameter_table();
+        if (index < 0 || index >= int64_t(table.size()))
+            distill::fail_invalid("index: expected 0 ≤ index < " + std::to_string(table.size()) +
+                                  " (the model's parameter tensors), got " + std::to_string(index));
+        const distill::parameter_info & p = table[size_t(index)];
+        std::vector<int64_t> & shape = model->shapes[size_t(index)];
+        *out = distill::host_tensor(m.parameters().data() + p.offset, shape.data(),
+                                    int32_t(shape.size()));
+        if (out_name) *out_name = p.name.c_str();
+    });
+}
+
+distill_status distill_model_predict(const distill_context * context, distill_model * model,
+                                     const DLTensor * inputs, int32_t output, DLTensor * out) {
+    return guarded([&] {
+        distill::capi::require_cpu_context(context);
+        distill::model & m = unwrap(model);
+        if (output < DISTILL_OUTPUT_RAW || output > DISTILL_OUTPUT_LOG_PROBABILITIES)
+            distill::fail_invalid(
+                "output: expected a distill_output (0 RAW, 1 PROBABILITIES, 2 "
+                "LOG_PROBABILITIES), got " +
+                std::to_string(output));
+        if (output != DISTILL_OUTPUT_RAW && m.config().output == distill::output_kind::embedding)
+            distill::fail_invalid(
+                "output: probabilities need a \"logits\" model; this one outputs "
+                "an embedding (use DISTILL_OUTPUT_RAW)");
+        int64_t rows = 0, columns = 0;
+        const float * x =
+            distill::require_host_matrix(inputs, "inputs", m.input_size(), &rows, &columns);
+        int64_t out_rows = 0, out_columns = 0;
+        const float * y =
+            distill::require_host_matrix(out, "out", m.output_size(), &out_rows, &out_columns);
+        if (out_rows != rows)
+            distill::fail_invalid("out: expected shape [" + std::to_string(rows) + ", " +
+                                  std::to_string(m.output_size()) + "] (rows of inputs), got " +
+                                  distill::shape_string(*out));
+        distill::require_no_overlap(*out, "out", *inputs, "inputs");
+        float * result = const_cast<float *>(y);
+        {
+            std::lock_guard lock(model->predict_mutex);
+            m.forward(x, rows, result, false, 0);
+        }
+        if (output != DISTILL_OUTPUT_RAW)
+            normalise_rows(result, rows, out_columns, output == DISTILL_OUTPUT_LOG_PROBABILITIES);
+    });
+}
+
+distill_status distill_model_teacher_options_init(distill_model_teacher_options * options) {
+    return guarded([&] {
+        require_pointer(options, "options", "a distill_model_teacher_options to fill");
+        *options = distill_model_teacher_options{};
+        options->struct_size = sizeof(distill_model_teacher_options);
+        options->name = "model";
+        options->top_k = 0;
+        options->temperature = 1.0f;
+    });
+}
+
+distill_status distill_teacher_create_model(const distill_context * context, distill_model * model,
+                                            const distill_model_teacher_options * options,
+                                            distill_teacher ** out) {
+    return guarded([&] {
+        distill::capi::require_cpu_context(context);
+        unwrap(model);
+        require_pointer(out, "out", "a place for the new teacher");
+        distill_model_teacher_options defaults{};
+        distill_model_teacher_options_init(&defaults);
+        const distill_model_teacher_options o =
+            distill::capi::read_versioned(options, defaults, "options");
+        require_pointer(o.name, "options.name", "the teacher's name");
+        auto handle = std::make_unique<distill_teacher>();
+        handle->impl =
+            std::make_unique<distill::model_teacher>(model->impl, o.name, o.top_k, o.temperature);
+        *out = handle.release();
+    });
+}
+
+}  // extern "C"

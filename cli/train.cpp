@@ -1,0 +1,211 @@
+// distill train — trains a built-in student on a dataset, from labels, from
+// a teacher's answers (a distill model asked through a store), or both;
+// resumable from its checkpoint directory.
+#include <distill/distill.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "data_source.h"
+#include "training_progress.h"
+
+namespace distill_cli {
+namespace {
+
+struct train_options {
+    std::string config;  // a JSON file or inline JSON
+    std::string data;
+    std::string validation;
+    std::string teacher;
+    std::string store;
+    std::string checkpoint;
+    std::string out;
+    std::string optimizer = R"({"kind": "adamw", "lr": 1e-3, "weight_decay": 0.01})";
+    std::string schedule = R"({"kind": "constant"})";
+    int epochs = 10;
+    int batch_size = 128;
+    int patience = 0;
+    int threads = 0;
+    uint64_t seed = 0;
+    float temperature = 1.0f;
+    std::optional<float> soft_weight, hard_weight;
+    float max_grad_norm = 0.0f;
+    bool json = false;
+};
+
+// The text of --config: the file's content when it names a file, else itself.
+std::string read_config(const std::string & config) {
+    if (!config.empty() && config.front() != '{') {
+        std::ifstream in(config);
+        if (!in)
+            throw distill::Exception(
+                DISTILL_STATUS_INVALID_ARGUMENT,
+                "--config: cannot read '" + config + "' (give a JSON file or inline JSON)");
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    }
+    return config;
+}
+
+int run_train(const train_options & o) {
+    install_interrupt_handler();
+    namespace fs = std::filesystem;
+    const distill::Context cpu(distill::ContextOptions::cpu(o.threads));
+    const bool resuming =
+        !o.checkpoint.empty() && fs::exists(fs::path(o.checkpoint) / "manifest.json");
+    if (!resuming && o.config.empty())
+        throw distill::Exception(
+            DISTILL_STATUS_INVALID_ARGUMENT,
+            "--config: a new run needs the student's config (or a --checkpoint "
+            "directory to resume)");
+    distill::Model model = resuming ? distill::Model::load(o.checkpoint)
+                                    : distill::Model::create(read_config(o.config), o.seed);
+    distill::Dataset train = open_data_source(o.data);
+    std::optional<distill::Dataset> validation;
+    if (!o.validation.empty()) validation = open_data_source(o.validation);
+
+    distill_kd_loss_options loss;
+    distill::check(distill_kd_loss_options_init(&loss));
+    loss.temperature = o.temperature;
+    loss.soft_weight = o.soft_weight.value_or(o.teacher.empty() ? 0.0f : 1.0f);
+    loss.hard_weight = o.hard_weight.value_or(o.teacher.empty() ? 1.0f : 0.0f);
+    if (!o.teacher.empty()) {
+        distill::Model teacher_model = distill::Model::load(o.teacher);
+        distill::Teacher teacher = distill::Teacher::model(cpu, teacher_model, "teacher");
+        std::optional<distill::Store> store;
+        if (!o.store.empty()) store.emplace(o.store);
+        training_progress asking("asking the teacher");
+        distill_ask_options ask;
+        distill::check(distill_ask_options_init(&ask));
+        ask.progress = training_progress::callback;
+        ask.progress_user_data = &asking;
+        train.ask_teacher(teacher, store ? &*store : nullptr, &ask);
+        asking.finish();
+        if (validation) validation->ask_teacher(teacher, store ? &*store : nullptr);
+    }
+
+    distill_trainer_options options;
+    distill::check(distill_trainer_options_init(&options));
+    options.optimizer_json = o.optimizer.c_str();
+    options.schedule_json = o.schedule.c_str();
+    options.loss = &loss;
+    options.max_grad_norm = o.max_grad_norm;
+    options.seed = o.seed;
+    distill::Trainer trainer(cpu, model, options);
+    if (resuming) trainer.resume(o.checkpoint);
+    const auto [done_epochs, done_steps] = trainer.position();
+    // A run stopped inside an epoch has not completed it: it continues it.
+    const int64_t remaining = o.epochs - done_epochs;
+    if (resuming)
+        std::fprintf(stderr, "train: resuming from %s at epoch %lld, step %lld\n",
+                     o.checkpoint.c_str(), (long long)done_epochs, (long long)done_steps);
+
+    nlohmann::json summary = {{"epochs", o.epochs}, {"parameters", model.parameter_count()}};
+    if (remaining > 0) {
+        training_progress progress("train");
+        distill_fit_options fit;
+        distill::check(distill_fit_options_init(&fit));
+        fit.epochs = int32_t(remaining);
+        fit.batch_size = o.batch_size;
+        fit.validation = validation ? validation->get() : nullptr;
+        fit.early_stopping_patience = o.patience;
+        fit.checkpoint_dir = o.checkpoint.empty() ? nullptr : o.checkpoint.c_str();
+        fit.progress = training_progress::callback;
+        fit.progress_user_data = &progress;
+        const distill_fit_summary s = trainer.fit(train, fit);
+        progress.finish();
+        summary["steps"] = s.steps;
+        summary["seconds"] = s.seconds;
+        summary["stopped_early"] = s.stopped_early != 0;
+        summary["train_loss"] = progress.epoch_losses();
+        if (validation) {
+            summary["best_epoch"] = s.best_epoch;
+            summary["best_val_accuracy"] = s.best_val_accuracy;
+        }
+    }
+    if (validation) {
+        const distill_eval_metrics e = distill::evaluate(cpu, model, *validation);
+        summary["val_accuracy"] = e.accuracy;
+        summary["val_agreement"] =
+            std::isnan(e.agreement) ? nlohmann::json() : nlohmann::json(e.agreement);
+    }
+    if (!o.out.empty()) {
+        model.save(o.out);
+        summary["model"] = o.out;
+    }
+    if (o.json) {
+        std::printf("%s\n", summary.dump(2).c_str());
+    } else {
+        std::printf("trained %lld parameters for %d epochs", (long long)model.parameter_count(),
+                    o.epochs);
+        if (summary.contains("val_accuracy"))
+            std::printf(", validation accuracy %.4f", summary["val_accuracy"].get<double>());
+        std::printf("%s\n", o.out.empty() ? "" : (", saved to " + o.out).c_str());
+    }
+    return exit_ok;
+}
+
+}  // namespace
+
+void add_train(CLI::App & app, int & exit_code) {
+    auto o = std::make_shared<train_options>();
+    CLI::App * cmd =
+        app.add_subcommand("train", "Train a built-in student (labels, a teacher, or both)");
+    cmd->add_option("--config", o->config,
+                    "Student config: a JSON file or inline JSON (see distill.h)");
+    cmd->add_option("--data", o->data, data_source_help)->required();
+    cmd->add_option("--validation", o->validation,
+                    "Evaluated after each epoch (same forms as --data)");
+    cmd->add_option(
+        "--teacher", o->teacher,
+        "A distill model (file or checkpoint) to distil from: asked about every example");
+    cmd->add_option("--store", o->store,
+                    "Teacher-answer store (SQLite): a second run asks nothing");
+    cmd->add_option("--checkpoint", o->checkpoint,
+                    "Checkpoint directory: saved each epoch and on Ctrl-C; resumed when it exists");
+    cmd->add_option("--out", o->out, "Write the trained model here (safetensors)");
+    cmd->add_option("--optimizer", o->optimizer, "Optimizer JSON")->capture_default_str();
+    cmd->add_option("--schedule", o->schedule, "Learning-rate schedule JSON")
+        ->capture_default_str();
+    cmd->add_option("--epochs", o->epochs, "Epochs in all (a resumed run counts the done ones)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--batch-size", o->batch_size)
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--early-stopping", o->patience,
+                    "Stop after N epochs without a better validation accuracy")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--temperature", o->temperature, "Distillation temperature")
+        ->capture_default_str();
+    cmd->add_option("--soft-weight", o->soft_weight,
+                    "Weight of the teacher term (default 1 with --teacher, else 0)");
+    cmd->add_option("--hard-weight", o->hard_weight,
+                    "Weight of the label term (default 0 with --teacher, else 1)");
+    cmd->add_option("--max-grad-norm", o->max_grad_norm,
+                    "Clip the gradients' global norm (0 = off)");
+    cmd->add_option("--seed", o->seed)->capture_default_str();
+    cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--json", o->json, "Print the summary as JSON");
+    cmd->callback([o, &exit_code] {
+        try {
+            exit_code = run_train(*o);
+        } catch (const distill::Exception & e) {
+            std::fprintf(stderr, "\ndistill train: %s\n", e.what());
+            exit_code = e.status() == DISTILL_STATUS_CANCELLED ? exit_interrupted : exit_failure;
+        }
+    });
+}
+
+}  // namespace distill_cli

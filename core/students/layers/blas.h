@@ -1,0 +1,91 @@
+// One name for the fp32 and fp64 GEMMs of OpenBLAS, so the layers can be
+// templates on the scalar type (fp64 only for the finite-difference tests).
+//
+// Row-major C[M, N] = alpha · op(A)[M, K] · op(B)[K, N] + beta · C, with
+// op(X) = X or Xᵀ; lda/ldb/ldc are the row strides of A, B, C as stored.
+#pragma once
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <climits>
+#include <mutex>
+#include <cstdint>
+#include <string>
+
+#include "common/error.h"
+
+namespace distill::layers {
+
+// OpenBLAS takes 32-bit sizes: refuse, with the numbers, a product that
+// does not fit rather than let it wrap.
+inline blasint blas_size(int64_t value, const char * what) {
+    if (value < 0 || value > INT_MAX)
+        fail_invalid(std::string("gemm: ") + what + " expected in [0, 2^31 - 1], got " +
+                     std::to_string(value));
+    return static_cast<blasint>(value);
+}
+
+inline void blas_gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
+                      float alpha, const float * a, int64_t lda, const float * b, int64_t ldb,
+                      float beta, float * c, int64_t ldc) {
+    cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans,
+                transpose_b ? CblasTrans : CblasNoTrans, blas_size(m, "M"), blas_size(n, "N"),
+                blas_size(k, "K"), alpha, a, blas_size(lda, "lda"), b, blas_size(ldb, "ldb"), beta,
+                c, blas_size(ldc, "ldc"));
+}
+
+inline void blas_gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
+                      double alpha, const double * a, int64_t lda, const double * b, int64_t ldb,
+                      double beta, double * c, int64_t ldc) {
+    cblas_dgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans,
+                transpose_b ? CblasTrans : CblasNoTrans, blas_size(m, "M"), blas_size(n, "N"),
+                blas_size(k, "K"), alpha, a, blas_size(lda, "lda"), b, blas_size(ldb, "ldb"), beta,
+                c, blas_size(ldc, "ldc"));
+}
+
+// OpenBLAS runs single-threaded inside the library, and a large GEMM is
+// split across OpenMP's threads here instead. Why: Debian's OpenBLAS keeps
+// its own pthread pool, which fights OpenMP's spinning workers (the layers'
+// elementwise loops, the optimizer) for the same cores — a training step ran
+// 3 to 8 times slower on 2 cores than with one thread. One pool, OpenMP's,
+// avoids that. (openblas_set_num_threads is process-wide: it also applies to
+// other users of the system OpenBLAS in the process.)
+inline void use_single_threaded_blas() {
+    static std::once_flag once;
+    std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+// C = alpha · op(A) · op(B) + beta · C, split into blocks of rows of C (M)
+// or of columns (N) — never K, so every element is one dot product in
+// OpenBLAS's order. The blocks depend only on the sizes, never on the
+// thread count, so the result is bit-identical for any number of threads.
+template <class T>
+void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, T alpha, const T * a,
+          int64_t lda, const T * b, int64_t ldb, T beta, T * c, int64_t ldc) {
+    use_single_threaded_blas();
+    constexpr int64_t min_work_per_block = int64_t{1} << 18;  // multiply-adds
+    constexpr int64_t max_blocks = 16, min_block_extent = 16;
+    const bool split_rows = m >= n;
+    const int64_t extent = split_rows ? m : n;
+    const int64_t blocks = std::clamp<int64_t>(
+        std::min(m * n * k / min_work_per_block, extent / min_block_extent), 1, max_blocks);
+    if (blocks == 1) {
+        blas_gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (int64_t block = 0; block < blocks; ++block) {
+        const int64_t begin = extent * block / blocks, end = extent * (block + 1) / blocks;
+        if (split_rows)  // rows of op(A): rows of A, or columns of a transposed A
+            blas_gemm(transpose_a, transpose_b, end - begin, n, k, alpha,
+                      transpose_a ? a + begin : a + begin * lda, lda, b, ldb, beta, c + begin * ldc,
+                      ldc);
+        else  // columns of op(B): columns of B, or rows of a transposed B
+            blas_gemm(transpose_a, transpose_b, m, end - begin, k, alpha, a, lda,
+                      transpose_b ? b + begin * ldb : b + begin, ldb, beta, c + begin, ldc);
+    }
+}
+
+}  // namespace distill::layers

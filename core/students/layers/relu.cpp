@@ -1,0 +1,25 @@
+#include "students/layers/relu.h"
+
+namespace distill::layers {
+
+template <class T>
+void relu_forward(T * out, const T * inp, int64_t N) {
+#pragma omp parallel for simd schedule(static) if (N > 262144)
+    for (int64_t i = 0; i < N; ++i) out[i] = inp[i] > T(0) ? inp[i] : T(0);
+}
+
+template <class T>
+void relu_backward(T * d_inp, const T * d_out, const T * inp, int64_t N) {
+#pragma omp parallel for simd schedule(static) if (N > 262144)
+    for (int64_t i = 0; i < N; ++i) {
+        const T g = d_out[i];  // loaded unconditionally, so the select vectorises
+        d_inp[i] = inp[i] > T(0) ? g : T(0);
+    }
+}
+
+template void relu_forward<float>(float *, const float *, int64_t);
+template void relu_forward<double>(double *, const double *, int64_t);
+template void relu_backward<float>(float *, const float *, const float *, int64_t);
+template void relu_backward<double>(double *, const double *, const double *, int64_t);
+
+}  // namespace distill::layers

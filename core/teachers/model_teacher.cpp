@@ -1,0 +1,119 @@
+#include "teachers/model_teacher.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string_view>
+
+#include "common/error.h"
+#include "common/sha256.h"
+#include "students/model.h"
+#include "train/example_request.h"
+
+namespace distill {
+namespace {
+
+std::string model_fingerprint(const model & m) {
+    const std::span<const float> weights = m.parameters();
+    const std::string config = to_json(m.config()).dump();
+    std::string bytes(config);
+    bytes.append(reinterpret_cast<const char *>(weights.data()), weights.size_bytes());
+    return sha256_hex(bytes);
+}
+
+// Fills `record` with the class distribution of one row of logits [C]:
+// one position, its top-k alternatives most likely first.
+void fill_class_answer(const float * logits, int64_t classes, int32_t top_k, float temperature,
+                       teacher_record & record) {
+    std::vector<double> logprobs(static_cast<size_t>(classes));
+    double max_logit = -INFINITY;
+    for (int64_t c = 0; c < classes; ++c)
+        max_logit = std::max(max_logit, double(logits[c]) / temperature);
+    double total = 0.0;
+    for (int64_t c = 0; c < classes; ++c)
+        total += std::exp(double(logits[c]) / temperature - max_logit);
+    const double log_total = max_logit + std::log(total);
+    for (int64_t c = 0; c < classes; ++c)
+        logprobs[size_t(c)] = double(logits[c]) / temperature - log_total;
+
+    std::vector<int32_t> order(static_cast<size_t>(classes));
+    std::iota(order.begin(), order.end(), 0);
+    const size_t k = top_k > 0 ? std::min<size_t>(size_t(top_k), order.size()) : order.size();
+    std::partial_sort(order.begin(), order.begin() + ptrdiff_t(k), order.end(),
+                      [&](int32_t a, int32_t b) {
+                          return logprobs[size_t(a)] > logprobs[size_t(b)] ||
+                                 (logprobs[size_t(a)] == logprobs[size_t(b)] && a < b);
+                      });
+    token_position position;
+    position.id = order[0];
+    position.token = std::to_string(order[0]);
+    position.bytes = position.token;
+    position.logprob = float(logprobs[size_t(order[0])]);
+    for (size_t i = 0; i < k; ++i)
+        position.top.push_back(
+            {order[i], std::to_string(order[i]), float(logprobs[size_t(order[i])])});
+    record.text = position.token;
+    record.positions.push_back(std::move(position));
+}
+
+}  // namespace
+
+model_teacher::model_teacher(std::shared_ptr<model> m, std::string name, int32_t top_k,
+                             float temperature)
+    : model_(std::move(m)), top_k_(top_k), temperature_(temperature) {
+    if (!model_) fail_invalid("model: expected a model, got NULL");
+    if (top_k < 0)
+        fail_invalid("top_k: expected ≥ 0 (0 = every class), got " + std::to_string(top_k));
+    if (!(temperature > 0.0f) || !std::isfinite(temperature))
+        fail_invalid("temperature: expected a finite value > 0, got " +
+                     std::to_string(temperature));
+    identity_ = {
+        {"kind", "model"}, {"name", std::move(name)}, {"model_sha256", model_fingerprint(*model_)}};
+    parameters_ = {{"top_k", top_k}, {"temperature", temperature}};
+}
+
+void model_teacher::ask(const nlohmann::json & request, teacher_record & record) {
+    ask_batch(std::span<const nlohmann::json>(&request, 1), std::span<teacher_record>(&record, 1));
+}
+
+void model_teacher::ask_batch(std::span<const nlohmann::json> requests,
+                              std::span<teacher_record> records) {
+    const int64_t features = model_->input_size();
+    const int64_t outputs = model_->output_size();
+    const bool embedding = model_->config().output == output_kind::embedding;
+    // Decode every request; a malformed one fails alone, as a record.
+    std::vector<float> inputs;
+    std::vector<size_t> answered;
+    inputs.reserve(requests.size() * size_t(features));
+    for (size_t i = 0; i < requests.size(); ++i) {
+        teacher_record & record = records[i];
+        record.origin.provider = "model";
+        record.origin.endpoint = identity_["name"].get<std::string>();
+        record.origin.model = identity_["model_sha256"].get<std::string>().substr(0, 16);
+        record.kind = logprob_kind::raw;
+        try {
+            const std::vector<float> row = example_request_features(requests[i], features);
+            inputs.insert(inputs.end(), row.begin(), row.end());
+            answered.push_back(i);
+        } catch (const error & failure) {
+            record.error_status = int32_t(failure.code());
+            record.error_message = failure.what();
+        }
+    }
+    if (answered.empty()) return;
+    std::vector<float> out(answered.size() * size_t(outputs));
+    {
+        std::lock_guard lock(forward_mutex_);
+        model_->forward(inputs.data(), int64_t(answered.size()), out.data(), false, 0);
+    }
+    for (size_t j = 0; j < answered.size(); ++j) {
+        teacher_record & record = records[answered[j]];
+        const float * row = out.data() + j * size_t(outputs);
+        if (embedding)
+            record.embeddings.emplace_back(row, row + outputs);
+        else
+            fill_class_answer(row, outputs, top_k_, temperature_, record);
+    }
+}
+
+}  // namespace distill

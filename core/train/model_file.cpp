@@ -1,0 +1,75 @@
+#include "train/model_file.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include "common/error.h"
+#include "students/model.h"
+#include "train/checkpoint.h"
+#include "train/safetensors.h"
+
+namespace distill {
+namespace {
+
+std::string shape_text(const std::vector<int64_t> & shape) {
+    std::string text = "[";
+    for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+    return text + "]";
+}
+
+}  // namespace
+
+void save_model(const model & m, const std::filesystem::path & path) {
+    std::vector<safetensors_tensor> tensors;
+    const std::span<const float> values = m.parameters();
+    for (const parameter_info & p : m.parameter_table()) {
+        const std::span<const float> range = values.subspan(size_t(p.offset), size_t(p.count));
+        tensors.push_back({p.name, safetensors_dtype::F32, p.shape, std::as_bytes(range)});
+    }
+    write_safetensors(path, tensors,
+                      {{"format", checkpoint_format}, {"config", to_json(m.config()).dump()}});
+}
+
+void assign_parameters(model & m, const std::vector<checkpoint_tensor> & tensors,
+                       const std::string & source) {
+    std::map<std::string, const checkpoint_tensor *> by_name;
+    for (const checkpoint_tensor & t : tensors) by_name[t.name] = &t;
+    std::span<float> values = m.parameters();
+    for (const parameter_info & p : m.parameter_table()) {
+        const auto found = by_name.find(p.name);
+        if (found == by_name.end())
+            fail_invalid(source + ": expected a tensor '" + p.name + "' of shape " +
+                         shape_text(p.shape) + " (the config's), found none");
+        const checkpoint_tensor & t = *found->second;
+        if (t.shape != p.shape)
+            fail_invalid(source + ": tensor '" + p.name + "': expected shape " +
+                         shape_text(p.shape) + " (the config's), got " + shape_text(t.shape));
+        std::copy(t.values.begin(), t.values.end(), values.begin() + p.offset);
+        by_name.erase(found);
+    }
+    if (!by_name.empty())
+        fail_invalid(source + ": tensor '" + by_name.begin()->first +
+                     "' is not a parameter of the config's model (" +
+                     std::to_string(by_name.size()) + " unexpected tensors)");
+}
+
+std::shared_ptr<model> load_model(const std::filesystem::path & path) {
+    if (std::filesystem::is_directory(path)) {
+        const checkpoint_contents contents = load_checkpoint(path);
+        auto m = std::make_shared<model>(parse_model_config(contents.model_config), 0);
+        assign_parameters(*m, contents.model_tensors, path.string() + "/model.safetensors");
+        return m;
+    }
+    const model_weights weights = load_model_safetensors(path);
+    if (weights.config.is_null())
+        fail_invalid("path: '" + path.string() +
+                     "' has no model config in its metadata (key \"config\"); a file written "
+                     "elsewhere (PyTorch) loads by creating the model from its config and "
+                     "writing its parameters");
+    auto m = std::make_shared<model>(parse_model_config(weights.config), 0);
+    assign_parameters(*m, weights.tensors, path.string());
+    return m;
+}
+
+}  // namespace distill

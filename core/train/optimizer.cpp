@@ -1,0 +1,185 @@
+#include "train/optimizer.h"
+
+#include "common/error.h"
+#include "train/json_fields.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <omp.h>
+
+namespace distill {
+namespace {
+
+// Elements per unit of parallel work: large enough to amortise the OpenMP
+// scheduling, small enough to balance two to dozens of threads.
+constexpr int64_t chunk_elements = 16384;
+
+// Calls fn(begin, end) on fixed [k·chunk, (k+1)·chunk) ranges of [0, count).
+template <class Fn>
+void for_each_chunk(int64_t count, int num_threads, Fn && fn) {
+    const int64_t chunks = (count + chunk_elements - 1) / chunk_elements;
+    const int threads = num_threads > 0 ? num_threads : omp_get_max_threads();
+#pragma omp parallel for schedule(static) num_threads(threads) if (chunks > 1)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk)
+        fn(chunk * chunk_elements, std::min(count, (chunk + 1) * chunk_elements));
+}
+
+// torch.lerp's formula (the two branches keep it exact at both ends).
+inline float lerp(float start, float end, float weight) {
+    return weight < 0.5f ? start + weight * (end - start) : end - (end - start) * (1.0f - weight);
+}
+
+void sgd_update(const sgd_config & config, float * parameters, const float * gradients,
+                float * momentum_buffer, bool first_step, double lr, int64_t begin, int64_t end) {
+    const float weight_decay = float(config.weight_decay);
+    const float momentum = float(config.momentum);
+    const float step = float(-lr);
+    for (int64_t i = begin; i < end; ++i) {
+        float g = gradients[i];
+        if (weight_decay != 0.0f) g = g + weight_decay * parameters[i];
+        if (momentum_buffer) {
+            const float buf = first_step ? g : momentum * momentum_buffer[i] + g;
+            momentum_buffer[i] = buf;
+            g = config.nesterov ? g + momentum * buf : buf;
+        }
+        parameters[i] = parameters[i] + step * g;
+    }
+}
+
+struct adamw_factors {
+    float decay;  // 1 − lr · weight_decay
+    float one_minus_beta1, beta2, one_minus_beta2;
+    float bias_correction2_sqrt;  // √(1 − β2^t)
+    float eps;
+    float step_size;  // −lr / (1 − β1^t)
+};
+
+void adamw_update(const adamw_factors & f, float * parameters, const float * gradients,
+                  float * exp_avg, float * exp_avg_sq, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+        const float g = gradients[i];
+        const float p = parameters[i] * f.decay;
+        const float m = lerp(exp_avg[i], g, f.one_minus_beta1);
+        const float v = exp_avg_sq[i] * f.beta2 + f.one_minus_beta2 * g * g;
+        exp_avg[i] = m;
+        exp_avg_sq[i] = v;
+        const float denom = std::sqrt(v) / f.bias_correction2_sqrt + f.eps;
+        parameters[i] = p + f.step_size * (m / denom);
+    }
+}
+
+}  // namespace
+
+optimizer::optimizer(const optimizer_config & config, int64_t parameter_count)
+    : config_(config), parameter_count_(parameter_count) {
+    validate(config_);
+    if (parameter_count < 0)
+        fail_invalid("parameter_count: expected a value >= 0, got " +
+                     std::to_string(parameter_count));
+    const auto zeros = std::vector<float>(size_t(parameter_count), 0.0f);
+    if (const auto * sgd = std::get_if<sgd_config>(&config_)) {
+        if (sgd->momentum != 0.0) state_.push_back({"momentum_buffer", zeros});
+    } else {
+        state_.push_back({"exp_avg", zeros});
+        state_.push_back({"exp_avg_sq", zeros});
+    }
+}
+
+float * optimizer::buffer(std::string_view name) {
+    for (optimizer_state_buffer & state : state_)
+        if (state.name == name) return state.values.data();
+    return nullptr;
+}
+
+void optimizer::step(std::span<float> parameters, std::span<const float> gradients, double lr,
+                     int num_threads) {
+    if (int64_t(parameters.size()) != parameter_count_)
+        fail_invalid("parameters: expected " + std::to_string(parameter_count_) + " values, got " +
+                     std::to_string(parameters.size()));
+    if (int64_t(gradients.size()) != parameter_count_)
+        fail_invalid("gradients: expected " + std::to_string(parameter_count_) + " values, got " +
+                     std::to_string(gradients.size()));
+    if (!(lr >= 0.0) || !std::isfinite(lr))
+        fail_invalid("lr: expected a finite value >= 0, got " + json_fields::number_text(lr));
+
+    float * p = parameters.data();
+    const float * g = gradients.data();
+    if (const auto * sgd = std::get_if<sgd_config>(&config_)) {
+        float * momentum_buffer = buffer("momentum_buffer");
+        const bool first_step = step_count_ == 0;
+        for_each_chunk(parameter_count_, num_threads, [&](int64_t begin, int64_t end) {
+            sgd_update(*sgd, p, g, momentum_buffer, first_step, lr, begin, end);
+        });
+    } else {
+        const adamw_config & adamw = std::get<adamw_config>(config_);
+        const double t = double(step_count_ + 1);
+        const adamw_factors factors{
+            float(1.0 - lr * adamw.weight_decay),
+            float(1.0 - adamw.beta1),
+            float(adamw.beta2),
+            float(1.0 - adamw.beta2),
+            float(std::sqrt(1.0 - std::pow(adamw.beta2, t))),
+            float(adamw.eps),
+            float(-(lr / (1.0 - std::pow(adamw.beta1, t)))),
+        };
+        float * exp_avg = buffer("exp_avg");
+        float * exp_avg_sq = buffer("exp_avg_sq");
+        for_each_chunk(parameter_count_, num_threads, [&](int64_t begin, int64_t end) {
+            adamw_update(factors, p, g, exp_avg, exp_avg_sq, begin, end);
+        });
+    }
+    ++step_count_;
+}
+
+void optimizer::set_step_count(int64_t step_count) {
+    if (step_count < 0)
+        fail_invalid("step_count: expected a value >= 0, got " + std::to_string(step_count));
+    step_count_ = step_count;
+}
+
+void optimizer::set_state(std::string_view name, std::span<const float> values) {
+    float * target = buffer(name);
+    if (!target) {
+        std::string names;
+        for (const optimizer_state_buffer & state : state_)
+            names += (names.empty() ? "" : ", ") + state.name;
+        fail_invalid("optimizer state: expected one of [" + names + "], got '" + std::string(name) +
+                     "'");
+    }
+    if (int64_t(values.size()) != parameter_count_)
+        fail_invalid("optimizer state '" + std::string(name) + "': expected " +
+                     std::to_string(parameter_count_) + " values, got " +
+                     std::to_string(values.size()));
+    std::copy(values.begin(), values.end(), target);
+}
+
+double global_grad_norm(std::span<const float> gradients, int num_threads) {
+    const int64_t count = int64_t(gradients.size());
+    std::vector<double> partial(size_t((count + chunk_elements - 1) / chunk_elements), 0.0);
+    for_each_chunk(count, num_threads, [&](int64_t begin, int64_t end) {
+        double sum = 0.0;
+        for (int64_t i = begin; i < end; ++i) sum += double(gradients[i]) * double(gradients[i]);
+        partial[size_t(begin / chunk_elements)] = sum;
+    });
+    double total = 0.0;
+    for (double sum : partial) total += sum;
+    return std::sqrt(total);
+}
+
+double clip_grad_norm(std::span<float> gradients, double max_norm, int num_threads) {
+    if (!(max_norm > 0.0) || !std::isfinite(max_norm))
+        fail_invalid("max_norm: expected a finite value > 0, got " +
+                     json_fields::number_text(max_norm));
+    const double norm = global_grad_norm(gradients, num_threads);
+    const double coef = max_norm / (norm + 1e-6);
+    if (coef < 1.0) {
+        const float scale = float(coef);
+        for_each_chunk(int64_t(gradients.size()), num_threads, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) gradients[i] *= scale;
+        });
+    }
+    return norm;
+}
+
+}  // namespace distill

@@ -1,0 +1,397 @@
+#include "train/student_trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <string>
+
+#include "common/error.h"
+#include "students/model.h"
+#include "tensor/tensor_checks.h"
+#include "train/checkpoint.h"
+#include "train/host_tensor.h"
+#include "train/lr_schedule.h"
+#include "train/model_file.h"
+#include "train/seeded_order.h"
+
+namespace distill {
+namespace {
+
+constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
+
+// The index of the largest of n values (the first of equal ones).
+template <typename T>
+int64_t argmax(const T * values, int64_t n) {
+    return std::max_element(values, values + n) - values;
+}
+
+// Top-1 class of a top-k teacher row: the id with the largest log-probability.
+int64_t topk_top1(const DLTensor & ids, const float * logprobs, int64_t row, int64_t k) {
+    const int64_t best = argmax(logprobs + row * k, k);
+    const void * data = data_pointer(ids);
+    return ids.dtype.bits == 64 ? static_cast<const int64_t *>(data)[row * k + best]
+                                : static_cast<const int32_t *>(data)[row * k + best];
+}
+
+void require_f32_matrix_rows(const DLTensor * t, const char * name, int64_t rows) {
+    int64_t r = 0, c = 0;
+    require_host_matrix(t, name, -1, &r, &c);
+    if (r != rows)
+        fail_invalid(std::string(name) + ": expected " + std::to_string(rows) +
+                     " rows (those of batch.inputs), got shape " + shape_string(*t));
+}
+
+}  // namespace
+
+student_trainer::student_trainer(const context & ctx, std::shared_ptr<model> m,
+                                 trainer_settings settings)
+    : ctx_(ctx),
+      model_(std::move(m)),
+      settings_(std::move(settings)),
+      best_val_accuracy_(not_a_number) {
+    if (!model_) fail_invalid("model: expected a model, got NULL");
+    if (ctx_.cuda)
+        fail_unsupported("context: built-in students train on the CPU; got a CUDA context");
+    const optimizer_config optimizer_settings = optimizer_config_from_json(settings_.optimizer);
+    schedule_ = lr_schedule_config_from_json(settings_.schedule);
+    learning_rate_at(schedule_, base_learning_rate(optimizer_settings), 0);  // refuses min_lr > lr
+    optimizer_ = std::make_unique<optimizer>(optimizer_settings, model_->parameter_count());
+    const kd_loss_options & loss = settings_.loss;
+    if (!(loss.soft_weight >= 0.0f) || !(loss.hard_weight >= 0.0f) ||
+        loss.soft_weight + loss.hard_weight <= 0.0f)
+        fail_invalid("loss: expected soft_weight ≥ 0 and hard_weight ≥ 0, not both 0; got " +
+                     std::to_string(loss.soft_weight) + " and " + std::to_string(loss.hard_weight));
+    if (!(settings_.max_grad_norm >= 0.0f) || !std::isfinite(settings_.max_grad_norm))
+        fail_invalid("max_grad_norm: expected a finite value ≥ 0 (0 = no clipping), got " +
+                     std::to_string(settings_.max_grad_norm));
+    if (model_->config().output != output_kind::logits)
+        fail_unsupported(
+            "model: the trainer distils classifiers (output \"logits\"); this model "
+            "outputs an embedding");
+}
+
+student_trainer::~student_trainer() = default;
+
+step_outcome student_trainer::step(const batch_tensors & batch) {
+    int64_t rows = 0, features = 0;
+    const float * inputs =
+        require_host_matrix(batch.inputs, "batch.inputs", model_->input_size(), &rows, &features);
+    const kd_loss_options & loss_options = settings_.loss;
+    const bool dense = batch.teacher_logits != nullptr;
+    const bool topk = batch.teacher_topk_ids != nullptr || batch.teacher_topk_logprobs != nullptr;
+    if (topk && (!batch.teacher_topk_ids || !batch.teacher_topk_logprobs))
+        fail_invalid("batch: teacher_topk_ids and teacher_topk_logprobs go together; got only " +
+                     std::string(batch.teacher_topk_ids ? "the ids" : "the log-probabilities"));
+    if (dense && topk) fail_invalid("batch: expected teacher_logits or teacher_topk_*, not both");
+    if (loss_options.soft_weight > 0.0f && !dense && !topk)
+        fail_invalid(
+            "batch: the loss has soft_weight = " + std::to_string(loss_options.soft_weight) +
+            " > 0 and needs the teacher (teacher_logits, or teacher_topk_ids with "
+            "teacher_topk_logprobs); got neither. For labels only, set soft_weight = 0 "
+            "and hard_weight = 1");
+    if (loss_options.hard_weight > 0.0f && !batch.labels)
+        fail_invalid("batch.labels: the loss has hard_weight = " +
+                     std::to_string(loss_options.hard_weight) + " > 0 and needs labels; got NULL");
+    const int64_t * labels =
+        batch.labels ? require_host_labels(batch.labels, "batch.labels", rows) : nullptr;
+    if (dense) require_f32_matrix_rows(batch.teacher_logits, "batch.teacher_logits", rows);
+    if (topk)
+        require_f32_matrix_rows(batch.teacher_topk_logprobs, "batch.teacher_topk_logprobs", rows);
+
+    const int64_t classes = model_->output_size();
+    outputs_.resize(size_t(rows * classes));
+    grad_outputs_.resize(size_t(rows * classes));
+    model_->forward(inputs, rows, outputs_.data(), true,
+                    mix_seed(settings_.seed, uint64_t(global_step_)));
+
+    int64_t logits_shape[2] = {rows, classes};
+    DLTensor student = host_tensor(outputs_.data(), logits_shape, 2);
+    DLTensor grad = host_tensor(grad_outputs_.data(), logits_shape, 2);
+    float loss_value = 0.0f;
+    DLTensor loss = host_tensor(&loss_value, nullptr, 0);
+    const DLTensor * loss_labels = loss_options.hard_weight > 0.0f ? batch.labels : nullptr;
+    if (loss_options.soft_weight == 0.0f) {
+        // Labels only: the soft term is off, so the loss never reads a
+        // teacher; the student's own logits fill the teacher's place.
+        kd_loss_dense(ctx_, loss_options, &student, &student, loss_labels, &loss, &grad);
+    } else if (dense) {
+        kd_loss_dense(ctx_, loss_options, &student, batch.teacher_logits, loss_labels, &loss,
+                      &grad);
+    } else {
+        kd_loss_topk(ctx_, loss_options, &student, batch.teacher_topk_ids,
+                     batch.teacher_topk_logprobs, loss_labels, &loss, &grad);
+    }
+    if (!std::isfinite(loss_value))
+        fail_invalid("batch: the loss is not finite (" + std::to_string(loss_value) + ") at step " +
+                     std::to_string(global_step_ + 1) +
+                     "; the update was skipped and the model is unchanged (lower the learning "
+                     "rate or set max_grad_norm)");
+
+    model_->backward(grad_outputs_.data());
+    const std::span<float> gradients = model_->gradients();
+    const double norm = settings_.max_grad_norm > 0.0f
+                            ? clip_grad_norm(gradients, settings_.max_grad_norm, ctx_.num_threads)
+                            : global_grad_norm(gradients, ctx_.num_threads);
+    if (!std::isfinite(norm))
+        fail_invalid("batch: the gradient norm is not finite at step " +
+                     std::to_string(global_step_ + 1) +
+                     "; the update was skipped and the model is unchanged");
+    const double lr =
+        learning_rate_at(schedule_, base_learning_rate(optimizer_->config()), global_step_);
+    optimizer_->step(model_->parameters(), gradients, lr, ctx_.num_threads);
+    ++global_step_;
+
+    step_outcome outcome;
+    outcome.step = global_step_;
+    outcome.loss = loss_value;
+    outcome.learning_rate = float(lr);
+    outcome.grad_norm = float(norm);
+    outcome.accuracy = outcome.agreement = std::numeric_limits<float>::quiet_NaN();
+    if (labels || dense || topk) {
+        int64_t label_matches = 0, teacher_matches = 0;
+        for (int64_t r = 0; r < rows; ++r) {
+            const int64_t predicted = argmax(outputs_.data() + r * classes, classes);
+            if (labels) label_matches += predicted == labels[r];
+            if (dense) {
+                const float * t = static_cast<const float *>(data_pointer(*batch.teacher_logits));
+                const int64_t width = batch.teacher_logits->shape[1];
+                teacher_matches += predicted == argmax(t + r * width, width);
+            } else if (topk) {
+                const auto * lp =
+                    static_cast<const float *>(data_pointer(*batch.teacher_topk_logprobs));
+                teacher_matches += predicted == topk_top1(*batch.teacher_topk_ids, lp, r,
+                                                          batch.teacher_topk_logprobs->shape[1]);
+            }
+        }
+        if (labels) outcome.accuracy = float(double(label_matches) / double(rows));
+        if (dense || topk) outcome.agreement = float(double(teacher_matches) / double(rows));
+    }
+    return outcome;
+}
+
+fit_outcome student_trainer::fit(const example_set & train, const fit_settings & settings,
+                                 const fit_progress & progress) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto elapsed = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    if (settings.epochs < 1)
+        fail_invalid("options.epochs: expected ≥ 1, got " + std::to_string(settings.epochs));
+    if (settings.batch_size < 1)
+        fail_invalid("options.batch_size: expected ≥ 1, got " +
+                     std::to_string(settings.batch_size));
+    if (settings.early_stopping_patience < 0)
+        fail_invalid("options.early_stopping_patience: expected ≥ 0, got " +
+                     std::to_string(settings.early_stopping_patience));
+    if (train.rows < 1) fail_invalid("train: expected at least one example, got an empty dataset");
+    if (train.features != model_->input_size())
+        fail_invalid("train: expected " + std::to_string(model_->input_size()) +
+                     " features per example (the model's inputs), got " +
+                     std::to_string(train.features));
+    if (settings.validation && settings.validation->features != model_->input_size())
+        fail_invalid("options.validation: expected " + std::to_string(model_->input_size()) +
+                     " features per example (the model's inputs), got " +
+                     std::to_string(settings.validation->features));
+    if (batch_in_epoch_ > 0 && batch_size_ != settings.batch_size)
+        fail_invalid(
+            "options.batch_size: the resumed run stopped inside an epoch with batch size " +
+            std::to_string(batch_size_) + "; continue it with the same, got " +
+            std::to_string(settings.batch_size));
+    batch_size_ = settings.batch_size;
+
+    fit_outcome outcome;
+    std::vector<float> best_parameters;
+    const int64_t last_epoch = epoch_ + settings.epochs;
+    const int64_t steps_per_epoch = (train.rows + settings.batch_size - 1) / settings.batch_size;
+    example_set batch;
+    const auto save_if_asked = [&] {
+        if (!settings.checkpoint_dir.empty()) save(settings.checkpoint_dir);
+    };
+
+    while (epoch_ < last_epoch) {
+        const std::vector<int64_t> order =
+            seeded_order(settings_.seed, uint64_t(epoch_), train.rows);
+        double loss_sum = 0.0;
+        int64_t loss_batches = 0;
+        for (; batch_in_epoch_ < steps_per_epoch; ++batch_in_epoch_) {
+            const int64_t first = batch_in_epoch_ * settings.batch_size;
+            const int64_t count = std::min<int64_t>(settings.batch_size, train.rows - first);
+            gather_examples(train, order.data() + first, count, batch);
+            int64_t input_shape[2] = {count, batch.features};
+            int64_t label_shape[1] = {count};
+            int64_t logit_shape[2] = {count, batch.teacher_classes};
+            int64_t topk_shape[2] = {count, batch.teacher_k};
+            const DLTensor inputs = host_tensor(batch.inputs.data(), input_shape, 2);
+            const DLTensor labels = host_tensor(batch.labels.data(), label_shape, 1);
+            const DLTensor logits = host_tensor(batch.teacher_logits.data(), logit_shape, 2);
+            const DLTensor ids = host_tensor(batch.teacher_topk_ids.data(), topk_shape, 2);
+            const DLTensor logprobs =
+                host_tensor(batch.teacher_topk_logprobs.data(), topk_shape, 2);
+            batch_tensors tensors;
+            tensors.inputs = &inputs;
+            if (batch.has_labels()) tensors.labels = &labels;
+            if (settings_.loss.soft_weight > 0.0f && batch.has_teacher_logits())
+                tensors.teacher_logits = &logits;
+            if (settings_.loss.soft_weight > 0.0f && batch.has_teacher_topk()) {
+                tensors.teacher_topk_ids = &ids;
+                tensors.teacher_topk_logprobs = &logprobs;
+            }
+            const step_outcome s = step(tensors);
+            loss_sum += s.loss;
+            ++loss_batches;
+            if (progress) {
+                fit_event event;
+                event.kind = 1;
+                event.done = batch_in_epoch_ + 1;
+                event.total = steps_per_epoch;
+                event.epoch = epoch_ + 1;
+                event.epochs = last_epoch;
+                event.loss = loss_sum / double(loss_batches);
+                event.val_accuracy = event.val_agreement = not_a_number;
+                event.elapsed_seconds = elapsed();
+                if (!progress(event)) {
+                    ++batch_in_epoch_;  // this batch is done
+                    save_if_asked();
+                    throw error(
+                        status::cancelled,
+                        "training was cancelled at epoch " + std::to_string(epoch_ + 1) +
+                            ", step " + std::to_string(global_step_) +
+                            (settings.checkpoint_dir.empty()
+                                 ? std::string()
+                                 : "; checkpoint saved in " + settings.checkpoint_dir.string()));
+                }
+            }
+        }
+        ++epoch_;
+        batch_in_epoch_ = 0;
+        ++outcome.epochs_run;
+
+        fit_event event;
+        event.kind = 2;
+        event.done = event.total = steps_per_epoch;
+        event.epoch = epoch_;
+        event.epochs = last_epoch;
+        event.loss = loss_batches > 0 ? loss_sum / double(loss_batches) : not_a_number;
+        event.val_accuracy = event.val_agreement = not_a_number;
+        if (settings.validation) {
+            const evaluation v = evaluate_model(*model_, *settings.validation);
+            event.val_accuracy = v.accuracy;
+            event.val_agreement = v.agreement;
+            if (std::isnan(best_val_accuracy_) || v.accuracy > best_val_accuracy_) {
+                best_val_accuracy_ = v.accuracy;
+                best_epoch_ = int32_t(epoch_);
+                epochs_without_improvement_ = 0;
+                if (settings.restore_best)
+                    best_parameters.assign(model_->parameters().begin(),
+                                           model_->parameters().end());
+            } else {
+                ++epochs_without_improvement_;
+            }
+        }
+        event.elapsed_seconds = elapsed();
+        save_if_asked();
+        if (progress && !progress(event))
+            throw error(status::cancelled,
+                        "training was cancelled after epoch " + std::to_string(epoch_));
+        if (settings.validation && settings.early_stopping_patience > 0 &&
+            epochs_without_improvement_ >= settings.early_stopping_patience) {
+            outcome.stopped_early = true;
+            break;
+        }
+    }
+    if (settings.restore_best && !best_parameters.empty())
+        std::copy(best_parameters.begin(), best_parameters.end(), model_->parameters().begin());
+    outcome.best_epoch = best_epoch_;
+    outcome.best_val_accuracy = best_val_accuracy_;
+    outcome.steps = global_step_;
+    outcome.seconds = elapsed();
+    return outcome;
+}
+
+nlohmann::json student_trainer::trainer_state() const {
+    return {
+        {"epoch", epoch_},
+        {"batch_in_epoch", batch_in_epoch_},
+        {"batch_size", batch_size_},
+        {"global_step", global_step_},
+        {"seed", settings_.seed},
+        {"best_val_accuracy", std::isnan(best_val_accuracy_) ? nlohmann::json(nullptr)
+                                                             : nlohmann::json(best_val_accuracy_)},
+        {"best_epoch", best_epoch_},
+        {"epochs_without_improvement", epochs_without_improvement_}};
+}
+
+void student_trainer::save(const std::filesystem::path & dir) const {
+    checkpoint_views views;
+    views.model_config = to_json(model_->config());
+    const std::span<const float> parameters = std::as_const(*model_).parameters();
+    for (const parameter_info & p : model_->parameter_table())
+        views.model_tensors.push_back(
+            {p.name, p.shape, parameters.subspan(size_t(p.offset), size_t(p.count))});
+    views.optimizer = {{"optimizer", to_json(optimizer_->config())},
+                       {"schedule", to_json(schedule_)},
+                       {"step", optimizer_->step_count()}};
+    for (const optimizer_state_buffer & b : optimizer_->state())
+        views.optimizer_tensors.push_back({b.name, {int64_t(b.values.size())}, b.values});
+    views.trainer_state = trainer_state();
+    save_checkpoint(dir, views);
+}
+
+void student_trainer::resume(const std::filesystem::path & dir) {
+    const checkpoint_contents contents = load_checkpoint(dir);
+    const std::string source = "checkpoint '" + dir.string() + "'";
+    if (parse_model_config(contents.model_config) != model_->config())
+        fail_invalid(source + ": its model config " + contents.model_config.dump() +
+                     " differs from the trainer's " + to_json(model_->config()).dump());
+    try {
+        const optimizer_config saved =
+            optimizer_config_from_json(contents.optimizer.at("optimizer"));
+        if (saved.index() != optimizer_->config().index())
+            fail_invalid(source + ": its optimizer " + contents.optimizer.at("optimizer").dump() +
+                         " is not of the trainer's kind " + to_json(optimizer_->config()).dump());
+        const nlohmann::json & state = contents.trainer_state;
+        // Check everything before changing anything.
+        const int64_t epoch = state.at("epoch").get<int64_t>();
+        const int64_t batch_in_epoch = state.at("batch_in_epoch").get<int64_t>();
+        const int32_t batch_size = state.at("batch_size").get<int32_t>();
+        const int64_t global_step = state.at("global_step").get<int64_t>();
+        const uint64_t seed = state.at("seed").get<uint64_t>();
+        const nlohmann::json & best = state.at("best_val_accuracy");
+        const int32_t best_epoch = state.at("best_epoch").get<int32_t>();
+        const int32_t without = state.at("epochs_without_improvement").get<int32_t>();
+        const int64_t optimizer_steps = contents.optimizer.at("step").get<int64_t>();
+        if (epoch < 0 || batch_in_epoch < 0 || global_step < 0 || optimizer_steps != global_step)
+            fail_invalid(source + ": inconsistent trainer state " + state.dump());
+        for (const checkpoint_tensor & t : contents.optimizer_tensors)
+            if (int64_t(t.values.size()) != model_->parameter_count())
+                fail_invalid(source + ": optimizer tensor '" + t.name + "' has " +
+                             std::to_string(t.values.size()) + " values; expected " +
+                             std::to_string(model_->parameter_count()));
+        std::vector<float> saved_parameters(model_->parameters().begin(),
+                                            model_->parameters().end());
+        try {
+            assign_parameters(*model_, contents.model_tensors, source + "/model.safetensors");
+            optimizer_->set_step_count(optimizer_steps);
+            for (const checkpoint_tensor & t : contents.optimizer_tensors)
+                optimizer_->set_state(t.name, t.values);
+        } catch (...) {
+            std::copy(saved_parameters.begin(), saved_parameters.end(),
+                      model_->parameters().begin());
+            throw;
+        }
+        epoch_ = epoch;
+        batch_in_epoch_ = batch_in_epoch;
+        batch_size_ = batch_size;
+        global_step_ = global_step;
+        settings_.seed = seed;
+        best_val_accuracy_ = best.is_null() ? not_a_number : best.get<double>();
+        best_epoch_ = best_epoch;
+        epochs_without_improvement_ = without;
+    } catch (const nlohmann::json::exception & e) {
+        fail_invalid(source + ": malformed trainer state or optimizer metadata (" + e.what() + ")");
+    }
+}
+
+}  // namespace distill

@@ -1,0 +1,52 @@
+// Helpers of the train, checkpoint and safetensors tests: a temporary
+// directory, the fixtures folder, file bytes.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+
+namespace distill::test {
+
+class scratch_dir {
+public:
+    scratch_dir() {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "distill-train-XXXXXX").string();
+        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~scratch_dir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    scratch_dir(const scratch_dir &) = delete;
+    scratch_dir & operator=(const scratch_dir &) = delete;
+    const std::filesystem::path & path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+// tests/fixtures, found from this header's own path (the build gives the
+// compiler absolute source paths).
+inline std::filesystem::path fixtures_dir() {
+    return std::filesystem::path(__FILE__).parent_path().parent_path() / "fixtures";
+}
+
+inline std::string file_bytes(const std::filesystem::path & path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot open " + path.string());
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline void write_bytes(const std::filesystem::path & path, const std::string & bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+    if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+}  // namespace distill::test
