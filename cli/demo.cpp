@@ -255,9 +255,8 @@ int run_demo(const demo_options & o) {
     phase("teacher", start);
 
     // The teacher's view of the test set: agreement and KL of the students.
-    const DLTensor test_inputs = *test_set.field(DISTILL_DATASET_INPUTS);
-    const std::vector<float> teacher_test_logits =
-        teacher_model->predict(cpu, static_cast<const float *>(test_inputs.data), test_set.rows());
+    const std::vector<float> teacher_test_logits = teacher_model->predict(
+        cpu, static_cast<const float *>(test_set.field(DISTILL_DATASET_INPUTS)->data), test_set.rows());
     {
         int64_t shape[2] = {test_set.rows(), 10};
         DLTensor logits{const_cast<float *>(teacher_test_logits.data()),
@@ -347,8 +346,9 @@ int run_demo(const demo_options & o) {
                               {distilled_row.name, soft_run.losses, soft_run.val_accuracies}};
     const std::vector<int64_t> teacher_classes = predictions(teacher_test_logits, 10);
     const std::vector<int64_t> student_classes =
-        predictions(distilled_student.predict(cpu, static_cast<const float *>(test_inputs.data),
-                                              test_set.rows()),
+        predictions(distilled_student.predict(
+                        cpu, static_cast<const float *>(test_set.field(DISTILL_DATASET_INPUTS)->data),
+                        test_set.rows()),
                     10);
     results.confusion.assign(10, std::vector<int64_t>(10, 0));
     for (size_t i = 0; i < teacher_classes.size(); ++i)

@@ -16,6 +16,16 @@
 namespace distill_cli {
 namespace {
 
+// Refuses a model that does not read the dataset's features.
+void require_same_features(const distill::Model & model, const distill::Dataset & data,
+                           const char * what) {
+    if (model.inputs() != data.features())
+        throw distill::Exception(DISTILL_STATUS_INVALID_ARGUMENT,
+                                 std::string(what) + ": expects " + std::to_string(model.inputs()) +
+                                     " features per example; the data has " +
+                                     std::to_string(data.features()));
+}
+
 nlohmann::json number_or_null(double value) {
     return std::isnan(value) ? nlohmann::json() : nlohmann::json(value);
 }
@@ -32,6 +42,7 @@ int run_eval(const eval_options & o) {
     distill::Dataset data = open_data_source(o.data);
     if (!o.teacher.empty()) {
         distill::Model teacher = distill::Model::load(o.teacher);
+        require_same_features(teacher, data, "--teacher");
         const DLTensor inputs = *data.field(DISTILL_DATASET_INPUTS);
         std::vector<float> logits =
             teacher.predict(cpu, static_cast<const float *>(inputs.data), data.rows());
@@ -66,6 +77,7 @@ int run_predict(const predict_options & o) {
     const distill::Context cpu(distill::ContextOptions::cpu(o.threads));
     distill::Model model = distill::Model::load(o.model);
     const distill::Dataset data = open_data_source(o.data);
+    require_same_features(model, data, "--model");
     const int64_t rows = o.limit > 0 ? std::min(o.limit, data.rows()) : data.rows();
     const DLTensor inputs = *data.field(DISTILL_DATASET_INPUTS);
     const int64_t classes = model.outputs();

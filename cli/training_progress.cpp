@@ -48,7 +48,7 @@ void training_progress::draw(const distill_progress & p) {
         }
         char validation[64] = "";
         if (!std::isnan(p.val_accuracy))
-            std::snprintf(validation, sizeof validation, ", test accuracy %.4f", p.val_accuracy);
+            std::snprintf(validation, sizeof validation, ", validation accuracy %.4f", p.val_accuracy);
         std::snprintf(line, sizeof line, "%s epoch %lld/%lld [%s] loss %.4f%s (%.1f s)",
                       label_.c_str(), (long long)p.epoch, (long long)p.epochs,
                       bar(fraction, 24).c_str(), p.loss, validation, p.elapsed_seconds);

@@ -82,7 +82,12 @@ TEST_CASE("bit-identical results for 1 and 2 threads") {
     REQUIRE(distill_context_create(&one, &serial) == DISTILL_STATUS_OK);
     REQUIRE(distill_context_create(&two, &parallel) == DISTILL_STATUS_OK);
     for (int form = 0; form < 3; ++form) {
-        problem pb(spec_for(form, 0));
+        // Large enough (rows × vocabulary ≥ 2 × 32768 entries) that the
+        // kernels really split the rows across the two threads.
+        problem_spec spec = spec_for(form, 0);
+        spec.rows = 40;
+        spec.vocab = 2100;
+        problem pb(spec);
         const reference_options r = options_for(0, pb);
         const library_result a = run_library(serial, r, pb);
         const library_result b = run_library(parallel, r, pb);

@@ -178,6 +178,17 @@ TEST_CASE("model teacher: answers are the model's class distribution, best first
         CHECK(logprobs[j] == doctest::Approx(lp[size_t(ids[j])]).epsilon(1e-5));
         if (j > 0) CHECK(logprobs[j] <= logprobs[j - 1]);
     }
+    // The teacher answers with its own copy: training the model further
+    // changes neither its answers nor its identity.
+    DLTensor bias = model.parameter(3);
+    static_cast<float *>(bias.data)[0] += 5.0f;
+    distill::TeacherRecord again = teacher.query(request);
+    std::vector<int32_t> ids_again;
+    std::vector<float> logprobs_again;
+    again.topk(0, ids_again, logprobs_again);
+    CHECK(ids_again == ids);
+    CHECK(logprobs_again == logprobs);
+    CHECK(again.key() == record.key());
     // A malformed request fails alone, as a record with the reason.
     distill::TeacherRecord failed =
         teacher.query(R"({"input": {"dtype": "float32", "shape": [11], "data": ""}})");

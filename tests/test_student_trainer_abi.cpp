@@ -294,3 +294,104 @@ TEST_CASE("evaluate: accuracy, agreement and KL against hand-computed values") {
     CHECK(std::isnan(bare.agreement));
     CHECK(std::isnan(bare.mean_kl));
 }
+
+TEST_CASE("trainer step: a non-finite loss is refused and the model is unchanged") {
+    const distill::Context cpu;
+    test::synthetic_set set = test::make_synthetic_set(8, 12, 4, 31);
+    distill::Model model = distill::Model::create(test::small_mlp, 1);
+    const std::vector<float> before = test::all_parameters(model);
+    losses soft(1.0f, 0.0f);
+    distill::Trainer trainer(cpu, model, make_options(soft.options));
+    test::host_tensor teacher(test::storage::f32, {8, 4}, std::vector<double>(32, 0.0));
+    teacher.set(5, std::nan(""));
+    distill_batch batch;
+    distill::check(distill_batch_init(&batch));
+    batch.inputs = set.inputs.dl();
+    batch.teacher_logits = teacher.dl();
+    CHECK(distill_trainer_step(trainer.get(), &batch, nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("the loss is not finite") != std::string::npos);
+    CHECK(test::all_parameters(model) == before);
+    CHECK(trainer.position().second == 0);
+}
+
+TEST_CASE("trainer step: top-k ids are checked even when no loss reads them") {
+    const distill::Context cpu;
+    test::synthetic_set set = test::make_synthetic_set(8, 12, 4, 32);
+    distill::Model model = distill::Model::create(test::small_mlp, 1);
+    losses hard(0.0f, 1.0f);
+    distill::Trainer trainer(cpu, model, make_options(hard.options));
+    test::host_tensor ids(test::storage::i64, {8, 1});
+    test::host_tensor logprobs(test::storage::f32, {8, 2});
+    distill_batch batch;
+    distill::check(distill_batch_init(&batch));
+    batch.inputs = set.inputs.dl();
+    batch.labels = set.labels.dl();
+    batch.teacher_topk_ids = ids.dl();
+    batch.teacher_topk_logprobs = logprobs.dl();
+    CHECK(distill_trainer_step(trainer.get(), &batch, nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("batch.teacher_topk_ids") == 0);
+}
+
+TEST_CASE("trainer fit: early stopping and restore_best select by validation accuracy") {
+    const distill::Context cpu;
+    test::synthetic_set set = test::make_synthetic_set(64, 12, 4, 33);
+    distill::Dataset data = make_dataset(set, false);
+    losses hard(0.0f, 1.0f);
+    distill_trainer_options o = make_options(hard.options);
+    o.optimizer_json = R"({"kind": "sgd", "lr": 0.0})";  // nothing changes: no epoch improves
+    distill::Model model = distill::Model::create(test::small_mlp, 2);
+    distill::Trainer trainer(cpu, model, o);
+    distill_fit_options fit;
+    distill::check(distill_fit_options_init(&fit));
+    fit.epochs = 5;
+    fit.validation = data.get();
+    fit.early_stopping_patience = 2;
+    const distill_fit_summary s = trainer.fit(data, fit);
+    CHECK(s.stopped_early == 1);
+    CHECK(s.epochs_run == 3);  // epoch 1 is the best; 2 and 3 do not improve
+    CHECK(s.best_epoch == 1);
+
+    distill::Dataset unlabelled = distill::Dataset::create(*set.inputs.dl());
+    fit.validation = unlabelled.get();
+    CHECK(distill_trainer_fit(trainer.get(), data.get(), &fit, nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("need a validation dataset with labels") != std::string::npos);
+    fit.validation = nullptr;
+    fit.early_stopping_patience = 0;
+    fit.restore_best = 1;
+    CHECK(distill_trainer_fit(trainer.get(), data.get(), &fit, nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+
+    // A training set without the teacher targets a soft loss needs.
+    losses soft(1.0f, 0.0f);
+    distill::Trainer distiller(cpu, model, make_options(soft.options));
+    fit.restore_best = 0;
+    CHECK(distill_trainer_fit(distiller.get(), data.get(), &fit, nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("no teacher targets") != std::string::npos);
+}
+
+TEST_CASE("trainer resume: an optimizer state of another shape is refused, the trainer untouched") {
+    const distill::Context cpu;
+    test::synthetic_set set = test::make_synthetic_set(32, 12, 4, 34);
+    distill::Dataset data = make_dataset(set, false);
+    losses hard(0.0f, 1.0f);
+    distill_trainer_options momentum = make_options(hard.options);
+    momentum.optimizer_json = R"({"kind": "sgd", "lr": 0.1, "momentum": 0.9})";
+    distill::Model saved_model = distill::Model::create(test::small_mlp, 2);
+    distill::Trainer saver(cpu, saved_model, momentum);
+    distill_fit_options fit;
+    distill::check(distill_fit_options_init(&fit));
+    fit.epochs = 1;
+    saver.fit(data, fit);
+    const auto dir = fresh_dir("momentum");
+    saver.save(dir.string());
+
+    distill_trainer_options plain = make_options(hard.options);
+    plain.optimizer_json = R"({"kind": "sgd", "lr": 0.1})";  // keeps no momentum buffer
+    distill::Model model = distill::Model::create(test::small_mlp, 2);
+    distill::Trainer trainer(cpu, model, plain);
+    trainer.fit(data, fit);
+    const std::vector<float> before = test::all_parameters(model);
+    CHECK(distill_trainer_resume(trainer.get(), dir.c_str()) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("momentum_buffer") != std::string::npos);
+    CHECK(test::all_parameters(model) == before);
+    CHECK(trainer.position() == std::pair<int64_t, int64_t>{1, 1});
+}

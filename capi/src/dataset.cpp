@@ -233,9 +233,11 @@ distill_status distill_dataset_set_teacher_topk(distill_dataset * dataset, const
                                    "] (the shape of logprobs)");
         distill::require_device(id_tensor, "ids", distill::expected_device{false, 0});
         distill::require_contiguous(id_tensor, "ids");
+        // Both copies made before the dataset changes (a bad_alloc leaves it whole).
         std::vector<int32_t> id_values = read_ids(id_tensor, rows * k);
+        std::vector<float> logprob_values(lp, lp + rows * k);
         set.teacher_topk_ids = std::move(id_values);
-        set.teacher_topk_logprobs.assign(lp, lp + rows * k);
+        set.teacher_topk_logprobs = std::move(logprob_values);
         set.teacher_k = k;
         set.teacher_logits.clear();
         set.teacher_classes = 0;

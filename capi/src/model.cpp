@@ -32,7 +32,6 @@ const distill::model & unwrap(const distill_model * model) {
 distill_model * wrap_model(std::shared_ptr<distill::model> m) {
     auto handle = std::make_unique<distill_model>();
     handle->config_json = canonical_json(to_json(m->config()));
-    for (const parameter_info & p : m->parameter_table()) handle->shapes.push_back(p.shape);
     handle->impl = std::move(m);
     return handle.release();
 }
@@ -131,9 +130,10 @@ distill_status distill_model_parameter(distill_model * model, int64_t index, con
             distill::fail_invalid("index: expected 0 ≤ index < " + std::to_string(table.size()) +
                                   " (the model's parameter tensors), got " + std::to_string(index));
         const distill::parameter_info & p = table[size_t(index)];
-        std::vector<int64_t> & shape = model->shapes[size_t(index)];
-        *out = distill::host_tensor(m.parameters().data() + p.offset, shape.data(),
-                                    int32_t(shape.size()));
+        // The shape lives in the model's own table: valid as long as the
+        // data it describes, even after this handle is freed.
+        *out = distill::host_tensor(m.parameters().data() + p.offset,
+                                    const_cast<int64_t *>(p.shape.data()), int32_t(p.shape.size()));
         if (out_name) *out_name = p.name.c_str();
     });
 }
@@ -165,7 +165,7 @@ distill_status distill_model_predict(const distill_context * context, distill_mo
         distill::require_no_overlap(*out, "out", *inputs, "inputs");
         float * result = const_cast<float *>(y);
         {
-            std::lock_guard lock(model->predict_mutex);
+            std::lock_guard lock(m.usage_mutex());
             m.forward(x, rows, result, false, 0);
         }
         if (output != DISTILL_OUTPUT_RAW)
@@ -198,7 +198,7 @@ distill_status distill_teacher_create_model(const distill_context * context, dis
         require_pointer(o.name, "options.name", "the teacher's name");
         auto handle = std::make_unique<distill_teacher>();
         handle->impl =
-            std::make_unique<distill::model_teacher>(model->impl, o.name, o.top_k, o.temperature);
+            std::make_unique<distill::model_teacher>(*model->impl, o.name, o.top_k, o.temperature);
         *out = handle.release();
     });
 }

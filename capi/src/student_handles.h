@@ -5,7 +5,6 @@
 #include <distill/distill.h>
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,13 +16,11 @@ class model;
 class student_trainer;
 }  // namespace distill
 
-// A reference to a model: the trainer and model teachers hold their own,
-// so the caller may free the handle first.
+// A reference to a model: a trainer holds its own, so the caller may free
+// the handle first (a model teacher answers with its own copy).
 struct distill_model {
-    std::shared_ptr<distill::model> impl;
-    std::string config_json;                   // canonical, for distill_model_config_json
-    std::vector<std::vector<int64_t>> shapes;  // the parameter views' shapes
-    std::mutex predict_mutex;                  // the model keeps its activations
+    std::shared_ptr<distill::model> impl;  // used under impl->usage_mutex()
+    std::string config_json;               // canonical, for distill_model_config_json
 };
 
 struct distill_dataset {
@@ -47,7 +44,7 @@ distill::example_set & unwrap(distill_dataset * dataset);
 const distill::example_set & unwrap(const distill_dataset * dataset);
 distill::student_trainer & unwrap(distill_trainer * trainer);
 const distill::student_trainer & unwrap(const distill_trainer * trainer);
-// A new handle over `m`, its config and parameter shapes cached.
+// A new handle over `m`, its canonical config cached.
 distill_model * wrap_model(std::shared_ptr<distill::model> m);
 // The context, which must be a CPU one (students run on the CPU).
 const distill::context & require_cpu_context(const distill_context * context);

@@ -31,13 +31,21 @@ using distill::capi::unwrap;
 
 namespace {
 
-// Copies the library's struct into the caller's, up to its struct_size.
+// Refuses a caller's result struct whose struct_size the library cannot
+// fill: smaller than the size field, or larger than the library knows.
+// Only struct_size is read: the caller's struct may be an older, smaller one.
 template <class Out>
-void write_versioned(Out * out, const Out & value, const char * name) {
+void check_struct_size(const Out * out, const char * name) {
     if (out->struct_size < sizeof(uint32_t) || out->struct_size > sizeof(Out))
         distill::fail_invalid(std::string(name) + "->struct_size: expected sizeof the struct (" +
                               std::to_string(sizeof(Out)) + "), got " +
                               std::to_string(out->struct_size));
+}
+
+// Copies the library's struct into the caller's, up to its struct_size.
+template <class Out>
+void write_versioned(Out * out, const Out & value, const char * name) {
+    check_struct_size(out, name);
     const uint32_t size = out->struct_size;
     std::memcpy(static_cast<void *>(out), &value, size);
     out->struct_size = size;
@@ -108,10 +116,7 @@ distill_status distill_trainer_step(distill_trainer * trainer, const distill_bat
         tensors.teacher_logits = b.teacher_logits;
         tensors.teacher_topk_ids = b.teacher_topk_ids;
         tensors.teacher_topk_logprobs = b.teacher_topk_logprobs;
-        if (out && (out->struct_size < sizeof(uint32_t) || out->struct_size > sizeof *out))
-            distill::fail_invalid("out->struct_size: expected sizeof(distill_step_metrics) (" +
-                                  std::to_string(sizeof *out) + "), got " +
-                                  std::to_string(out->struct_size));
+        if (out) check_struct_size(out, "out");
         const distill::step_outcome s = t.step(tensors);
         if (out) {
             distill_step_metrics m{};
@@ -134,11 +139,10 @@ distill_status distill_model_evaluate(const distill_context * context, distill_m
         distill::model & m = unwrap(model);
         const distill::example_set & set = unwrap(dataset);
         require_pointer(out, "out", "a distill_eval_metrics with struct_size set");
-        distill_eval_metrics check = *out;
-        write_versioned(&check, check, "out");  // refuses a bad struct_size before the work
+        check_struct_size(out, "out");  // before the work
         distill::evaluation e;
         {
-            std::lock_guard lock(model->predict_mutex);
+            std::lock_guard lock(m.usage_mutex());
             e = distill::evaluate_model(m, set);
         }
         distill_eval_metrics result{};
@@ -171,10 +175,7 @@ distill_status distill_trainer_fit(distill_trainer * trainer, const distill_data
         distill_fit_options defaults{};
         distill_fit_options_init(&defaults);
         const distill_fit_options o = distill::capi::read_versioned(options, defaults, "options");
-        if (out) {
-            distill_fit_summary check = *out;
-            write_versioned(&check, check, "out");
-        }
+        if (out) check_struct_size(out, "out");
         distill::fit_settings settings;
         settings.epochs = o.epochs;
         settings.batch_size = o.batch_size;

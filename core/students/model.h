@@ -38,6 +38,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -82,6 +83,12 @@ public:
     // gradient of the loss for every parameter.
     void backward(const float * d_outputs);
 
+    // One user at a time: a model keeps its activations (and, after a
+    // training forward, what backward needs), so predict, evaluation, a
+    // trainer's step and a model teacher's answers lock this around their
+    // use. A copy of the model gets its own, unlocked.
+    std::mutex & usage_mutex() const { return usage_mutex_.mutex; }
+
 private:
     enum class op_type { linear, conv2d, relu, gelu, dropout, maxpool2d };
     // One step of the forward pass; sizes are values per sample.
@@ -112,6 +119,13 @@ private:
     int64_t capacity_ = 0;                // the batch the buffers hold
     int64_t cached_batch_ = -1;           // batch of the kept training forward; -1: none
     uint64_t cached_dropout_seed_ = 0;
+    struct fresh_mutex {
+        mutable std::mutex mutex;
+        fresh_mutex() = default;
+        fresh_mutex(const fresh_mutex &) {}
+        fresh_mutex & operator=(const fresh_mutex &) { return *this; }
+    };
+    fresh_mutex usage_mutex_;
 };
 
 }  // namespace distill

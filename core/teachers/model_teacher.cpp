@@ -58,10 +58,15 @@ void fill_class_answer(const float * logits, int64_t classes, int32_t top_k, flo
 
 }  // namespace
 
-model_teacher::model_teacher(std::shared_ptr<model> m, std::string name, int32_t top_k,
-                             float temperature)
-    : model_(std::move(m)), top_k_(top_k), temperature_(temperature) {
-    if (!model_) fail_invalid("model: expected a model, got NULL");
+namespace {
+std::unique_ptr<model> locked_copy(const model & m) {
+    std::lock_guard lock(m.usage_mutex());
+    return std::make_unique<model>(m);
+}
+}  // namespace
+
+model_teacher::model_teacher(const model & m, std::string name, int32_t top_k, float temperature)
+    : model_(locked_copy(m)), top_k_(top_k), temperature_(temperature) {
     if (top_k < 0)
         fail_invalid("top_k: expected ≥ 0 (0 = every class), got " + std::to_string(top_k));
     if (!(temperature > 0.0f) || !std::isfinite(temperature))
@@ -88,8 +93,8 @@ void model_teacher::ask_batch(std::span<const nlohmann::json> requests,
     for (size_t i = 0; i < requests.size(); ++i) {
         teacher_record & record = records[i];
         record.origin.provider = "model";
-        record.origin.endpoint = identity_["name"].get<std::string>();
-        record.origin.model = identity_["model_sha256"].get<std::string>().substr(0, 16);
+        record.origin.endpoint = name_;
+        record.origin.model = fingerprint_.substr(0, 16);
         record.kind = logprob_kind::raw;
         try {
             const std::vector<float> row = example_request_features(requests[i], features);
@@ -103,7 +108,7 @@ void model_teacher::ask_batch(std::span<const nlohmann::json> requests,
     if (answered.empty()) return;
     std::vector<float> out(answered.size() * size_t(outputs));
     {
-        std::lock_guard lock(forward_mutex_);
+        std::lock_guard lock(model_->usage_mutex());
         model_->forward(inputs.data(), int64_t(answered.size()), out.data(), false, 0);
     }
     for (size_t j = 0; j < answered.size(); ++j) {

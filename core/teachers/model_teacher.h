@@ -5,7 +5,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "teachers/batch_teacher.h"
@@ -16,10 +15,11 @@ class model;
 
 class model_teacher final : public batch_teacher {
 public:
-    // top_k = 0: every class. The identity holds the SHA-256 of the model's
-    // config and weights, taken now: train the model further and it is a
-    // different teacher (create a new one).
-    model_teacher(std::shared_ptr<model> m, std::string name, int32_t top_k, float temperature);
+    // top_k = 0: every class. The teacher answers with its own copy of the
+    // model, taken now, and its identity holds the SHA-256 of that copy's
+    // config and weights: training `m` further changes neither (a retrained
+    // model needs a new teacher, which is then a different one to a store).
+    model_teacher(const model & m, std::string name, int32_t top_k, float temperature);
 
     const nlohmann::json & identity() const override { return identity_; }
     const nlohmann::json & parameters() const override { return parameters_; }
@@ -28,12 +28,12 @@ public:
                    std::span<teacher_record> records) override;
 
 private:
-    std::shared_ptr<model> model_;
-    std::mutex forward_mutex_;  // the model keeps its activations
+    std::unique_ptr<model> model_;  // guarded by its usage_mutex()
     int32_t top_k_;
     float temperature_;
     nlohmann::json identity_;
     nlohmann::json parameters_;
+    std::string name_, fingerprint_;  // read by concurrent asks: never through json's operator[]
 };
 
 }  // namespace distill

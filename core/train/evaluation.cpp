@@ -46,30 +46,33 @@ double topk_kl_row(const std::vector<double> & student_logprobs, const int32_t *
 
 }  // namespace
 
-evaluation evaluate_model(model & m, const example_set & set) {
+void check_evaluation_set(const model & m, const example_set & set, const std::string & name) {
     if (m.config().output != output_kind::logits)
-        fail_unsupported(
-            "model: evaluation needs a classifier (output \"logits\"); this model "
-            "outputs an embedding");
+        fail_unsupported("model: evaluation needs a classifier (output \"logits\"); this model "
+                         "outputs an embedding");
     if (set.features != m.input_size())
-        fail_invalid("dataset: expected " + std::to_string(m.input_size()) +
+        fail_invalid(name + ": expected " + std::to_string(m.input_size()) +
                      " features per example (the model's inputs), got " +
                      std::to_string(set.features));
     const int64_t classes = m.output_size();
     if (set.has_teacher_logits() && set.teacher_classes != classes)
-        fail_invalid("dataset: its teacher logits have " + std::to_string(set.teacher_classes) +
+        fail_invalid(name + ": its teacher logits have " + std::to_string(set.teacher_classes) +
                      " classes, the model " + std::to_string(classes));
     for (int64_t i = 0; i < int64_t(set.teacher_topk_ids.size()); ++i)
         if (set.teacher_topk_ids[size_t(i)] >= classes)
-            fail_invalid("dataset: teacher class id " +
+            fail_invalid(name + ": teacher class id " +
                          std::to_string(set.teacher_topk_ids[size_t(i)]) + " at example " +
                          std::to_string(i / set.teacher_k) + " is outside the model's " +
                          std::to_string(classes) + " classes");
     for (int64_t label : set.labels)
         if (label >= classes)
-            fail_invalid("dataset: label " + std::to_string(label) + " is outside the model's " +
+            fail_invalid(name + ": label " + std::to_string(label) + " is outside the model's " +
                          std::to_string(classes) + " classes");
+}
 
+evaluation evaluate_model(model & m, const example_set & set) {
+    check_evaluation_set(m, set, "dataset");
+    const int64_t classes = m.output_size();
     top1_match_accumulator accuracy, agreement;
     calibration_accumulator calibration;
     double kl_sum = 0.0, cross_entropy_sum = 0.0;

@@ -69,9 +69,10 @@ std::vector<float> example_request_features(const nlohmann::json & request,
     std::vector<float> features(static_cast<size_t>(expected_features));
     if (dtype == "uint8") {
         const nlohmann::json & divisor = field("divisor");
-        if (!divisor.is_number() || !std::isfinite(divisor.get<double>()) ||
-            divisor.get<double>() == 0)
-            bad_request("input.divisor: expected a finite nonzero number, got " + divisor.dump());
+        // Checked as the float it is used as (1e300 would become inf).
+        if (!divisor.is_number() || !std::isfinite(divisor.get<float>()) ||
+            divisor.get<float>() == 0.0f)
+            bad_request("input.divisor: expected a finite nonzero float32, got " + divisor.dump());
         if (int64_t(bytes->size()) != expected_features)
             bad_request("input.data: expected " + std::to_string(expected_features) +
                         " bytes, got " + std::to_string(bytes->size()));

@@ -33,25 +33,31 @@ void save_model(const model & m, const std::filesystem::path & path) {
 
 void assign_parameters(model & m, const std::vector<checkpoint_tensor> & tensors,
                        const std::string & source) {
+    // Every tensor is checked before any is copied: a refused file leaves
+    // the model as it was.
     std::map<std::string, const checkpoint_tensor *> by_name;
     for (const checkpoint_tensor & t : tensors) by_name[t.name] = &t;
-    std::span<float> values = m.parameters();
+    std::vector<const checkpoint_tensor *> matched;
     for (const parameter_info & p : m.parameter_table()) {
         const auto found = by_name.find(p.name);
         if (found == by_name.end())
             fail_invalid(source + ": expected a tensor '" + p.name + "' of shape " +
                          shape_text(p.shape) + " (the config's), found none");
         const checkpoint_tensor & t = *found->second;
-        if (t.shape != p.shape)
+        if (t.shape != p.shape || int64_t(t.values.size()) != p.count)
             fail_invalid(source + ": tensor '" + p.name + "': expected shape " +
                          shape_text(p.shape) + " (the config's), got " + shape_text(t.shape));
-        std::copy(t.values.begin(), t.values.end(), values.begin() + p.offset);
+        matched.push_back(&t);
         by_name.erase(found);
     }
     if (!by_name.empty())
         fail_invalid(source + ": tensor '" + by_name.begin()->first +
                      "' is not a parameter of the config's model (" +
                      std::to_string(by_name.size()) + " unexpected tensors)");
+    std::span<float> values = m.parameters();
+    for (size_t i = 0; i < matched.size(); ++i)
+        std::copy(matched[i]->values.begin(), matched[i]->values.end(),
+                  values.begin() + m.parameter_table()[i].offset);
 }
 
 std::shared_ptr<model> load_model(const std::filesystem::path & path) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "losses/kd_loss_validation.h"
 #include "students/model.h"
 #include "tensor/tensor_checks.h"
 #include "train/checkpoint.h"
@@ -63,6 +64,9 @@ student_trainer::student_trainer(const context & ctx, std::shared_ptr<model> m,
         loss.soft_weight + loss.hard_weight <= 0.0f)
         fail_invalid("loss: expected soft_weight ≥ 0 and hard_weight ≥ 0, not both 0; got " +
                      std::to_string(loss.soft_weight) + " and " + std::to_string(loss.hard_weight));
+    resolve_options(loss);  // refuses what the loss family refuses, now rather than at a step
+    if (loss.reduction == int32_t(reduction_kind::none))
+        fail_invalid("loss.reduction: expected BATCHMEAN or SUM (a step needs one loss), got NONE");
     if (!(settings_.max_grad_norm >= 0.0f) || !std::isfinite(settings_.max_grad_norm))
         fail_invalid("max_grad_norm: expected a finite value ≥ 0 (0 = no clipping), got " +
                      std::to_string(settings_.max_grad_norm));
@@ -97,8 +101,18 @@ step_outcome student_trainer::step(const batch_tensors & batch) {
     const int64_t * labels =
         batch.labels ? require_host_labels(batch.labels, "batch.labels", rows) : nullptr;
     if (dense) require_f32_matrix_rows(batch.teacher_logits, "batch.teacher_logits", rows);
-    if (topk)
+    if (topk) {
         require_f32_matrix_rows(batch.teacher_topk_logprobs, "batch.teacher_topk_logprobs", rows);
+        // Checked here too: with soft_weight = 0 no loss reads them, but the
+        // agreement metric does.
+        const DLTensor & ids = require_tensor(batch.teacher_topk_ids, "batch.teacher_topk_ids");
+        require_integer(ids, "batch.teacher_topk_ids");
+        require_shape(ids, "batch.teacher_topk_ids", {rows, batch.teacher_topk_logprobs->shape[1]},
+                      "[B, K] (the shape of batch.teacher_topk_logprobs)");
+        require_device(ids, "batch.teacher_topk_ids", expected_device{false, 0});
+        require_contiguous(ids, "batch.teacher_topk_ids");
+    }
+    std::lock_guard lock(model_->usage_mutex());
 
     const int64_t classes = model_->output_size();
     outputs_.resize(size_t(rows * classes));
@@ -190,10 +204,16 @@ fit_outcome student_trainer::fit(const example_set & train, const fit_settings &
         fail_invalid("train: expected " + std::to_string(model_->input_size()) +
                      " features per example (the model's inputs), got " +
                      std::to_string(train.features));
-    if (settings.validation && settings.validation->features != model_->input_size())
-        fail_invalid("options.validation: expected " + std::to_string(model_->input_size()) +
-                     " features per example (the model's inputs), got " +
-                     std::to_string(settings.validation->features));
+    if (settings_.loss.soft_weight > 0.0f && !train.has_teacher())
+        fail_invalid("train: the loss has soft_weight > 0 but the dataset has no teacher targets "
+                     "(distill_dataset_ask_teacher or distill_dataset_set_teacher_*)");
+    if (settings_.loss.hard_weight > 0.0f && !train.has_labels())
+        fail_invalid("train: the loss has hard_weight > 0 but the dataset has no labels");
+    if (settings.validation) check_evaluation_set(*model_, *settings.validation, "options.validation");
+    const bool selects = settings.early_stopping_patience > 0 || settings.restore_best;
+    if (selects && (!settings.validation || !settings.validation->has_labels()))
+        fail_invalid("options: early stopping and restore_best choose epochs by validation "
+                     "accuracy, so they need a validation dataset with labels");
     if (batch_in_epoch_ > 0 && batch_size_ != settings.batch_size)
         fail_invalid(
             "options.batch_size: the resumed run stopped inside an epoch with batch size " +
@@ -276,10 +296,16 @@ fit_outcome student_trainer::fit(const example_set & train, const fit_settings &
         event.loss = loss_batches > 0 ? loss_sum / double(loss_batches) : not_a_number;
         event.val_accuracy = event.val_agreement = not_a_number;
         if (settings.validation) {
-            const evaluation v = evaluate_model(*model_, *settings.validation);
+            evaluation v;
+            {
+                std::lock_guard lock(model_->usage_mutex());
+                v = evaluate_model(*model_, *settings.validation);
+            }
             event.val_accuracy = v.accuracy;
             event.val_agreement = v.agreement;
-            if (std::isnan(best_val_accuracy_) || v.accuracy > best_val_accuracy_) {
+            if (!settings.validation->has_labels()) {
+                // No accuracy to select by (refused above when selection was asked).
+            } else if (std::isnan(best_val_accuracy_) || v.accuracy > best_val_accuracy_) {
                 best_val_accuracy_ = v.accuracy;
                 best_epoch_ = int32_t(epoch_);
                 epochs_without_improvement_ = 0;
@@ -324,6 +350,7 @@ nlohmann::json student_trainer::trainer_state() const {
 }
 
 void student_trainer::save(const std::filesystem::path & dir) const {
+    std::lock_guard lock(model_->usage_mutex());
     checkpoint_views views;
     views.model_config = to_json(model_->config());
     const std::span<const float> parameters = std::as_const(*model_).parameters();
@@ -364,23 +391,32 @@ void student_trainer::resume(const std::filesystem::path & dir) {
         const int64_t optimizer_steps = contents.optimizer.at("step").get<int64_t>();
         if (epoch < 0 || batch_in_epoch < 0 || global_step < 0 || optimizer_steps != global_step)
             fail_invalid(source + ": inconsistent trainer state " + state.dump());
-        for (const checkpoint_tensor & t : contents.optimizer_tensors)
+        // The optimizer state goes into a fresh optimizer of the trainer's
+        // config, swapped in only once everything has been read: a refused
+        // checkpoint leaves the trainer exactly as it was.
+        auto restored = std::make_unique<optimizer>(optimizer_->config(), model_->parameter_count());
+        std::vector<std::string> expected, given;
+        for (const optimizer_state_buffer & b : restored->state()) expected.push_back(b.name);
+        for (const checkpoint_tensor & t : contents.optimizer_tensors) given.push_back(t.name);
+        std::sort(expected.begin(), expected.end());
+        std::sort(given.begin(), given.end());
+        if (expected != given)
+            fail_invalid(source + ": its optimizer state holds " + nlohmann::json(given).dump() +
+                         "; the trainer's optimizer " + to_json(optimizer_->config()).dump() +
+                         " keeps " + nlohmann::json(expected).dump());
+        for (const checkpoint_tensor & t : contents.optimizer_tensors) {
             if (int64_t(t.values.size()) != model_->parameter_count())
                 fail_invalid(source + ": optimizer tensor '" + t.name + "' has " +
                              std::to_string(t.values.size()) + " values; expected " +
                              std::to_string(model_->parameter_count()));
-        std::vector<float> saved_parameters(model_->parameters().begin(),
-                                            model_->parameters().end());
-        try {
-            assign_parameters(*model_, contents.model_tensors, source + "/model.safetensors");
-            optimizer_->set_step_count(optimizer_steps);
-            for (const checkpoint_tensor & t : contents.optimizer_tensors)
-                optimizer_->set_state(t.name, t.values);
-        } catch (...) {
-            std::copy(saved_parameters.begin(), saved_parameters.end(),
-                      model_->parameters().begin());
-            throw;
+            restored->set_state(t.name, t.values);
         }
+        restored->set_step_count(optimizer_steps);
+        {
+            std::lock_guard lock(model_->usage_mutex());
+            assign_parameters(*model_, contents.model_tensors, source + "/model.safetensors");
+        }
+        optimizer_ = std::move(restored);
         epoch_ = epoch;
         batch_in_epoch_ = batch_in_epoch;
         batch_size_ = batch_size;

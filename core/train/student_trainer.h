@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <dlpack/dlpack.h>
@@ -53,8 +54,13 @@ struct evaluation {
     double accuracy, agreement, mean_kl, ece, loss;  // NaN when not defined
 };
 
-// Evaluation of `m` on `set` (eval mode, batches of 512).
+// Evaluation of `m` on `set` (eval mode, batches of 512). The caller holds
+// m.usage_mutex().
 evaluation evaluate_model(model & m, const example_set & set);
+// What evaluate_model refuses (a non-classifier, other features, labels or
+// teacher classes outside the model's), checked without running the model;
+// errors name the set `name`.
+void check_evaluation_set(const model & m, const example_set & set, const std::string & name);
 
 struct fit_settings {
     int32_t epochs = 10;

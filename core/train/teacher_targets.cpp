@@ -15,51 +15,67 @@ namespace {
 
 // Asks the teacher the requests of one batch: in one call when it can
 // (batch_teacher), else one by one; stamps each record as query() does.
+// `records` receives the answers in order; when asking one by one throws
+// (a cancel), it holds those answered before.
 void ask_batch(teacher & t, std::span<const nlohmann::json> requests,
-               std::span<teacher_record> records) {
+               std::vector<teacher_record> & records) {
     const auto wall_start = std::chrono::system_clock::now();
     const auto start = std::chrono::steady_clock::now();
     if (auto * batched = dynamic_cast<batch_teacher *>(&t)) {
+        records.resize(requests.size());
         batched->ask_batch(requests, records);
         for (size_t i = 0; i < requests.size(); ++i)
             stamp_record(t, requests[i], wall_start, start, records[i]);
         return;
     }
-    for (size_t i = 0; i < requests.size(); ++i) records[i] = query(t, requests[i]);
+    for (const nlohmann::json & request : requests) records.push_back(query(t, request));
 }
 
-// The answer's class distribution: the first position's top-k list.
-const std::vector<top_logprob> & answer_classes(const teacher_record & record, int64_t example) {
+// The answer's class distribution, best first: the first position's top-k
+// list (sorted here: a host teacher may give it in any order).
+std::vector<top_logprob> answer_classes(const teacher_record & record, int64_t example) {
     const std::string where = "teacher answer for example " + std::to_string(example);
     if (record.failed())
         fail_invalid(where + ": the teacher failed (" + record.error_message + ")");
     if (record.positions.empty() || record.positions[0].top.empty())
         fail_invalid(where + ": expected a position with top-k log-probabilities, got " +
                      std::to_string(record.positions.size()) + " positions");
-    for (const top_logprob & alternative : record.positions[0].top)
+    std::vector<top_logprob> classes = record.positions[0].top;
+    for (const top_logprob & alternative : classes)
         if (alternative.id < 0)
             fail_invalid(where + ": expected class ids ≥ 0 in the top-k list, got " +
                          std::to_string(alternative.id) + " (token '" + alternative.token + "')");
-    return record.positions[0].top;
+    std::stable_sort(classes.begin(), classes.end(),
+                     [](const top_logprob & a, const top_logprob & b) { return a.logprob > b.logprob; });
+    return classes;
 }
 
 }  // namespace
 
 topk_targets ask_teacher_for_targets(const example_set & set, teacher & t, store * s,
                                      int64_t batch_size, const ask_progress & progress) {
-    if (batch_size < 1) fail_invalid("batch_size: expected ≥ 1, got " + std::to_string(batch_size));
+    if (batch_size < 1)
+        fail_invalid("options.batch_size: expected ≥ 1, got " + std::to_string(batch_size));
     ask_counts counts;
-    std::vector<teacher_record> answers(size_t(set.rows));
+    // Only each example's class list is kept, not its whole record.
+    std::vector<std::vector<top_logprob>> answers(size_t(set.rows));
     std::vector<nlohmann::json> pending_requests;
     std::vector<int64_t> pending_examples;
 
     const auto flush = [&] {
         if (pending_requests.empty()) return;
-        std::vector<teacher_record> records(pending_requests.size());
-        ask_batch(t, pending_requests, records);
+        std::vector<teacher_record> records;
+        try {
+            ask_batch(t, pending_requests, records);
+        } catch (...) {
+            // Cancelled or failed midway: what was answered is stored (it may
+            // have cost money), then the error goes on.
+            if (s && !records.empty()) s->put_many(records);
+            throw;
+        }
         if (s) s->put_many(records);
         for (size_t i = 0; i < records.size(); ++i)
-            answers[size_t(pending_examples[i])] = std::move(records[i]);
+            answers[size_t(pending_examples[i])] = answer_classes(records[i], pending_examples[i]);
         counts.asked += int64_t(records.size());
         pending_requests.clear();
         pending_examples.clear();
@@ -73,7 +89,7 @@ topk_targets ask_teacher_for_targets(const example_set & set, teacher & t, store
             if (s) {
                 std::optional<teacher_record> stored = s->get(request_key(t, request));
                 if (stored && !stored->failed()) {
-                    answers[size_t(i)] = std::move(*stored);
+                    answers[size_t(i)] = answer_classes(*stored, i);
                     ++counts.from_store;
                     continue;
                 }
@@ -88,18 +104,17 @@ topk_targets ask_teacher_for_targets(const example_set & set, teacher & t, store
                                                std::to_string(set.rows) + " examples");
     }
 
-    // Every answer is in; K = the shortest top-k list, best first.
+    // Every answer is in; K = the shortest class list.
     topk_targets targets;
     targets.counts = counts;
     targets.k = set.rows == 0 ? 0 : INT64_MAX;
-    for (int64_t i = 0; i < set.rows; ++i)
-        targets.k =
-            std::min<int64_t>(targets.k, int64_t(answer_classes(answers[size_t(i)], i).size()));
+    for (const std::vector<top_logprob> & classes : answers)
+        targets.k = std::min<int64_t>(targets.k, int64_t(classes.size()));
     const int64_t k = targets.k;
     targets.ids.resize(size_t(set.rows * k));
     targets.logprobs.resize(size_t(set.rows * k));
     for (int64_t i = 0; i < set.rows; ++i) {
-        const std::vector<top_logprob> & classes = answers[size_t(i)].positions[0].top;
+        const std::vector<top_logprob> & classes = answers[size_t(i)];
         for (int64_t j = 0; j < k; ++j) {
             targets.ids[size_t(i * k + j)] = classes[size_t(j)].id;
             // The store keeps top-k log-probabilities as fp16 (round to

@@ -1,4 +1,4 @@
-"""distill — knowledge-distillation losses with exact gradients.
+"""distill — knowledge distillation: losses, built-in students, teachers.
 
 Zero-copy over NumPy arrays and PyTorch tensors (CPU, and CUDA when
 libdistill has its CUDA backend), on the stable C ABI of libdistill::
@@ -7,18 +7,45 @@ libdistill has its CUDA backend), on the stable C ABI of libdistill::
     loss, grad = distill.kd_loss(student_logits, teacher_logits, temperature=2.0)
 
 ``distill.torch.KDLoss`` is a ``torch.nn.Module`` whose backward pass uses
-the same kernel. Importing ``distill`` does not import torch.
+the same kernel. Built-in students train inside the library
+(``Model``, ``Dataset``, ``Trainer``, ``evaluate``); teachers are asked
+through ``CallbackTeacher`` (any Python callable), ``HttpTeacher``
+(OpenAI-compatible servers) or ``ModelTeacher``, with answers kept in a
+``Store`` and collected at scale with ``collect``. Importing ``distill``
+does not import torch.
+
+``help(distill.CallbackTeacher)`` gives the format of a Python teacher's
+answers and what happens to its exceptions.
 """
 from . import _distill
 from ._distill import (
+    CallbackTeacher,
     CancelledError,
+    Dataset,
     Error,
+    HttpTeacher,
     InternalError,
     InvalidArgumentError,
+    Model,
+    ModelTeacher,
     OutOfMemoryError,
+    Store,
+    Teacher,
+    TeacherRecord,
+    Trainer,
     UnsupportedError,
+    collect,
+    evaluate,
 )
+from ._answers import classification_answer, request_features
 from ._loss import DIVERGENCES, REDUCTIONS, TAILS, kd_loss
+from ._training import LossOptions
+
+# The native classes show as distill.X (their public home), not distill._distill.X.
+for _cls in (CallbackTeacher, Dataset, HttpTeacher, Model, ModelTeacher, Store, Teacher,
+             TeacherRecord, Trainer):
+    _cls.__module__ = __name__
+del _cls
 
 __version__: str = _distill.HEADER_VERSION
 ABI_VERSION: int = _distill.HEADER_ABI_VERSION
@@ -36,17 +63,31 @@ def cuda_device_count() -> int:
 
 __all__ = [
     "ABI_VERSION",
+    "CallbackTeacher",
     "CancelledError",
     "DIVERGENCES",
+    "Dataset",
     "Error",
+    "HttpTeacher",
     "InternalError",
     "InvalidArgumentError",
+    "LossOptions",
+    "Model",
+    "ModelTeacher",
     "OutOfMemoryError",
     "REDUCTIONS",
+    "Store",
     "TAILS",
+    "Teacher",
+    "TeacherRecord",
+    "Trainer",
     "UnsupportedError",
     "__version__",
+    "classification_answer",
+    "collect",
     "cuda_device_count",
+    "evaluate",
     "kd_loss",
     "library_version",
+    "request_features",
 ]

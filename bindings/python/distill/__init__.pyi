@@ -1,6 +1,19 @@
 from typing import Any, Literal, Optional, Tuple
 
+from ._answers import classification_answer as classification_answer
+from ._answers import request_features as request_features
 from ._distill import (
+    CallbackTeacher as CallbackTeacher,
+    Dataset as Dataset,
+    HttpTeacher as HttpTeacher,
+    Model as Model,
+    ModelTeacher as ModelTeacher,
+    Store as Store,
+    Teacher as Teacher,
+    TeacherRecord as TeacherRecord,
+    Trainer as Trainer,
+    collect as collect,
+    evaluate as evaluate,
     CancelledError as CancelledError,
     Error as Error,
     InternalError as InternalError,
@@ -8,6 +21,8 @@ from ._distill import (
     OutOfMemoryError as OutOfMemoryError,
     UnsupportedError as UnsupportedError,
 )
+
+from ._training import LossOptions as LossOptions
 
 __version__: str
 ABI_VERSION: int

@@ -783,7 +783,7 @@ DISTILL_API distill_status distill_model_create(const char * config_json, uint64
 
 /* Loads a model from a checkpoint directory (distill_trainer_save) or a
  * model file (distill_model_save; a safetensors file whose metadata holds
- * the config under "distill.model_config"). Errors: a missing or malformed
+ * the config under "config"). Errors: a missing or malformed
  * file (named, with what was expected and found), a tensor whose name,
  * dtype or shape does not match the config. */
 DISTILL_API distill_status distill_model_load(const char * path, distill_model ** out);

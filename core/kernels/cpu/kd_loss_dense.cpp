@@ -181,7 +181,7 @@ void kd_loss_dense(float * row_losses, void * grad, const void * student, const 
                    const void * labels, const kd_loss_params & params, float grad_scale,
                    int num_threads) {
     const dense_job job{row_losses, grad, student, teacher, labels, &params, grad_scale};
-    for_each_row_range(params.rows, num_threads,
+    for_each_row_range(params.rows, row_threads(params.rows, params.vocab, num_threads),
                        [&](int64_t begin, int64_t end, int) { dense_row_range(job, begin, end); });
 }
 

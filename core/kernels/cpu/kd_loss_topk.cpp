@@ -217,7 +217,7 @@ void kd_loss_topk(float * row_losses, void * grad, const void * student, const v
                   float grad_scale, int num_threads) {
     const topk_job job{row_losses,    grad,   student, topk_ids,
                        topk_logprobs, labels, &params, grad_scale};
-    const int threads = row_threads(params.rows, num_threads);
+    const int threads = row_threads(params.rows, params.vocab, num_threads);
     // Allocated here, before the parallel region, so that a bad_alloc is
     // thrown on the calling thread.
     const size_t k = static_cast<size_t>(params.topk);

@@ -10,19 +10,27 @@
 
 namespace distill::kernels::cpu::DISTILL_CPU_ISA {
 
-// How many threads a call over `rows` rows uses: num_threads (≤ 0 means
-// OpenMP's default), never more than the rows, at least 1.
-inline int row_threads(int64_t rows, int num_threads) {
+// Entries (rows × vocabulary) below which another thread costs more than it
+// saves: a fork/join is microseconds, and on a busy machine a thread that
+// waits for a descheduled partner costs a whole time slice. A student's
+// small-vocabulary batches (128 × 10) thus run on the calling thread.
+inline constexpr int64_t min_entries_per_thread = int64_t{1} << 15;
+
+// How many threads a call over `rows` rows of `vocab` entries uses:
+// num_threads (≤ 0 means OpenMP's default), never more than the rows, nor
+// than the work warrants, at least 1. Per-row results do not depend on it.
+inline int row_threads(int64_t rows, int64_t vocab, int num_threads) {
     const int64_t wanted = num_threads > 0 ? num_threads : omp_get_max_threads();
-    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(rows, wanted)));
+    const int64_t worth = std::max<int64_t>(1, rows * vocab / min_entries_per_thread);
+    return static_cast<int>(std::max<int64_t>(1, std::min({rows, wanted, worth})));
 }
 
 // Calls fn(begin, end, member) on contiguous blocks of [0, rows), one block
-// per thread (member = 0 … threads − 1, for per-thread scratch).
+// per thread (member = 0 … threads − 1, for per-thread scratch); `threads`
+// comes from row_threads.
 template <class Fn>
-void for_each_row_range(int64_t rows, int num_threads, Fn && fn) {
+void for_each_row_range(int64_t rows, int threads, Fn && fn) {
     if (rows <= 0) return;
-    const int threads = row_threads(rows, num_threads);
     if (threads <= 1) {
         fn(int64_t{0}, rows, 0);
         return;

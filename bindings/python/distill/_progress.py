@@ -1,0 +1,122 @@
+"""Small progress bars on stderr for Trainer.fit, Dataset.ask_teacher and
+distill.collect (``progress=True``), in the style of tqdm without needing it:
+one line redrawn with a carriage return at most ten times a second, which
+terminals and Jupyter both render in place."""
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+_WIDTH = 24
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class Bar:
+    """``desc: 45%|██████▉       | 450/1000 [00:02<00:03, 150.0 ex/s, extra]``."""
+
+    def __init__(self, unit: str, stream=None, min_interval: float = 0.1):
+        self.unit = unit
+        self.stream = stream if stream is not None else sys.stderr
+        self.min_interval = min_interval
+        self._last_draw = 0.0
+        self._last_line = ""
+        self._open = False
+
+    def draw(self, desc: str, done: int, total: int, seconds: float, extra: str = "",
+             force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_draw < self.min_interval:
+            return
+        self._last_draw = now
+        fraction = min(1.0, done / total) if total > 0 else 0.0
+        filled = fraction * _WIDTH
+        full = int(filled)
+        partial = " ▏▎▍▌▋▊▉"[int((filled - full) * 8)] if full < _WIDTH else ""
+        bar = ("█" * full + partial).ljust(_WIDTH)
+        rate = done / seconds if seconds > 0 else 0.0
+        left = (total - done) / rate if rate > 0 else float("nan")
+        line = (f"{desc}: {fraction * 100:3.0f}%|{bar}| {done}/{total} "
+                f"[{_duration(seconds)}<{_duration(left)}, {rate:.1f} {self.unit}/s"
+                f"{', ' + extra if extra else ''}]")
+        pad = " " * max(0, len(self._last_line) - len(line))
+        self.stream.write("\r" + line + pad)
+        self.stream.flush()
+        self._last_line = line
+        self._open = True
+
+    def close(self) -> None:
+        if self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
+
+
+class FitProgress:
+    """Trainer.fit: one bar per epoch (optimizer steps), the running loss,
+    and the validation figures when the epoch ends."""
+
+    def __init__(self, stream=None):
+        self.bar = Bar("step", stream)
+        self._epoch = None
+        self._epoch_start = 0.0  # seconds into the call when this epoch began
+        self._last_seconds = 0.0
+
+    def __call__(self, event: dict) -> None:
+        desc = f"epoch {event['epoch']}/{event['epochs']}"
+        if event["epoch"] != self._epoch:
+            if self._epoch is not None:
+                self.bar.close()
+                self._epoch_start = self._last_seconds
+            self._epoch = event["epoch"]
+        self._last_seconds = event["seconds"]
+        extra = f"loss={event['loss']:.4f}" if math.isfinite(event["loss"]) else ""
+        end = event["event"] == "epoch_end"
+        if end and math.isfinite(event["val_accuracy"]):
+            extra += f", val_acc={event['val_accuracy']:.4f}"
+        self.bar.draw(desc, event["done"], event["total"], event["seconds"] - self._epoch_start,
+                      extra, force=end)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class AskProgress:
+    """Dataset.ask_teacher: examples answered, asked and from the store."""
+
+    def __init__(self, stream=None):
+        self.bar = Bar("ex", stream)
+
+    def __call__(self, event: dict) -> None:
+        extra = f"asked={event['asked']}, stored={event['from_store']}"
+        self.bar.draw("teacher", event["done"], event["total"], event["seconds"], extra,
+                      force=event["done"] == event["total"])
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class CollectProgress:
+    """distill.collect: requests done, failures, tokens and cost."""
+
+    def __init__(self, stream=None):
+        self.bar = Bar("req", stream)
+
+    def __call__(self, summary: dict) -> None:
+        done = summary["answered_from_store"] + summary["asked"]
+        tokens = summary["prompt_tokens"] + summary["completion_tokens"]
+        extra = f"failed={summary['failed']}, tokens={tokens}"
+        if summary["cost_usd"] > 0:
+            extra += f", ${summary['cost_usd']:.4f}"
+        self.bar.draw("collect", done, summary["requests"], summary["seconds"], extra,
+                      force=done == summary["requests"])
+
+    def close(self) -> None:
+        self.bar.close()

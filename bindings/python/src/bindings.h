@@ -1,0 +1,15 @@
+// The parts of the native module, each adding its classes and functions.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace distill_python {
+
+// Model, Dataset (students.cpp).
+void bind_students(pybind11::module_ & m);
+// Trainer, evaluate (training.cpp).
+void bind_training(pybind11::module_ & m);
+// TeacherRecord, Store, the teachers and collect (teachers.cpp).
+void bind_teachers(pybind11::module_ & m);
+
+}  // namespace distill_python
