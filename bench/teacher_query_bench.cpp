@@ -5,6 +5,11 @@
 // into a fresh store. One JSON line per run on stdout.
 //
 //   distill_bench_teacher_query [DISTILL_BINARY] [REQUESTS]
+//   distill_bench_teacher_query --serve
+//
+// --serve only starts the server, prints its base URL on a line of its own
+// and serves until stdin closes: teacher_query_openai.py runs `distill
+// query` and the official openai SDK against it in the same run.
 #include "http_test_server.h"
 
 #include <nlohmann/json.hpp>
@@ -32,7 +37,8 @@ double cpu_seconds(const rusage & u) {
 }  // namespace
 
 int main(int argc, char ** argv) {
-    const std::string binary = argc > 1 ? argv[1] : DISTILL_CLI_PATH;
+    const bool serve_only = argc > 1 && std::string(argv[1]) == "--serve";
+    const std::string binary = argc > 1 && !serve_only ? argv[1] : DISTILL_CLI_PATH;
     const int requests = argc > 2 ? std::atoi(argv[2]) : 2000;
     if (requests <= 0) {
         std::fprintf(stderr, "REQUESTS: expected a positive count, got %s\n", argv[2]);
@@ -58,6 +64,13 @@ int main(int argc, char ** argv) {
         r.set_content(answer, "application/json");
     });
     server.start();
+    if (serve_only) {
+        std::printf("%s\n", server.url().c_str());
+        std::fflush(stdout);
+        while (std::getchar() != EOF) {
+        }
+        return 0;
+    }
 
     const auto dir = std::filesystem::temp_directory_path() / "distill-bench-teacher-query";
     std::filesystem::remove_all(dir);

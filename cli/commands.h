@@ -13,6 +13,7 @@ constexpr int exit_usage = 2;
 constexpr int exit_interrupted = 130;
 
 void add_query(CLI::App & app, int & exit_code);
+void add_batch(CLI::App & app, int & exit_code);
 void add_demo(CLI::App & app, int & exit_code);
 void add_train(CLI::App & app, int & exit_code);
 void add_eval(CLI::App & app, int & exit_code);

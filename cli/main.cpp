@@ -16,6 +16,7 @@ int main(int argc, char ** argv) {
 
     int exit_code = distill_cli::exit_ok;
     distill_cli::add_query(app, exit_code);
+    distill_cli::add_batch(app, exit_code);
     distill_cli::add_train(app, exit_code);
     distill_cli::add_eval(app, exit_code);
     distill_cli::add_predict(app, exit_code);

@@ -2,7 +2,8 @@
 # scripts/run-tests.sh — builds everything and runs every test, from a fresh
 # machine: the system packages and the venv (setup.sh), the release build
 # (CUDA too where nvcc exists; GPU tests skip themselves without a GPU) and
-# its CTest suite, the same suite under ASan + UBSan, the libFuzzer targets
+# its CTest suite (the Java and C# bindings' tests and samples included),
+# the same suite under ASan + UBSan (without those), the libFuzzer targets
 # (run-fuzz.sh, DISTILL_FUZZ_SECONDS each), and the Python package
 # (pip install . into .venv, then pytest over tests/python). Every suite runs
 # even after one fails; the last line is the summary and the exit code is

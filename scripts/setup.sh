@@ -18,18 +18,24 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # of the main job (`distill demo`, /usr/share/datasets/fashion-mnist).
 # clang-14, libclang-rt-14-dev: the libFuzzer targets of tests/fuzz (clang++
 # with -fsanitize=fuzzer; scripts/run-fuzz.sh).
+# swig, openjdk-17-jdk-headless, junit5: the Java bindings, their jar and
+# JUnit 5 tests; swig, mono-mcs, mono-runtime: the C# bindings and tests
+# (bindings/swig; built when these are found, see cmake/DistillSwig.cmake).
 APT_PACKAGES=(cmake ninja-build g++ pkg-config doctest-dev libdlpack-dev libopenblas-dev
               python3-venv python3-dev libsqlite3-dev libzstd-dev nlohmann-json3-dev
               libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev zlib1g-dev
-              dataset-fashion-mnist clang-14 libclang-rt-14-dev)
+              dataset-fashion-mnist clang-14 libclang-rt-14-dev
+              swig openjdk-17-jdk-headless junit5 mono-mcs mono-runtime)
 # From PyPI, into .venv: what builds the Python package (pybind11,
 # scikit-build-core; run-tests.sh installs it with --no-build-isolation) and
 # what its tests, notebook and benchmark use. torch is large (the first
 # install takes minutes; pip's cache makes the next one quick).
 # safetensors: the reference implementation that checkpoint files are
 # checked against (tests/fixtures/safetensors was written with it).
+# openai: the official SDK, the peer bench/teacher_query_openai.py measures
+# `distill query` against (AsyncOpenAI on the same local server).
 PYTHON_PACKAGES=(numpy pytest pybind11 scikit-build-core torch nbclient nbformat ipykernel matplotlib
-                 safetensors)
+                 safetensors openai)
 VENV_DIR=.venv
 
 say() { printf 'setup: %s\n' "$*"; }

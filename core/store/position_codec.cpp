@@ -1,223 +1,207 @@
-// Packing and unpacking the positions/embeddings blobs (format in the header).
+// Packing and unpacking the positions/embeddings blobs (formats in the header).
 #include "store/position_codec.h"
 
 #include <bit>
 #include <cstring>
-#include <unordered_map>
+#include <tuple>
+#include <utility>
 
-#include <zstd.h>
-
-#include "common/error.h"
+#include "store/blob_io.h"
 
 namespace distill {
+
+std::vector<token_position> decode_positions_format1(blob_io::reader & r);
+
 namespace {
 
-static_assert(std::endian::native == std::endian::little,
-              "the blob format is little-endian; add byte swaps for this host");
+using blob_io::reader;
+using blob_io::writer;
 
-constexpr uint32_t format_version = 1;
-// zstd level 3: its default, ~300 MB/s; higher levels gain little on
-// already-packed numbers.
+constexpr uint32_t positions_format = 2;
+constexpr uint32_t embeddings_format = 1;
+// zstd's default level: the columns are already packed, so higher levels
+// gain little (bench/teacher_store_bench.cpp: 77.5 bytes per token at level
+// 3, 77.4 at 9, 77.0 at 19) for several times the CPU.
 constexpr int zstd_level = 3;
-// No record comes near this; a bigger declared size is a damaged frame.
-constexpr unsigned long long max_blob_size = 1ull << 30;
 
-class writer {
+uint16_t fp16_bits(float value) { return std::bit_cast<uint16_t>(_Float16(value)); }
+
+// A token (its vocabulary id, -1 when unknown, and its text) as one
+// varint. In a record whose tokens all lack ids (OpenAI's): the number of
+// its text. Otherwise 2·t for a token without id whose text is entry t,
+// 2·t + 1 for one with an id, entry t then being "i32 id ‖ text": a server
+// that gives ids gives the same text for an id, so the pair costs no more
+// than the text alone.
+class token_encoder {
 public:
-    template <class T>
-    void put(T value) {
-        const char * p = reinterpret_cast<const char *>(&value);
-        bytes_.append(p, sizeof(T));
-    }
-    void put_varint(uint64_t value) {
-        while (value >= 0x80) {
-            bytes_.push_back(char(uint8_t(value) | 0x80));
-            value >>= 7;
-        }
-        bytes_.push_back(char(value));
-    }
-    void put_short_string(const std::string & s) {
-        put_varint(s.size());
-        bytes_ += s;
-    }
-    const std::string & bytes() const { return bytes_; }
-
-private:
-    std::string bytes_;
-};
-
-class reader {
-public:
-    reader(const std::string & bytes, const std::string & what) : bytes_(bytes), what_(what) {}
-    template <class T>
-    T get() {
-        need(sizeof(T));
-        T value;
-        std::memcpy(&value, bytes_.data() + offset_, sizeof(T));
-        offset_ += sizeof(T);
-        return value;
-    }
-    uint64_t get_varint() {
-        uint64_t value = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            const uint8_t byte = get<uint8_t>();
-            value |= uint64_t(byte & 0x7f) << shift;
-            if ((byte & 0x80) == 0) return value;
-        }
-        damaged("varint too long");
-    }
-    std::string get_short_string() {
-        const uint64_t size = get_varint();
-        need(size);
-        std::string s = bytes_.substr(offset_, size);
-        offset_ += size;
-        return s;
-    }
-    // A varint count, refused as get_count below is.
-    uint64_t get_varint_count(size_t min_size) {
-        const uint64_t count = get_varint();
-        if (count > (bytes_.size() - offset_) / min_size) damaged("count past the end");
-        return count;
-    }
-    // A count read from the blob, refused when the rest of the blob could not
-    // hold that many items of at least `min_size` bytes (no huge allocation
-    // from a damaged count).
-    uint32_t get_count(size_t min_size) {
-        const uint32_t count = get<uint32_t>();
-        if (uint64_t(count) * min_size > bytes_.size() - offset_) damaged("count past the end");
-        return count;
-    }
-    void expect_end() const {
-        if (offset_ != bytes_.size()) damaged("trailing bytes");
-    }
-    [[noreturn]] void damaged(const char * why) const {
-        throw error(status::internal, what_ + ": damaged blob (" + why + ")");
+    token_encoder(token_texts & texts, bool with_ids) : texts_(texts), with_ids_(with_ids) {}
+    uint64_t operator()(int32_t id, const std::string & text) const {
+        if (!with_ids_) return texts_.id_of(text);
+        if (id == -1) return texts_.id_of(text) << 1;
+        std::string pair(sizeof id, '\0');
+        std::memcpy(pair.data(), &id, sizeof id);
+        return (texts_.id_of(pair + text) << 1) | 1;
     }
 
 private:
-    void need(size_t size) const {
-        if (bytes_.size() - offset_ < size) damaged("truncated");
-    }
-    const std::string & bytes_;
-    const std::string & what_;
-    size_t offset_ = 0;
+    token_texts & texts_;
+    bool with_ids_;
 };
 
-std::string compress(const std::string & raw) {
-    std::string out(ZSTD_compressBound(raw.size()), '\0');
-    const size_t size = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), zstd_level);
-    if (ZSTD_isError(size))
-        throw error(status::internal,
-                    std::string("zstd compression failed: ") + ZSTD_getErrorName(size));
-    out.resize(size);
-    return out;
-}
+// The id and text of a token_encoder's code.
+class token_decoder {
+public:
+    token_decoder(token_texts & texts, reader & r, bool with_ids)
+        : texts_(texts), r_(r), with_ids_(with_ids) {}
+    std::pair<int32_t, std::string> operator()(uint64_t code) const {
+        if (!with_ids_) return {-1, text(code)};
+        const std::string & entry = text(code >> 1);
+        if ((code & 1) == 0) return {-1, entry};
+        int32_t id;
+        if (entry.size() < sizeof id) r_.damaged("token entry shorter than its id");
+        std::memcpy(&id, entry.data(), sizeof id);
+        return {id, entry.substr(sizeof id)};
+    }
+    const std::string & text(uint64_t id) const {
+        const std::string * found = texts_.text_of(id);
+        if (found == nullptr) r_.damaged("token text id not in the store's token_texts");
+        return *found;
+    }
 
-std::string decompress(const std::string & blob, const std::string & what) {
-    const unsigned long long size = ZSTD_getFrameContentSize(blob.data(), blob.size());
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
-        throw error(status::internal, what + ": damaged blob (not a zstd frame)");
-    if (size > max_blob_size)
-        throw error(status::internal, what + ": damaged blob (size past 1 GiB)");
-    std::string raw(size, '\0');
-    const size_t got = ZSTD_decompress(raw.data(), raw.size(), blob.data(), blob.size());
-    if (ZSTD_isError(got) || got != size)
-        throw error(status::internal, what + ": damaged blob (zstd: " +
-                                          (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short") +
-                                          ")");
-    return raw;
+private:
+    token_texts & texts_;
+    reader & r_;
+    bool with_ids_;
+};
+
+// The index + 1 of the top-k entry that is the position's own token, or 0.
+uint64_t chosen_code(const token_position & p) {
+    for (size_t i = 0; i < p.top.size(); ++i) {
+        const top_logprob & t = p.top[i];
+        if (t.id == p.id && t.token == p.token &&
+            std::bit_cast<uint32_t>(t.logprob) == std::bit_cast<uint32_t>(p.logprob))
+            return i + 1;
+    }
+    return 0;
 }
 
 }  // namespace
 
-namespace {
-
-// The distinct strings of a blob, each written once and referred to by index.
-class string_table {
-public:
-    uint64_t index(const std::string & s) {
-        const auto [it, added] = indices_.try_emplace(s, strings_.size());
-        if (added) strings_.push_back(&it->first);
-        return it->second;
-    }
-    void write(writer & w) const {
-        w.put_varint(strings_.size());
-        for (const std::string * s : strings_) w.put_short_string(*s);
-    }
-
-private:
-    std::unordered_map<std::string, uint64_t> indices_;
-    std::vector<const std::string *> strings_;  // into indices_' keys (stable)
-};
-
-}  // namespace
-
-std::string encode_positions(const std::vector<token_position> & positions) {
-    string_table strings;
-    writer columns;
-    for (const token_position & p : positions) columns.put(p.id);
-    for (const token_position & p : positions) columns.put(p.logprob);
-    for (const token_position & p : positions) columns.put_varint(strings.index(p.token));
-    for (const token_position & p : positions) columns.put_varint(strings.index(p.bytes));
-    for (const token_position & p : positions) columns.put_varint(p.top.size());
-    for (const token_position & p : positions)
-        for (const top_logprob & t : p.top) columns.put(t.id);
-    for (const token_position & p : positions)
-        for (const top_logprob & t : p.top)
-            columns.put(std::bit_cast<uint16_t>(_Float16(t.logprob)));
-    for (const token_position & p : positions)
-        for (const top_logprob & t : p.top) columns.put_varint(strings.index(t.token));
-
+std::string encode_positions(const std::vector<token_position> & positions, token_texts & texts) {
     writer w;
-    w.put(format_version);
-    strings.write(w);
+    w.put(positions_format);
     w.put_varint(positions.size());
-    return compress(w.bytes() + columns.bytes());
+    bool with_ids = false;
+    for (const token_position & p : positions) {
+        with_ids = with_ids || p.id != -1;
+        for (const top_logprob & t : p.top) with_ids = with_ids || t.id != -1;
+    }
+    w.put_varint(with_ids);
+    const token_encoder token_code(texts, with_ids);
+    std::vector<uint64_t> chosen(positions.size());
+    for (size_t i = 0; i < positions.size(); ++i) chosen[i] = chosen_code(positions[i]);
+
+    for (const token_position & p : positions) w.put_varint(p.top.size());
+    for (const uint64_t code : chosen) w.put_varint(code);
+    for (const token_position & p : positions)
+        w.put_varint(p.bytes == p.token ? 0 : texts.id_of(p.bytes) + 1);
+    for (size_t i = 0; i < positions.size(); ++i)
+        if (chosen[i] == 0) w.put_varint(token_code(positions[i].id, positions[i].token));
+    std::vector<float> logprobs;
+    for (const token_position & p : positions) logprobs.push_back(p.logprob);
+    w.put_planes(logprobs);
+
+    for (const token_position & p : positions)
+        for (const top_logprob & t : p.top) w.put_varint(token_code(t.id, t.token));
+    std::vector<uint16_t> deltas;
+    for (size_t i = 0; i < positions.size(); ++i) {
+        uint16_t previous = 0;
+        for (size_t k = 0; k < positions[i].top.size(); ++k) {
+            const uint16_t bits = fp16_bits(positions[i].top[k].logprob);
+            if (k + 1 != chosen[i]) deltas.push_back(uint16_t(bits - previous));
+            previous = bits;
+        }
+    }
+    w.put_planes(deltas);
+    return blob_io::compress(w.bytes(), zstd_level);
 }
 
-std::vector<token_position> decode_positions(const std::string & blob, const std::string & what) {
-    const std::string raw = decompress(blob, what);
+std::vector<token_position> decode_positions(const std::string & blob, token_texts & texts,
+                                             const std::string & what) {
+    const std::string raw = blob_io::decompress(blob, what);
     reader r(raw, what);
-    if (r.get<uint32_t>() != format_version) r.damaged("unknown positions format");
-    std::vector<std::string> strings(r.get_varint_count(1));
-    for (std::string & s : strings) s = r.get_short_string();
-    auto string_at = [&](uint64_t index) -> const std::string & {
-        if (index >= strings.size()) r.damaged("string index past the table");
-        return strings[index];
-    };
+    const uint32_t format = r.get<uint32_t>();
+    if (format == 1) return decode_positions_format1(r);
+    if (format != positions_format) r.damaged("unknown positions format");
 
-    std::vector<token_position> positions(r.get_varint_count(11));
-    for (token_position & p : positions) p.id = r.get<int32_t>();
-    for (token_position & p : positions) p.logprob = r.get<float>();
-    for (token_position & p : positions) p.token = string_at(r.get_varint());
-    for (token_position & p : positions) p.bytes = string_at(r.get_varint());
-    for (token_position & p : positions) p.top.resize(r.get_varint_count(7));
+    // At least 7 bytes a position and 1 an entry (its token varint): a
+    // damaged count is refused before anything that size is allocated.
+    std::vector<token_position> positions(r.get_varint_count(7));
+    const uint64_t with_ids = r.get_varint();
+    if (with_ids > 1) r.damaged("ids flag neither 0 nor 1");
+    const token_decoder token(texts, r, with_ids == 1);
+    std::vector<uint64_t> top_sizes(positions.size());
+    uint64_t total_k = 0;
+    for (uint64_t & k : top_sizes) {
+        k = r.get_varint();
+        if (k > r.remaining() || (total_k += k) > r.remaining())
+            r.damaged("top-k sizes past the end");
+    }
+    for (size_t i = 0; i < positions.size(); ++i) positions[i].top.resize(top_sizes[i]);
+    std::vector<uint64_t> chosen(positions.size());
+    for (size_t i = 0; i < positions.size(); ++i) {
+        chosen[i] = r.get_varint();
+        if (chosen[i] > positions[i].top.size()) r.damaged("chosen entry past the top-k list");
+    }
+    std::vector<uint64_t> bytes(positions.size());
+    for (uint64_t & b : bytes) b = r.get_varint();
+    for (size_t i = 0; i < positions.size(); ++i)
+        if (chosen[i] == 0) std::tie(positions[i].id, positions[i].token) = token(r.get_varint());
+    const std::vector<float> logprobs = r.get_planes<float>(positions.size());
+    for (size_t i = 0; i < positions.size(); ++i) positions[i].logprob = logprobs[i];
+
     for (token_position & p : positions)
-        for (top_logprob & t : p.top) t.id = r.get<int32_t>();
-    for (token_position & p : positions)
-        for (top_logprob & t : p.top) t.logprob = float(std::bit_cast<_Float16>(r.get<uint16_t>()));
-    for (token_position & p : positions)
-        for (top_logprob & t : p.top) t.token = string_at(r.get_varint());
+        for (top_logprob & t : p.top) std::tie(t.id, t.token) = token(r.get_varint());
+    size_t derived = 0;
+    for (const uint64_t code : chosen) derived += code != 0;
+    const std::vector<uint16_t> deltas = r.get_planes<uint16_t>(total_k - derived);
+    size_t next = 0;
+    for (size_t i = 0; i < positions.size(); ++i) {
+        token_position & p = positions[i];
+        uint16_t previous = 0;
+        for (size_t k = 0; k < p.top.size(); ++k) {
+            const uint16_t bits =
+                k + 1 == chosen[i] ? fp16_bits(p.logprob) : uint16_t(previous + deltas[next++]);
+            p.top[k].logprob = float(std::bit_cast<_Float16>(bits));
+            previous = bits;
+        }
+        if (chosen[i] != 0) {
+            const top_logprob & t = p.top[chosen[i] - 1];
+            p.token = t.token;
+            p.id = t.id;
+        }
+        p.bytes = bytes[i] == 0 ? p.token : token.text(bytes[i] - 1);
+    }
     r.expect_end();
     return positions;
 }
 
 std::string encode_embeddings(const std::vector<std::vector<float>> & embeddings) {
     writer w;
-    w.put(format_version);
+    w.put(embeddings_format);
     w.put(uint32_t(embeddings.size()));
     for (const std::vector<float> & e : embeddings) {
         w.put(uint32_t(e.size()));
         for (float v : e) w.put(v);
     }
-    return compress(w.bytes());
+    return blob_io::compress(w.bytes(), zstd_level);
 }
 
 std::vector<std::vector<float>> decode_embeddings(const std::string & blob,
                                                   const std::string & what) {
-    const std::string raw = decompress(blob, what);
+    const std::string raw = blob_io::decompress(blob, what);
     reader r(raw, what);
-    if (r.get<uint32_t>() != format_version) r.damaged("unknown embeddings format");
+    if (r.get<uint32_t>() != embeddings_format) r.damaged("unknown embeddings format");
     std::vector<std::vector<float>> embeddings(r.get_count(4));
     for (std::vector<float> & e : embeddings) {
         e.resize(r.get_count(4));

@@ -24,13 +24,14 @@ int64_t now_ms() {
 }
 
 // The row the statement is on, in record_columns order, back to a record.
-teacher_record read_row(const sqlite_statement & row, const std::string & path) {
+teacher_record read_row(const sqlite_statement & row, token_texts & texts,
+                        const std::string & path) {
     teacher_record r;
     r.key = row.column_text(0);
     const std::string what = "store '" + path + "', key " + r.key;
     r.text = row.column_text(1);
     r.kind = logprob_kind(row.column_int(2));
-    r.positions = decode_positions(row.column_text(4), what + " positions");
+    r.positions = decode_positions(row.column_text(4), texts, what + " positions");
     r.embeddings = decode_embeddings(row.column_text(6), what + " embeddings");
     r.usage = {row.column_int(7), row.column_int(8), row.column_int(9), row.column_int(10)};
     provenance & o = r.origin;
@@ -91,49 +92,52 @@ void store::put(const teacher_record & record) {
 
 void store::put_many(std::span<const teacher_record> records) {
     for (const teacher_record & record : records) check_request_key(record.key, "record.key");
-    // Encode before taking the lock: compression is the slow part.
-    std::vector<std::string> positions, embeddings;
-    for (const teacher_record & record : records) {
-        positions.push_back(encode_positions(record.positions));
-        embeddings.push_back(encode_embeddings(record.embeddings));
+    std::lock_guard lock(mutex_);
+    // Encoding numbers new token texts, so it runs inside the transaction
+    // (under the write lock: the same text is never numbered twice).
+    try {
+        transaction write(db_, "BEGIN IMMEDIATE");
+        for (const teacher_record & record : records) insert_row(record);
+        write.commit();
+    } catch (...) {
+        token_texts_.roll_back();
+        throw;
     }
+    token_texts_.commit();
+}
+
+void store::insert_row(const teacher_record & record) {
     const std::string sql = std::string("INSERT OR REPLACE INTO records (") + record_columns +
                             ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    std::lock_guard lock(mutex_);
-    transaction write(db_, "BEGIN IMMEDIATE");
-    for (size_t i = 0; i < records.size(); ++i) {
-        const teacher_record & record = records[i];
-        sqlite_statement insert(db_, sql.c_str());
-        const provenance & o = record.origin;
-        insert.bind(1, record.key);
-        insert.bind(2, record.text);
-        insert.bind(3, int64_t(record.kind));
-        insert.bind(4, int64_t(record.positions.size()));
-        insert.bind_blob(5, positions[i]);
-        insert.bind(6, int64_t(record.embeddings.size()));
-        insert.bind_blob(7, embeddings[i]);
-        insert.bind(8, record.usage.prompt_tokens);
-        insert.bind(9, record.usage.completion_tokens);
-        insert.bind(10, record.usage.cached_tokens);
-        insert.bind(11, record.usage.reasoning_tokens);
-        insert.bind(12, o.provider);
-        insert.bind(13, o.endpoint);
-        insert.bind(14, o.model);
-        insert.bind(15, o.system_fingerprint);
-        insert.bind(16, o.request_id);
-        insert.bind(17, o.teacher_json);
-        insert.bind(18, o.request_json);
-        insert.bind(19, o.parameters_json);
-        insert.bind(20, o.started_at_ms);
-        insert.bind(21, o.finished_at_ms);
-        insert.bind(22, o.latency_us);
-        insert.bind(23, o.attempts);
-        insert.bind(24, int64_t(record.error_status));
-        insert.bind(25, record.error_message);
-        insert.bind(26, now_ms());
-        insert.step();
-    }
-    write.commit();
+    sqlite_statement insert(db_, sql.c_str());
+    const provenance & o = record.origin;
+    insert.bind(1, record.key);
+    insert.bind(2, record.text);
+    insert.bind(3, int64_t(record.kind));
+    insert.bind(4, int64_t(record.positions.size()));
+    insert.bind_blob(5, encode_positions(record.positions, token_texts_));
+    insert.bind(6, int64_t(record.embeddings.size()));
+    insert.bind_blob(7, encode_embeddings(record.embeddings));
+    insert.bind(8, record.usage.prompt_tokens);
+    insert.bind(9, record.usage.completion_tokens);
+    insert.bind(10, record.usage.cached_tokens);
+    insert.bind(11, record.usage.reasoning_tokens);
+    insert.bind(12, o.provider);
+    insert.bind(13, o.endpoint);
+    insert.bind(14, o.model);
+    insert.bind(15, o.system_fingerprint);
+    insert.bind(16, o.request_id);
+    insert.bind(17, o.teacher_json);
+    insert.bind(18, o.request_json);
+    insert.bind(19, o.parameters_json);
+    insert.bind(20, o.started_at_ms);
+    insert.bind(21, o.finished_at_ms);
+    insert.bind(22, o.latency_us);
+    insert.bind(23, o.attempts);
+    insert.bind(24, int64_t(record.error_status));
+    insert.bind(25, record.error_message);
+    insert.bind(26, now_ms());
+    insert.step();
 }
 
 std::optional<teacher_record> store::get(const std::string & key) {
@@ -143,7 +147,7 @@ std::optional<teacher_record> store::get(const std::string & key) {
     sqlite_statement select(db_, sql.c_str());
     select.bind(1, key);
     if (!select.step()) return std::nullopt;
-    return read_row(select, db_.path());
+    return read_row(select, token_texts_, db_.path());
 }
 
 store_stats store::stats() {
@@ -167,7 +171,7 @@ void store::export_jsonl(const std::string & path) {
     transaction snapshot(db_, "BEGIN");
     sqlite_statement select(db_, sql.c_str());
     while (select.step())
-        out << to_json(read_row(select, db_.path()))
+        out << to_json(read_row(select, token_texts_, db_.path()))
                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
             << '\n';
     snapshot.commit();

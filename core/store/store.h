@@ -11,6 +11,7 @@
 #include <string>
 
 #include "store/sqlite_db.h"
+#include "store/token_dictionary.h"
 #include "teachers/teacher_record.h"
 
 namespace distill {
@@ -33,7 +34,7 @@ public:
     // (a successful retry replaces a stored failure), in one transaction.
     void put(const teacher_record & record);
     // Inserts every record as put() does, all in one transaction: a batch
-    // of answers costs one commit (one fsync) instead of one each.
+    // of answers costs one commit instead of one each.
     void put_many(std::span<const teacher_record> records);
     // The row with `key`, or nothing.
     std::optional<teacher_record> get(const std::string & key);
@@ -45,8 +46,12 @@ public:
     const std::string & path() const { return db_.path(); }
 
 private:
+    // One INSERT OR REPLACE, inside put_many's transaction.
+    void insert_row(const teacher_record & record);
+
     std::mutex mutex_;  // one transaction at a time on this connection
     sqlite_db db_;
+    token_dictionary token_texts_{db_};  // under mutex_ too
 };
 
 // Throws invalid_argument unless `key` is 64 lowercase hex digits.

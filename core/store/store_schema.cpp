@@ -42,14 +42,24 @@ CREATE TABLE records (
 );
 )sql";
 
-// migrations[v] takes a store from version v to v + 1 (none yet: version 1
-// is the first layout; the next one appends its ALTER/CREATE statements).
+// Version 2: token texts numbered store-wide, for positions blobs of
+// format 2 (position_codec.h, token_dictionary.h). Blobs of format 1 stay
+// as they are and are still read.
+constexpr const char * migration_v1_to_v2 = R"sql(
+CREATE TABLE token_texts (
+    id   INTEGER PRIMARY KEY,
+    text BLOB NOT NULL UNIQUE
+);
+)sql";
+
+// Takes a store from schema version `from` to from + 1, inside the
+// caller's transaction.
 void migrate(sqlite_db & db, int64_t from) {
-    (void)db;
-    if (from < 1 || from > store_schema_version)
-        throw error(
-            status::internal,
-            "store '" + db.path() + "': no migration from schema version " + std::to_string(from));
+    switch (from) {
+    case 1: return db.exec(migration_v1_to_v2);
+    }
+    throw error(status::internal, "store '" + db.path() + "': no migration from schema version " +
+                                      std::to_string(from));
 }
 
 [[noreturn]] void not_a_store(const sqlite_db & db, const std::string & why) {
@@ -103,19 +113,19 @@ void open_store_schema(sqlite_db & db, bool read_only) {
     // second one sees the first one's schema.
     db.exec("BEGIN IMMEDIATE");
     try {
+        // A new store is made as version 1 and migrated like an old one:
+        // one path to every version, tested by every new store.
         if (db.query_int("PRAGMA application_id") == 0) {
             db.exec(schema_v1);
-            db.exec(("INSERT INTO schema_version VALUES (" + std::to_string(store_schema_version) +
-                     "); PRAGMA application_id = " + std::to_string(store_application_id))
-                        .c_str());
-        } else {
-            const int64_t version = checked_version(db);
-            for (int64_t v = version; v < store_schema_version; ++v) migrate(db, v);
-            if (version < store_schema_version)
-                db.exec(
-                    ("UPDATE schema_version SET version = " + std::to_string(store_schema_version))
+            db.exec(("INSERT INTO schema_version VALUES (1); PRAGMA application_id = " +
+                     std::to_string(store_application_id))
                         .c_str());
         }
+        const int64_t version = checked_version(db);
+        for (int64_t v = version; v < store_schema_version; ++v) migrate(db, v);
+        if (version < store_schema_version)
+            db.exec(("UPDATE schema_version SET version = " + std::to_string(store_schema_version))
+                        .c_str());
         db.exec("COMMIT");
     } catch (...) {
         sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);

@@ -14,7 +14,7 @@ namespace distill {
 // "DSTL": marks the file as a distill store (PRAGMA application_id), so a
 // random SQLite database is never mistaken for one, nor written to.
 inline constexpr int32_t store_application_id = 0x4453544c;
-inline constexpr int64_t store_schema_version = 1;
+inline constexpr int64_t store_schema_version = 2;
 
 // Checks that `db` is a distill store (or an empty file, which it makes one
 // unless read_only) and brings its schema to store_schema_version.

@@ -21,6 +21,12 @@ using std::chrono::milliseconds;
 
 // How often progress is reported while answers arrive or nothing happens.
 constexpr milliseconds progress_interval{100};
+// Finished answers are committed in groups (one transaction, WAL append
+// and lock round trip for many answers): at most this many, the oldest
+// waiting at most this long. What a kill -9 loses is asked again by the rerun, never stored
+// twice (rows are keyed).
+constexpr size_t group_size = 64;
+constexpr milliseconds group_interval{100};
 
 // The state shared by both ways of asking: the summary, the store writes,
 // the reasons to stop.
@@ -57,19 +63,12 @@ public:
         return to_ask;
     }
 
-    // Stores a finished answer and counts it; `fatal` as in collect_settings.
-    void finish(size_t index, const teacher_record & record, bool fatal) {
-        store_.put(record);
-        ++summary_.asked;
-        if (record.failed())
-            ++summary_.failed;
-        else
-            ++summary_.succeeded;
-        summary_.prompt_tokens += record.usage.prompt_tokens;
-        summary_.cached_tokens += record.usage.cached_tokens;
-        summary_.completion_tokens += record.usage.completion_tokens;
-        summary_.cost_usd = cost_usd(settings_.prices, summary_.prompt_tokens,
-                                     summary_.cached_tokens, summary_.completion_tokens);
+    // Takes a finished answer into the group being stored; `fatal` as in
+    // collect_settings. It counts (and is reported) once its group is
+    // committed, so progress never says "done" of an answer a kill -9
+    // could still lose.
+    void finish(size_t index, teacher_record record, bool fatal) {
+        if (group_.empty()) group_started_ = steady::now();
         if (fatal && settings_.stop_on_fatal && fatal_status_ == 0) {
             fatal_status_ = record.error_status;
             fatal_message_ = "requests[" + std::to_string(index) + "] (key " + record.key +
@@ -77,6 +76,38 @@ public:
                              "; no request started after it (stop_on_fatal_error); those "
                              "already in flight finished and were stored";
         }
+        group_.push_back(std::move(record));
+    }
+
+    // Answers finished and not yet committed.
+    size_t waiting() const { return group_.size(); }
+
+    // When the oldest answer of the group must be committed by (a time
+    // point far away while the group is empty).
+    steady::time_point flush_due() const {
+        return group_.empty() ? steady::time_point::max() : group_started_ + group_interval;
+    }
+
+    // Commits the group in one transaction when it is full, when its
+    // oldest answer is `lookahead` or less from being due, or when
+    // `force`; then counts it.
+    void flush(bool force, steady::duration lookahead = steady::duration::zero()) {
+        if (group_.empty()) return;
+        if (!force && group_.size() < group_size && steady::now() + lookahead < flush_due()) return;
+        store_.put_many(group_);
+        for (const teacher_record & record : group_) {
+            ++summary_.asked;
+            if (record.failed())
+                ++summary_.failed;
+            else
+                ++summary_.succeeded;
+            summary_.prompt_tokens += record.usage.prompt_tokens;
+            summary_.cached_tokens += record.usage.cached_tokens;
+            summary_.completion_tokens += record.usage.completion_tokens;
+        }
+        summary_.cost_usd = cost_usd(settings_.prices, summary_.prompt_tokens,
+                                     summary_.cached_tokens, summary_.completion_tokens);
+        group_.clear();
     }
 
     // Calls progress when `force` or when it last ran long enough ago.
@@ -92,6 +123,7 @@ public:
 
     // The summary, or the reason the job stopped early.
     collect_summary result() {
+        flush(true);
         report(true);
         if (fatal_status_ != 0) throw error(status(fatal_status_), fatal_message_);
         if (cancelled_)
@@ -108,23 +140,31 @@ public:
 
 private:
     collect_summary summary_;
+    std::vector<teacher_record> group_;  // finished, not yet committed
+    steady::time_point group_started_{};
     steady::time_point start_, last_report_{};
     bool cancelled_ = false;
     int32_t fatal_status_ = 0;
     std::string fatal_message_;
 };
 
-// Any teacher: one request at a time on the calling thread.
+// Any teacher: one request at a time on the calling thread. An answer
+// waits for its group only when the next one is expected within the group
+// interval (a slow teacher's answers are committed one by one).
 void ask_in_turn(job & j, const std::vector<size_t> & to_ask) {
+    steady::duration last_ask{};
     for (const size_t index : to_ask) {
         if (j.stopping()) break;
+        j.flush(false, last_ask);
         const nlohmann::json & request = j.requests_[index];
         teacher_record record;
         const auto wall_start = std::chrono::system_clock::now();
         const auto start = steady::now();
         j.teacher_.ask(request, record);  // error(cancelled) from a callback ends the job here
+        last_ask = steady::now() - start;
         stamp_record(j.teacher_, request, wall_start, start, record);
-        j.finish(index, record, record.error_status == int32_t(status::invalid_argument));
+        const bool fatal = record.error_status == int32_t(status::invalid_argument);
+        j.finish(index, std::move(record), fatal);
         j.report(false);
     }
 }
@@ -156,8 +196,13 @@ void ask_concurrently(job & j, const http_teacher & teacher, const std::vector<s
     for (;;) {
         auto now = steady::now();
         auto wake = now + progress_interval;
+        // Answers waiting for their group keep their slots, so a kill -9
+        // loses at most `concurrency` answers, as with a commit each; they
+        // are committed as soon as a slot is wanted.
+        if (flying.size() + j.waiting() >= concurrency && (!pending.empty() || !retrying.empty()))
+            j.flush(true);
         // Start what may start: due retries first (they were asked earlier).
-        while (!j.stopping() && flying.size() < concurrency) {
+        while (!j.stopping() && flying.size() + j.waiting() < concurrency) {
             auto due = std::find_if(retrying.begin(), retrying.end(),
                                     [&](const flight & f) { return f.retry_at <= now; });
             if (due == retrying.end() && pending.empty()) break;
@@ -190,6 +235,7 @@ void ask_concurrently(job & j, const http_teacher & teacher, const std::vector<s
         // yet due are dropped unstored (a rerun asks them again).
         if (flying.empty() && (j.stopping() || (pending.empty() && retrying.empty()))) break;
         for (const flight & f : retrying) wake = std::min(wake, f.retry_at);
+        wake = std::min(wake, j.flush_due());
         const milliseconds max_wait =
             std::max(std::chrono::ceil<milliseconds>(wake - steady::now()), milliseconds(0));
         if (flying.empty()) {
@@ -213,9 +259,10 @@ void ask_concurrently(job & j, const http_teacher & teacher, const std::vector<s
                 limiter.settle(f.estimated_tokens,
                                f.record.usage.prompt_tokens + f.record.usage.completion_tokens);
                 stamp_record(j.teacher_, request, f.wall_start, f.start, f.record);
-                j.finish(f.index, f.record, outcome.fatal);
+                j.finish(f.index, std::move(f.record), outcome.fatal);
             }
         }
+        j.flush(false);
         j.report(false);
     }
 }
@@ -239,10 +286,15 @@ collect_summary collect(teacher & t, store & s, const std::vector<nlohmann::json
     const http_teacher * http = dynamic_cast<const http_teacher *>(&t);
     const std::vector<size_t> to_ask = j.plan(http != nullptr);
     j.report(true);
-    if (http != nullptr)
-        ask_concurrently(j, *http, to_ask);
-    else
-        ask_in_turn(j, to_ask);
+    try {
+        if (http != nullptr)
+            ask_concurrently(j, *http, to_ask);
+        else
+            ask_in_turn(j, to_ask);
+    } catch (...) {
+        j.flush(true);  // a callback's cancel: what was answered is still kept
+        throw;
+    }
     return j.result();
 }
 

@@ -3,9 +3,10 @@
 // asked (an HTTP teacher keeps up to `concurrency` requests in flight on
 // the calling thread through libcurl's multi interface, within the rate
 // limits; any other teacher is asked one request at a time, on the
-// calling thread) and each answer is stored as it arrives, so a job killed
-// at any moment loses at most the answers in flight, and a rerun asks
-// only what is missing.
+// calling thread) and the answers are stored in groups, one transaction
+// each, a group committed within ~100 ms of its first answer, so a job
+// killed at any moment loses at most the answers in flight or of the
+// last ~100 ms, and a rerun asks only what is missing.
 #pragma once
 
 #include <cstdint>
@@ -48,8 +49,9 @@ struct collect_settings {
     int32_t concurrency = 8;  // HTTP requests in flight, >= 1
     rate_limits limits;
     price_table prices;
-    // Called on the calling thread after each group of answers is stored
-    // (and once before the job returns); returns false to stop the job.
+    // Called on the calling thread after groups of answers are stored (its
+    // counts are of committed answers only), and once before the job
+    // returns; returns false to stop the job.
     std::function<bool(const collect_summary &)> progress;
     // Stop at the first fatal failure (http_attempt_outcome::fatal; for a
     // callback teacher: a request that failed with INVALID_ARGUMENT).

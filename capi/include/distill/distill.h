@@ -660,9 +660,10 @@ DISTILL_API distill_status distill_teacher_create_http(const distill_http_teache
  * distill_collect asks a teacher every request of a set through a store,
  * each at most once: requests stored as successes are skipped (a stored
  * failure is asked again), a key repeated in the set is asked once, and
- * every answer — failure or not — is stored (one transaction each) as soon
- * as it arrives. A job killed at any moment (even SIGKILL) loses only the
- * answers in flight; run it again and it asks only what is missing.
+ * every answer — failure or not — is stored, in groups of answers (one
+ * transaction a group, committed within ~100 ms of its first answer). A
+ * job killed at any moment (even SIGKILL) loses only the answers in flight
+ * or of the last ~100 ms; run it again and it asks only what is missing.
  *
  * HTTP teachers: up to `concurrency` requests in flight at once, all on the
  * calling thread (libcurl's multi interface: no thread per request,
@@ -745,6 +746,85 @@ DISTILL_API distill_status distill_collect(distill_teacher * teacher, distill_st
                                            const char * const * requests_json, size_t count,
                                            const distill_collect_options * options,
                                            distill_collect_summary * summary_out);
+
+/* ------------------------------------------------------------------------ */
+/* OpenAI Batch API files (ABI 4)                                            */
+/* ------------------------------------------------------------------------ */
+/*
+ * The half-price route for large jobs: build a batch input file from a
+ * request set, upload it to OpenAI's Batch API yourself, and read the batch
+ * output file back into the store. Each input line is
+ *   {"custom_id": KEY, "method": "POST", "url": URL, "body": BODY}
+ * where KEY is the request key (distill_teacher_request_key) and BODY the
+ * body the HTTP teacher would send (its parameters, the request, the
+ * model). Output lines are matched to requests by custom_id (their order is
+ * not the input's) and stored as distill_collect would have stored the
+ * same answers: the same keys, the same normalised records (provider
+ * "openai-batch"), failures (a line's "error", a non-2xx status, a body
+ * that is not a completion) as failure rows. So a job may mix the two
+ * routes: distill_collect skips what a batch stored, and a batch file
+ * leaves out what is stored.
+ * The teacher must be an HTTP teacher (distill_teacher_create_http) of the
+ * OpenAI-compatible dialects; nothing is sent to its server.
+ */
+
+typedef struct distill_batch_build_summary {
+    uint32_t struct_size;   /* set by the caller: sizeof(distill_batch_build_summary) */
+    int64_t requests;       /* in the set, repeats included */
+    int64_t written;        /* lines written */
+    int64_t already_stored; /* left out: stored as successes */
+    int64_t repeated;       /* left out: a key seen earlier in the set */
+} distill_batch_build_summary;
+
+/*
+ * Writes the batch input file for `count` JSON requests (as for
+ * distill_collect), leaving out those `store` holds as successes (store may
+ * be NULL: none left out) and repeats; `path` is replaced atomically.
+ * url: the endpoint of every line, e.g. "/v1/chat/completions"; NULL: the
+ * one of the requests' kind, which must then be the same for all.
+ * summary_out may be NULL.
+ * Errors: teacher, path or requests_json (count > 0) NULL; not an HTTP
+ * teacher, or an Ollama one; a bad request (INVALID_ARGUMENT naming
+ * requests_json[i]); mixed kinds without url; more than 50,000 lines
+ * (OpenAI's limit for one file); an unwritable path; store errors.
+ */
+DISTILL_API distill_status distill_batch_build(distill_teacher * teacher, distill_store * store,
+                                               const char * const * requests_json, size_t count,
+                                               const char * url, const char * path,
+                                               distill_batch_build_summary * summary_out);
+
+typedef struct distill_batch_ingest_summary {
+    uint32_t struct_size;   /* set by the caller: sizeof(distill_batch_ingest_summary) */
+    int64_t lines;          /* non-blank lines read */
+    int64_t succeeded;      /* answers stored */
+    int64_t failed;         /* stored as failure rows */
+    int64_t already_stored; /* failures not stored: their key holds a success */
+    int64_t unknown;        /* custom_id of no request of the set; nothing stored */
+    int64_t malformed;      /* not an output line (not JSON, no custom_id, neither
+                               "response" nor "error"); nothing stored */
+} distill_batch_ingest_summary;
+
+/* Told of each unknown or malformed line of a batch output file, on the
+ * calling thread: its 1-based number and why (valid during the call). */
+typedef void (*distill_batch_problem)(void * user_data, int64_t line, const char * why);
+
+/*
+ * Reads the batch output file at `path` into `store`, matching each line's
+ * custom_id to the key of one of the `count` requests (the set the input
+ * file was built from, with the same teacher). A success replaces what its
+ * key held; a failure never replaces a stored success. Lines are committed
+ * in groups, one transaction each. Unknown and malformed lines are
+ * counted, told to `problem` (may be NULL) and skipped; they are not an
+ * error. summary_out may be NULL.
+ * Errors: teacher, store, path or requests_json (count > 0) NULL; not an
+ * HTTP teacher, or an Ollama one; a bad request; an unreadable file; store
+ * errors (what was committed before stays).
+ */
+DISTILL_API distill_status distill_batch_ingest(distill_teacher * teacher, distill_store * store,
+                                                const char * const * requests_json, size_t count,
+                                                const char * path, distill_batch_problem problem,
+                                                void * problem_user_data,
+                                                distill_batch_ingest_summary * summary_out);
 
 /* ------------------------------------------------------------------------ */
 /* Students, datasets and training (ABI 4)                                   */

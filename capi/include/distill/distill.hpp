@@ -11,6 +11,7 @@
 #include <distill/distill.h>
 
 #include <array>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -418,6 +419,48 @@ inline distill_collect_summary collect(Teacher & teacher, Store & store,
     summary.struct_size = sizeof summary;
     check(distill_collect(teacher.get(), store.get(), pointers.data(), pointers.size(),
                           &options.get(), &summary));
+    return summary;
+}
+
+// Writes the OpenAI Batch API input file for `requests_json` (see
+// distill_batch_build), leaving out what `store` (may be null) holds;
+// url "" = the requests' own endpoint.
+inline distill_batch_build_summary batch_build(Teacher & teacher, Store * store,
+                                               const std::vector<std::string> & requests_json,
+                                               const std::string & path,
+                                               const std::string & url = "") {
+    std::vector<const char *> pointers;
+    pointers.reserve(requests_json.size());
+    for (const std::string & r : requests_json) pointers.push_back(r.c_str());
+    distill_batch_build_summary summary{};
+    summary.struct_size = sizeof summary;
+    check(distill_batch_build(teacher.get(), store != nullptr ? store->get() : nullptr,
+                              pointers.data(), pointers.size(), url.empty() ? nullptr : url.c_str(),
+                              path.c_str(), &summary));
+    return summary;
+}
+
+// Reads an OpenAI Batch API output file into `store` (see
+// distill_batch_ingest); `problem` (may be empty) hears of each unknown or
+// malformed line.
+inline distill_batch_ingest_summary batch_ingest(
+    Teacher & teacher, Store & store, const std::vector<std::string> & requests_json,
+    const std::string & path,
+    const std::function<void(int64_t line, const std::string & why)> & problem = {}) {
+    std::vector<const char *> pointers;
+    pointers.reserve(requests_json.size());
+    for (const std::string & r : requests_json) pointers.push_back(r.c_str());
+    struct relay {
+        static void call(void * user_data, int64_t line, const char * why) {
+            (*static_cast<const std::function<void(int64_t, const std::string &)> *>(user_data))(
+                line, why);
+        }
+    };
+    distill_batch_ingest_summary summary{};
+    summary.struct_size = sizeof summary;
+    check(distill_batch_ingest(teacher.get(), store.get(), pointers.data(), pointers.size(),
+                               path.c_str(), problem ? relay::call : nullptr,
+                               const_cast<void *>(static_cast<const void *>(&problem)), &summary));
     return summary;
 }
 

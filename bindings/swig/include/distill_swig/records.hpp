@@ -1,0 +1,273 @@
+// records.hpp — teacher records (one teacher answer) and the teacher-output
+// store, over distill_teacher_record_* and distill_store_*.
+#pragma once
+
+#include "core.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace distill_swig {
+
+/// Text fields of a record.
+enum class RecordString {
+    text = 0,
+    provider = 1,
+    endpoint = 2,
+    model = 3,
+    system_fingerprint = 4,
+    request_id = 5,
+    error_message = 6,
+    key = 7,
+    teacher_json = 8,
+    request_json = 9,
+    parameters_json = 10
+};
+#ifndef SWIG
+static_assert(static_cast<int>(RecordString::text) == DISTILL_RECORD_TEXT);
+static_assert(static_cast<int>(RecordString::provider) == DISTILL_RECORD_PROVIDER);
+static_assert(static_cast<int>(RecordString::endpoint) == DISTILL_RECORD_ENDPOINT);
+static_assert(static_cast<int>(RecordString::model) == DISTILL_RECORD_MODEL);
+static_assert(static_cast<int>(RecordString::system_fingerprint) == DISTILL_RECORD_SYSTEM_FINGERPRINT);
+static_assert(static_cast<int>(RecordString::request_id) == DISTILL_RECORD_REQUEST_ID);
+static_assert(static_cast<int>(RecordString::error_message) == DISTILL_RECORD_ERROR_MESSAGE);
+static_assert(static_cast<int>(RecordString::key) == DISTILL_RECORD_KEY);
+static_assert(static_cast<int>(RecordString::teacher_json) == DISTILL_RECORD_TEACHER_JSON);
+static_assert(static_cast<int>(RecordString::request_json) == DISTILL_RECORD_REQUEST_JSON);
+static_assert(static_cast<int>(RecordString::parameters_json) == DISTILL_RECORD_PARAMETERS_JSON);
+#endif
+
+/// Integer fields of a record.
+enum class RecordInt {
+    prompt_tokens = 0,
+    completion_tokens = 1,
+    cached_tokens = 2,
+    reasoning_tokens = 3,
+    started_at_ms = 4,
+    finished_at_ms = 5,
+    latency_us = 6,
+    attempts = 7,
+    logprobs_kind = 8,
+    error_status = 9
+};
+#ifndef SWIG
+static_assert(static_cast<int>(RecordInt::prompt_tokens) == DISTILL_RECORD_PROMPT_TOKENS);
+static_assert(static_cast<int>(RecordInt::completion_tokens) == DISTILL_RECORD_COMPLETION_TOKENS);
+static_assert(static_cast<int>(RecordInt::cached_tokens) == DISTILL_RECORD_CACHED_TOKENS);
+static_assert(static_cast<int>(RecordInt::reasoning_tokens) == DISTILL_RECORD_REASONING_TOKENS);
+static_assert(static_cast<int>(RecordInt::started_at_ms) == DISTILL_RECORD_STARTED_AT_MS);
+static_assert(static_cast<int>(RecordInt::finished_at_ms) == DISTILL_RECORD_FINISHED_AT_MS);
+static_assert(static_cast<int>(RecordInt::latency_us) == DISTILL_RECORD_LATENCY_US);
+static_assert(static_cast<int>(RecordInt::attempts) == DISTILL_RECORD_ATTEMPTS);
+static_assert(static_cast<int>(RecordInt::logprobs_kind) == DISTILL_RECORD_LOGPROBS_KIND);
+static_assert(static_cast<int>(RecordInt::error_status) == DISTILL_RECORD_ERROR_STATUS);
+#endif
+
+/// One teacher answer: text, token positions with their top-k alternatives,
+/// embeddings, usage, provenance, and for a failed request its error. Not
+/// synchronised: one thread at a time. The record a teacher callback is
+/// given is valid during the callback only; using it afterwards raises.
+class TeacherRecord {
+public:
+    /// A new, empty record.
+    TeacherRecord() {
+        distill_teacher_record * record = nullptr;
+        check(distill_teacher_record_create(&record));
+        state_ = std::make_shared<State>(record, true);
+    }
+
+    std::string get_string(RecordString field) const {
+        const char * value = nullptr;
+        check(distill_teacher_record_get_string(get(), static_cast<int32_t>(field), &value));
+        return value;
+    }
+    void set_string(RecordString field, const std::string & value) {
+        check(distill_teacher_record_set_string(get(), static_cast<int32_t>(field), value.c_str()));
+    }
+    int64_t get_int(RecordInt field) const {
+        int64_t value = 0;
+        check(distill_teacher_record_get_int(get(), static_cast<int32_t>(field), &value));
+        return value;
+    }
+    void set_int(RecordInt field, int64_t value) {
+        check(distill_teacher_record_set_int(get(), static_cast<int32_t>(field), value));
+    }
+
+    /// The generated text.
+    std::string text() const { return get_string(RecordString::text); }
+    /// The store key: hex SHA-256 of the canonical request and teacher.
+    std::string key() const { return get_string(RecordString::key); }
+    /// True when the request failed (error_status and error_message say why).
+    bool failed() const { return get_int(RecordInt::error_status) != 0; }
+    /// Marks the request failed (status: a distill_status other than 0) —
+    /// from a teacher callback, the answer is then stored as a failure.
+    void set_error(int32_t status, const std::string & message) {
+        set_int(RecordInt::error_status, status);
+        set_string(RecordString::error_message, message);
+    }
+
+    /// Appends a token position: its text, vocabulary id (-1 unknown),
+    /// log-probability, and top-k alternatives (ids and log-probabilities of
+    /// equal lengths, or both null; their texts are left empty).
+    void append_position(const std::string & token, int32_t token_id, float logprob,
+                         IntArray topk_ids, FloatArray topk_logprobs) {
+        expect_length(topk_ids.length, topk_logprobs.length, "topk_ids");
+        check(distill_teacher_record_append_position(
+            get(), token.c_str(), nullptr, 0, token_id, logprob,
+            static_cast<int32_t>(topk_logprobs.length), topk_ids.data, nullptr,
+            topk_logprobs.data));
+    }
+
+    /// Answers a classification request the way a model teacher does: one
+    /// position whose top-k alternatives are the classes (id = class index,
+    /// token = its decimal text), log_softmax(logits / temperature), most
+    /// likely first; top_k 0 = every class. The logprobs kind is RAW.
+    void answer_classification(FloatArray logits, int32_t top_k, float temperature);
+
+    int64_t position_count() const {
+        int64_t count = 0;
+        check(distill_teacher_record_position_count(get(), &count));
+        return count;
+    }
+    std::string position_token(int64_t index) const {
+        const char * token = nullptr;
+        check(distill_teacher_record_get_position(get(), index, &token, nullptr, nullptr, nullptr,
+                                                  nullptr, nullptr));
+        return token;
+    }
+    int32_t position_token_id(int64_t index) const {
+        int32_t id = 0;
+        check(distill_teacher_record_get_position(get(), index, nullptr, nullptr, nullptr, &id,
+                                                  nullptr, nullptr));
+        return id;
+    }
+    float position_logprob(int64_t index) const {
+        float logprob = 0.0f;
+        check(distill_teacher_record_get_position(get(), index, nullptr, nullptr, nullptr, nullptr,
+                                                  &logprob, nullptr));
+        return logprob;
+    }
+    /// The number of alternatives at a position (size copy_topk's arrays with it).
+    int32_t position_top_k(int64_t index) const {
+        int32_t top_k = 0;
+        check(distill_teacher_record_get_position(get(), index, nullptr, nullptr, nullptr, nullptr,
+                                                  nullptr, &top_k));
+        return top_k;
+    }
+    /// Copies a position's alternatives into ids and logprobs (either may be
+    /// null); returns how many were copied, min(top_k, capacity).
+    int32_t copy_topk(int64_t index, IntArray ids, FloatArray logprobs) const {
+        int64_t capacity = ids.data ? ids.length : logprobs.length;
+        if (ids.data && logprobs.data) capacity = std::min(ids.length, logprobs.length);
+        int32_t count = 0;
+        check(distill_teacher_record_get_topk(get(), index, static_cast<int32_t>(capacity),
+                                              ids.data, logprobs.data, nullptr, &count));
+        return count;
+    }
+
+    /// Appends an embedding vector (copied).
+    void append_embedding(FloatArray values) {
+        check(distill_teacher_record_append_embedding(get(), values.data, values.length));
+    }
+    int64_t embedding_count() const {
+        int64_t count = 0;
+        check(distill_teacher_record_embedding_count(get(), &count));
+        return count;
+    }
+    /// A copy of embedding `index`.
+    std::vector<float> embedding(int64_t index) const {
+        const float * values = nullptr;
+        int64_t dim = 0;
+        check(distill_teacher_record_get_embedding(get(), index, &values, &dim));
+        return std::vector<float>(values, values + dim);
+    }
+
+#ifndef SWIG
+    // A record owned by the library (a callback teacher's), valid until
+    // invalidate().
+    static TeacherRecord borrow(distill_teacher_record * record) {
+        return TeacherRecord(std::make_shared<State>(record, false));
+    }
+    static TeacherRecord adopt(distill_teacher_record * record) {
+        return TeacherRecord(std::make_shared<State>(record, true));
+    }
+    void invalidate() { state_->record = nullptr; }
+    distill_teacher_record * get() const {
+        if (state_->record == nullptr)
+            throw Error(DISTILL_STATUS_INVALID_ARGUMENT,
+                        "record: used after the teacher callback it was given to returned");
+        return state_->record;
+    }
+#endif
+
+private:
+    struct State {
+        distill_teacher_record * record;
+        bool owned;
+        State(distill_teacher_record * r, bool o) : record(r), owned(o) {}
+        ~State() {
+            if (owned) distill_teacher_record_free(record);
+        }
+    };
+    explicit TeacherRecord(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+    std::shared_ptr<State> state_;
+};
+
+/// Counts of a store.
+struct StoreStats {
+    int64_t records;    ///< rows, failures included
+    int64_t failures;   ///< rows with an error status
+    int64_t positions;  ///< token positions in all rows
+    int64_t blob_bytes; ///< compressed position and embedding bytes
+};
+
+/// The teacher-output store: one SQLite file (WAL), one row per request key.
+/// May be used from several threads at once (calls are serialised).
+class Store {
+public:
+    /// Opens (creating unless read_only) the store at path.
+    explicit Store(const std::string & path, bool read_only = false,
+                   int32_t busy_timeout_ms = 5000) {
+        distill_store_options options;
+        check(distill_store_options_init(&options));
+        options.read_only = read_only ? 1 : 0;
+        options.busy_timeout_ms = busy_timeout_ms;
+        distill_store * store = nullptr;
+        check(distill_store_open(path.c_str(), &options, &store));
+        handle_ = adopt(store, distill_store_free);
+    }
+
+    /// Stores a record under its key, replacing a row with the same key.
+    void put(const TeacherRecord * record) {
+        check(distill_store_put(handle_.get(), require(record, "record").get()));
+    }
+
+    /// The record stored under key, or null when there is none.
+    TeacherRecord * get(const std::string & key) {
+        distill_teacher_record * record = nullptr;
+        check(distill_store_get(handle_.get(), key.c_str(), &record));
+        return record ? new TeacherRecord(TeacherRecord::adopt(record)) : nullptr;
+    }
+
+    StoreStats stats() {
+        distill_store_stats stats{};
+        stats.struct_size = sizeof stats;
+        check(distill_store_get_stats(handle_.get(), &stats));
+        return StoreStats{stats.records, stats.failures, stats.positions, stats.blob_bytes};
+    }
+
+    /// Writes every row to path as JSON Lines.
+    void export_jsonl(const std::string & path) {
+        check(distill_store_export_jsonl(handle_.get(), path.c_str()));
+    }
+
+#ifndef SWIG
+    distill_store * get() const { return handle_.get(); }
+#endif
+
+private:
+    shared_handle<distill_store> handle_;
+};
+
+}  // namespace distill_swig

@@ -1,0 +1,324 @@
+// students.hpp — built-in student models and datasets (distill_model_*,
+// distill_dataset_*), and a model as a teacher.
+#pragma once
+
+#include "progress.hpp"
+#include "teachers.hpp"
+
+#include <vector>
+
+namespace distill_swig {
+
+/// What predict returns: raw outputs, probabilities or log-probabilities.
+enum class Output {
+    raw = 0,
+    probabilities = 1,
+    log_probabilities = 2
+};
+#ifndef SWIG
+static_assert(static_cast<int>(Output::raw) == DISTILL_OUTPUT_RAW);
+static_assert(static_cast<int>(Output::probabilities) == DISTILL_OUTPUT_PROBABILITIES);
+static_assert(static_cast<int>(Output::log_probabilities) == DISTILL_OUTPUT_LOG_PROBABILITIES);
+#endif
+
+/// Fields a dataset may hold.
+enum class DatasetField {
+    inputs = 0,
+    labels = 1,
+    teacher_logits = 2,
+    teacher_topk_ids = 3,
+    teacher_topk_logprobs = 4
+};
+#ifndef SWIG
+static_assert(static_cast<int>(DatasetField::inputs) == DISTILL_DATASET_INPUTS);
+static_assert(static_cast<int>(DatasetField::labels) == DISTILL_DATASET_LABELS);
+static_assert(static_cast<int>(DatasetField::teacher_logits) == DISTILL_DATASET_TEACHER_LOGITS);
+static_assert(static_cast<int>(DatasetField::teacher_topk_ids) == DISTILL_DATASET_TEACHER_TOPK_IDS);
+static_assert(static_cast<int>(DatasetField::teacher_topk_logprobs) == DISTILL_DATASET_TEACHER_TOPK_LOGPROBS);
+#endif
+
+/// What Dataset.askTeacher did.
+struct AskSummary {
+    int64_t asked;      ///< examples the teacher answered
+    int64_t from_store; ///< examples found in the store
+};
+
+/// Evaluation figures of a model on a dataset.
+struct EvalMetrics {
+    int64_t examples;
+    double accuracy;  ///< top-1 vs labels; NaN without labels
+    double agreement; ///< top-1 agreement with the teacher; NaN without one
+    double mean_kl;   ///< mean KL(teacher ‖ student) at T = 1; NaN without a teacher
+    double ece;       ///< expected calibration error vs labels, 15 bins
+    double loss;      ///< mean cross-entropy vs labels; NaN without labels
+};
+
+/// N examples of D float features, optional labels and teacher targets,
+/// held in the library's memory (copied in).
+class Dataset {
+public:
+    /// From inputs [rows, D] and labels [rows] (or null), copied.
+    static Dataset create(FloatArray inputs, int64_t rows, LongArray labels) {
+        const int64_t features = columns_of(inputs.length, rows, "inputs");
+        TensorView inputs_t(inputs.data, float32, rows, features, 2);
+        std::optional<TensorView> labels_t;
+        if (labels.data) {
+            expect_length(labels.length, rows, "labels");
+            labels_t.emplace(labels.data, int64, rows, 0, 1);
+        }
+        distill_dataset * dataset = nullptr;
+        check(distill_dataset_create(&inputs_t.tensor, labels_t ? &labels_t->tensor : nullptr,
+                                     &dataset));
+        return Dataset(dataset);
+    }
+
+    /// Fashion-MNIST's "train" or "test" split; directory "" = the
+    /// library's default (Debian's dataset-fashion-mnist); limit ≤ 0 = all.
+    static Dataset fashion_mnist(const std::string & split, const std::string & directory = "",
+                                 int64_t limit = 0) {
+        distill_dataset * dataset = nullptr;
+        check(distill_dataset_load_fashion_mnist(
+            split.c_str(), directory.empty() ? nullptr : directory.c_str(), limit, &dataset));
+        return Dataset(dataset);
+    }
+
+    /// An IDX image file and its label file (gzip'ed or not), scaled to [0, 1].
+    static Dataset load_idx(const std::string & images_path, const std::string & labels_path,
+                            int64_t limit = 0) {
+        distill_dataset * dataset = nullptr;
+        check(distill_dataset_load_idx(images_path.c_str(), labels_path.c_str(), limit, &dataset));
+        return Dataset(dataset);
+    }
+
+    /// Examples [begin, begin + count), with their labels and targets (copied).
+    Dataset slice(int64_t begin, int64_t count) const {
+        distill_dataset * dataset = nullptr;
+        check(distill_dataset_slice(get(), begin, count, &dataset));
+        return Dataset(dataset);
+    }
+
+    int64_t rows() const { return sizes()[0]; }
+    int64_t features() const { return sizes()[1]; }
+
+    /// Whether the dataset holds this field.
+    bool has(DatasetField field) const {
+        DLTensor view;
+        return present(field, view);
+    }
+    /// A copy of a float field (inputs, teacher logits or log-probabilities), row-major.
+    std::vector<float> floats(DatasetField field) const { return copy<float>(field); }
+    /// A copy of an integer field (labels or teacher top-k ids), row-major.
+    std::vector<int64_t> integers(DatasetField field) const {
+        if (field == DatasetField::teacher_topk_ids) {
+            std::vector<int32_t> ids = copy<int32_t>(field);
+            return std::vector<int64_t>(ids.begin(), ids.end());
+        }
+        return copy<int64_t>(field);
+    }
+
+    /// Sets dense teacher logits [rows, C] (replacing top-k targets).
+    void set_teacher_logits(FloatArray logits) {
+        const int64_t classes = columns_of(logits.length, rows(), "logits");
+        TensorView logits_t(logits.data, float32, rows(), classes, 2);
+        check(distill_dataset_set_teacher_logits(get(), &logits_t.tensor));
+    }
+
+    /// Sets top-k teacher targets: ids [rows, K] and log-probabilities [rows, K].
+    void set_teacher_topk(IntArray ids, FloatArray logprobs) {
+        const int64_t k = columns_of(ids.length, rows(), "ids");
+        expect_length(logprobs.length, rows() * k, "logprobs");
+        TensorView ids_t(ids.data, int32, rows(), k, 2);
+        TensorView logprobs_t(logprobs.data, float32, rows(), k, 2);
+        check(distill_dataset_set_teacher_topk(get(), &ids_t.tensor, &logprobs_t.tensor));
+    }
+
+    /// Asks the teacher about every example (through the store when not
+    /// null: a second run asks nothing) and sets the top-k targets.
+    AskSummary ask_teacher_native(Teacher * teacher, Store * store, int32_t batch_size,
+                                  ProgressListenerNative * progress) {
+        distill_ask_options options;
+        check(distill_ask_options_init(&options));
+        options.batch_size = batch_size;
+        options.progress = progress ? ProgressListenerNative::trampoline : nullptr;
+        options.progress_user_data = progress;
+        AskSummary summary{0, 0};
+        check(distill_dataset_ask_teacher(get(), require(teacher, "teacher").get(),
+                                          store ? store->get() : nullptr, &options,
+                                          &summary.asked, &summary.from_store));
+        return summary;
+    }
+
+#ifndef SWIG
+    distill_dataset * get() const { return handle_.get(); }
+#endif
+
+private:
+    explicit Dataset(distill_dataset * dataset)
+        : handle_(adopt(dataset, distill_dataset_free)) {}
+
+    std::vector<int64_t> sizes() const {
+        int64_t rows = 0, features = 0;
+        check(distill_dataset_size(get(), &rows, &features));
+        return {rows, features};
+    }
+    bool present(DatasetField field, DLTensor & view) const {
+        int32_t is_present = 0;
+        check(distill_dataset_get(get(), static_cast<int32_t>(field), &is_present, &view));
+        return is_present != 0;
+    }
+    template <class T> std::vector<T> copy(DatasetField field) const {
+        DLTensor view;
+        if (!present(field, view)) return {};
+        if (view.dtype.bits != sizeof(T) * 8)
+            throw Error(DISTILL_STATUS_INVALID_ARGUMENT,
+                        "field: not a field of this element type; use floats() or integers()");
+        int64_t count = 1;
+        for (int32_t d = 0; d < view.ndim; ++d) count *= view.shape[d];
+        const T * data = static_cast<const T *>(view.data);
+        return std::vector<T>(data, data + count);
+    }
+
+    shared_handle<distill_dataset> handle_;
+};
+
+/// A built-in student (MLP or CNN, from a JSON config), fp32 on the CPU.
+/// Parameters carry PyTorch's names and layouts.
+class Model {
+public:
+    /// A new model with seeded initialisation (the same values on every machine).
+    explicit Model(const std::string & config_json, int64_t seed = 0) {
+        distill_model * model = nullptr;
+        check(distill_model_create(config_json.c_str(), static_cast<uint64_t>(seed), &model));
+        handle_ = adopt(model, distill_model_free);
+    }
+
+    /// Loads a model file (Model.save) or a checkpoint directory (Trainer.save).
+    static Model load(const std::string & path) {
+        distill_model * model = nullptr;
+        check(distill_model_load(path.c_str(), &model));
+        return Model(adopt(model, distill_model_free));
+    }
+
+    /// Writes the weights as one safetensors file, atomically.
+    void save(const std::string & path) const { check(distill_model_save(get(), path.c_str())); }
+
+    /// The config as canonical JSON.
+    std::string config_json() const {
+        const char * config = nullptr;
+        check(distill_model_config_json(get(), &config));
+        return config;
+    }
+
+    int64_t inputs() const { return sizes()[0]; }
+    int64_t outputs() const { return sizes()[1]; }
+    /// The number of parameter values.
+    int64_t parameter_count() const { return sizes()[2]; }
+    /// The number of parameter tensors.
+    int64_t tensor_count() const { return sizes()[3]; }
+
+    /// The PyTorch name of parameter tensor `index` ("layers.0.weight").
+    std::string parameter_name(int64_t index) const {
+        const char * name = nullptr;
+        DLTensor view;
+        check(distill_model_parameter(get(), index, &name, &view));
+        return name;
+    }
+    /// Its shape (Linear weight [out, in]).
+    std::vector<int64_t> parameter_shape(int64_t index) const {
+        DLTensor view = parameter_view(index);
+        return std::vector<int64_t>(view.shape, view.shape + view.ndim);
+    }
+    /// A copy of its values, row-major.
+    std::vector<float> parameter(int64_t index) const {
+        DLTensor view = parameter_view(index);
+        const float * data = static_cast<const float *>(view.data);
+        return std::vector<float>(data, data + element_count(view));
+    }
+    /// Overwrites its values (not while a trainer steps the model).
+    void set_parameter(int64_t index, FloatArray values) {
+        DLTensor view = parameter_view(index);
+        expect_length(values.length, element_count(view), "values");
+        std::copy(values.data, values.data + values.length, static_cast<float *>(view.data));
+    }
+
+    /// Inference in eval mode: out [rows, O] = the model's output for inputs [rows, D].
+    void predict(const Context * context, FloatArray inputs, int64_t rows, Output output,
+                 FloatArray out) {
+        run_predict(context, inputs, rows, output, out);
+    }
+    /// predict over direct buffers, without copies.
+    void predict(const Context * context, FloatBuffer inputs, int64_t rows, Output output,
+                 FloatBuffer out) {
+        run_predict(context, inputs, rows, output, out);
+    }
+    /// predict into a new array [rows, O].
+    std::vector<float> predict(const Context * context, FloatArray inputs, int64_t rows,
+                               Output output) {
+        std::vector<float> out(static_cast<size_t>(std::max<int64_t>(rows, 0) * outputs()));
+        run_predict(context, inputs, rows, output,
+                    FloatArray{out.data(), static_cast<int64_t>(out.size())});
+        return out;
+    }
+
+    /// Evaluates the model on a whole dataset, against its labels and
+    /// teacher targets when it has them.
+    EvalMetrics evaluate(const Context * context, const Dataset * dataset) {
+        distill_eval_metrics m{};
+        m.struct_size = sizeof m;
+        check(distill_model_evaluate(require(context, "context").get(), get(),
+                                     require(dataset, "dataset").get(), &m));
+        return EvalMetrics{m.examples, m.accuracy, m.agreement, m.mean_kl, m.ece, m.loss};
+    }
+
+    /// This model as a teacher answering Dataset.askTeacher requests with
+    /// its top_k classes (0 = all) at `temperature`. The teacher keeps the model.
+    Teacher as_teacher(const Context * context, const std::string & name = "model",
+                       int32_t top_k = 0, float temperature = 1.0f) const {
+        distill_model_teacher_options options;
+        check(distill_model_teacher_options_init(&options));
+        options.name = name.c_str();
+        options.top_k = top_k;
+        options.temperature = temperature;
+        distill_teacher * teacher = nullptr;
+        check(distill_teacher_create_model(require(context, "context").get(), get(), &options,
+                                           &teacher));
+        return Teacher(teacher, handle_);
+    }
+
+#ifndef SWIG
+    distill_model * get() const { return handle_.get(); }
+    shared_handle<distill_model> shared() const { return handle_; }
+#endif
+
+private:
+    explicit Model(shared_handle<distill_model> handle) : handle_(std::move(handle)) {}
+
+    std::vector<int64_t> sizes() const {
+        int64_t inputs = 0, outputs = 0, parameters = 0, tensors = 0;
+        check(distill_model_sizes(get(), &inputs, &outputs, &parameters, &tensors));
+        return {inputs, outputs, parameters, tensors};
+    }
+    DLTensor parameter_view(int64_t index) const {
+        DLTensor view;
+        check(distill_model_parameter(get(), index, nullptr, &view));
+        return view;
+    }
+    static int64_t element_count(const DLTensor & view) {
+        int64_t count = 1;
+        for (int32_t d = 0; d < view.ndim; ++d) count *= view.shape[d];
+        return count;
+    }
+    void run_predict(const Context * context, FloatArray inputs, int64_t rows, Output output,
+                     FloatArray out) {
+        const int64_t features = columns_of(inputs.length, rows, "inputs");
+        expect_length(out.length, rows * outputs(), "out");
+        TensorView inputs_t(inputs.data, float32, rows, features, 2);
+        TensorView out_t(out.data, float32, rows, outputs(), 2);
+        check(distill_model_predict(require(context, "context").get(), get(), &inputs_t.tensor,
+                                    static_cast<int32_t>(output), &out_t.tensor));
+    }
+
+    shared_handle<distill_model> handle_;
+};
+
+}  // namespace distill_swig

@@ -1,0 +1,179 @@
+// trainer.hpp — training a built-in student (distill_trainer_*): one step
+// on arrays, or fit over a dataset with progress, checkpoints and resume.
+#pragma once
+
+#include "students.hpp"
+
+namespace distill_swig {
+
+/// A trainer's optimiser, schedule and clipping (see distill_trainer_options).
+struct TrainerOptions {
+    /// {"kind": "adamw", "lr": 1e-3, ...} or {"kind": "sgd", ...}; "" = AdamW defaults.
+    std::string optimizer_json;
+    /// {"kind": "constant"} or {"kind": "warmup_cosine", ...}; "" = constant.
+    std::string schedule_json;
+    float max_grad_norm; ///< clip the global norm; 0 = off
+    int64_t seed;        ///< dropout and shuffling
+
+    TrainerOptions() : max_grad_norm(0.0f), seed(0) {}
+};
+
+/// Options of Trainer.fit (see distill_fit_options).
+struct FitOptions {
+    int32_t epochs;                  ///< ≥ 1
+    int32_t batch_size;              ///< ≥ 1
+    int32_t early_stopping_patience; ///< epochs without a better validation accuracy; 0 = off
+    std::string checkpoint_dir;      ///< saved after each epoch; "" = none
+    bool restore_best;               ///< end with the best validation epoch's weights
+
+    FitOptions() {
+        distill_fit_options defaults;
+        check(distill_fit_options_init(&defaults));
+        epochs = defaults.epochs;
+        batch_size = defaults.batch_size;
+        early_stopping_patience = defaults.early_stopping_patience;
+        restore_best = defaults.restore_best != 0;
+    }
+};
+
+/// What one step did.
+struct StepMetrics {
+    int64_t step;        ///< optimizer steps taken, this one included
+    float loss;          ///< the batch's loss (before the update)
+    float learning_rate; ///< the rate this step used
+    float grad_norm;     ///< global gradient norm before clipping
+    float accuracy;      ///< vs labels; NaN without labels
+    float agreement;     ///< top-1 agreement with the teacher; NaN without one
+};
+
+/// What a fit did.
+struct FitSummary {
+    int32_t epochs_run;       ///< epochs completed in this call
+    bool stopped_early;       ///< early stopping ended the run
+    int32_t best_epoch;       ///< 1-based; 0 without validation
+    double best_val_accuracy; ///< NaN without validation
+    int64_t steps;            ///< optimizer steps in all, resumed ones included
+    double seconds;           ///< wall-clock seconds of this call
+};
+
+/// A model, an optimiser, a learning-rate schedule and a loss. Keeps its
+/// model and context alive: closing them first is safe.
+class Trainer {
+public:
+    /// options and loss may be null (defaults). Labels only: a loss with
+    /// soft weight 0 and hard weight 1.
+    Trainer(const Context * context, Model * model, const TrainerOptions * options,
+            const LossOptions * loss)
+        : context_(require(context, "context").shared()), model_(require(model, "model").shared()) {
+        const TrainerOptions defaults;
+        const TrainerOptions & o = options ? *options : defaults;
+        const distill_kd_loss_options loss_options = (loss ? *loss : LossOptions()).to_c();
+        distill_trainer_options c;
+        check(distill_trainer_options_init(&c));
+        c.optimizer_json = o.optimizer_json.empty() ? nullptr : o.optimizer_json.c_str();
+        c.schedule_json = o.schedule_json.empty() ? nullptr : o.schedule_json.c_str();
+        c.loss = &loss_options;
+        c.max_grad_norm = o.max_grad_norm;
+        c.seed = static_cast<uint64_t>(o.seed);
+        distill_trainer * trainer = nullptr;
+        check(distill_trainer_create(context_.get(), model_.get(), &c, &trainer));
+        handle_ = adopt(trainer, distill_trainer_free);
+    }
+
+    /// One step on a batch: inputs [rows, D], labels [rows] or null, dense
+    /// teacher logits [rows, C] or null.
+    StepMetrics step(FloatArray inputs, int64_t rows, LongArray labels,
+                     FloatArray teacher_logits) {
+        const int64_t features = columns_of(inputs.length, rows, "inputs");
+        TensorView inputs_t(inputs.data, float32, rows, features, 2);
+        std::optional<TensorView> labels_t, logits_t;
+        if (labels.data) {
+            expect_length(labels.length, rows, "labels");
+            labels_t.emplace(labels.data, int64, rows, 0, 1);
+        }
+        if (teacher_logits.data)
+            logits_t.emplace(teacher_logits.data, float32, rows,
+                             columns_of(teacher_logits.length, rows, "teacher_logits"), 2);
+        distill_batch batch;
+        check(distill_batch_init(&batch));
+        batch.inputs = &inputs_t.tensor;
+        batch.labels = labels_t ? &labels_t->tensor : nullptr;
+        batch.teacher_logits = logits_t ? &logits_t->tensor : nullptr;
+        return run_step(batch);
+    }
+
+    /// One step against a top-k teacher: ids [rows, K], logprobs [rows, K].
+    StepMetrics step_topk(FloatArray inputs, int64_t rows, LongArray labels, IntArray teacher_ids,
+                          FloatArray teacher_logprobs) {
+        const int64_t features = columns_of(inputs.length, rows, "inputs");
+        const int64_t k = columns_of(teacher_ids.length, rows, "teacher_ids");
+        expect_length(teacher_logprobs.length, rows * k, "teacher_logprobs");
+        TensorView inputs_t(inputs.data, float32, rows, features, 2);
+        TensorView ids_t(teacher_ids.data, int32, rows, k, 2);
+        TensorView logprobs_t(teacher_logprobs.data, float32, rows, k, 2);
+        std::optional<TensorView> labels_t;
+        if (labels.data) {
+            expect_length(labels.length, rows, "labels");
+            labels_t.emplace(labels.data, int64, rows, 0, 1);
+        }
+        distill_batch batch;
+        check(distill_batch_init(&batch));
+        batch.inputs = &inputs_t.tensor;
+        batch.labels = labels_t ? &labels_t->tensor : nullptr;
+        batch.teacher_topk_ids = &ids_t.tensor;
+        batch.teacher_topk_logprobs = &logprobs_t.tensor;
+        return run_step(batch);
+    }
+
+    /// Trains for options.epochs epochs from the trainer's current epoch
+    /// (a resumed trainer continues); validation may be null.
+    FitSummary fit_native(const Dataset * train, const Dataset * validation,
+                          const FitOptions * options, ProgressListenerNative * progress) {
+        const FitOptions defaults;
+        const FitOptions & o = options ? *options : defaults;
+        distill_fit_options c;
+        check(distill_fit_options_init(&c));
+        c.epochs = o.epochs;
+        c.batch_size = o.batch_size;
+        c.validation = validation ? validation->get() : nullptr;
+        c.early_stopping_patience = o.early_stopping_patience;
+        c.checkpoint_dir = o.checkpoint_dir.empty() ? nullptr : o.checkpoint_dir.c_str();
+        c.restore_best = o.restore_best ? 1 : 0;
+        c.progress = progress ? ProgressListenerNative::trampoline : nullptr;
+        c.progress_user_data = progress;
+        distill_fit_summary s{};
+        s.struct_size = sizeof s;
+        check(distill_trainer_fit(handle_.get(), require(train, "train").get(), &c, &s));
+        return FitSummary{s.epochs_run, s.stopped_early != 0, s.best_epoch, s.best_val_accuracy,
+                          s.steps, s.seconds};
+    }
+
+    /// Writes a checkpoint directory (weights, optimizer state, position).
+    void save(const std::string & dir) const { check(distill_trainer_save(handle_.get(), dir.c_str())); }
+    /// Loads a checkpoint so that fit continues where the saved run stopped.
+    void resume(const std::string & dir) { check(distill_trainer_resume(handle_.get(), dir.c_str())); }
+
+    /// Completed epochs.
+    int64_t epoch() const { return position()[0]; }
+    /// Optimizer steps taken.
+    int64_t step_count() const { return position()[1]; }
+
+private:
+    StepMetrics run_step(const distill_batch & batch) {
+        distill_step_metrics m{};
+        m.struct_size = sizeof m;
+        check(distill_trainer_step(handle_.get(), &batch, &m));
+        return StepMetrics{m.step, m.loss, m.learning_rate, m.grad_norm, m.accuracy, m.agreement};
+    }
+    std::vector<int64_t> position() const {
+        int64_t epoch = 0, step = 0;
+        check(distill_trainer_position(handle_.get(), &epoch, &step));
+        return {epoch, step};
+    }
+
+    shared_handle<distill_context> context_;
+    shared_handle<distill_model> model_;
+    shared_handle<distill_trainer> handle_;
+};
+
+}  // namespace distill_swig

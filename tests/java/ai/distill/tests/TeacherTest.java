@@ -1,0 +1,135 @@
+package ai.distill.tests;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import ai.distill.*;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Records, the store, callback teachers (answering, failing, throwing), HTTP teachers and collect. */
+class TeacherTest {
+  @Test
+  void recordFieldsPositionsAndEmbeddings() {
+    try (TeacherRecord record = new TeacherRecord()) {
+      record.setString(RecordString.TEXT, "Paris");
+      record.setInt(RecordInt.PROMPT_TOKENS, 12);
+      record.appendPosition("Paris", 42, -0.1f, new int[] {42, 7}, new float[] {-0.1f, -2.5f});
+      record.appendEmbedding(new float[] {0.5f, -1.0f, 2.0f});
+      assertEquals("Paris", record.text());
+      assertEquals(12, record.getInt(RecordInt.PROMPT_TOKENS));
+      assertEquals(1, record.positionCount());
+      assertEquals("Paris", record.positionToken(0));
+      assertEquals(42, record.positionTokenId(0));
+      assertEquals(2, record.positionTopK(0));
+      int[] ids = new int[2];
+      float[] logprobs = new float[2];
+      assertEquals(2, record.copyTopk(0, ids, logprobs));
+      assertArrayEquals(new int[] {42, 7}, ids);
+      assertEquals(-2.5f, logprobs[1], 1e-2f);  // kept as fp16 only in a store; exact here
+      assertArrayEquals(new float[] {0.5f, -1.0f, 2.0f}, record.embedding(0));
+      DistillException e = assertThrows(DistillException.class,
+          () -> record.appendPosition("x", 1, 0.5f, null, null));
+      assertTrue(e.getMessage().contains("logprob"), e.getMessage());
+      assertThrows(DistillException.class, () -> record.positionToken(5));
+    }
+  }
+
+  @Test
+  void callbackTeacherThroughAStore() {
+    AtomicInteger asked = new AtomicInteger();
+    try (Store store = new Store(TempFiles.path("callback.db"));
+         Teacher teacher = Teacher.fromCallback("echo", (request, record) -> {
+           asked.incrementAndGet();
+           record.setString(RecordString.TEXT, "echo " + request);
+         })) {
+      String request = "{\"prompt\": \"hello\"}";
+      try (TeacherRecord first = teacher.queryCached(store, request);
+           TeacherRecord second = teacher.queryCached(store, "{ \"prompt\":\"hello\" }")) {
+        assertEquals("echo {\"prompt\":\"hello\"}", first.text());
+        assertEquals(first.key(), second.key());
+        assertEquals(teacher.requestKey(request), first.key());
+        assertFalse(first.failed());
+      }
+      assertEquals(1, asked.get());
+      assertEquals(1, store.stats().getRecords());
+      try (TeacherRecord stored = store.get(teacher.requestKey(request))) {
+        assertEquals("callback", stored.getString(RecordString.PROVIDER));
+      }
+      assertNull(store.get("0".repeat(64)));
+      store.exportJsonl(TempFiles.path("callback.jsonl"));
+    }
+  }
+
+  @Test
+  void aFailedRequestIsARecordAndAThrowIsAnException() {
+    try (Store store = new Store(TempFiles.path("failures.db"))) {
+      Teacher failing = Teacher.fromCallback("failing", (request, record) ->
+          record.setError(DistillException.INTERNAL, "model overloaded"));
+      try (TeacherRecord record = failing.queryCached(store, "{\"prompt\": \"a\"}")) {
+        assertTrue(record.failed());
+        assertEquals("model overloaded", record.getString(RecordString.ERROR_MESSAGE));
+      }
+      assertEquals(1, store.stats().getFailures());
+
+      IllegalStateException boom = new IllegalStateException("boom");
+      TeacherRecord[] kept = new TeacherRecord[1];
+      Teacher throwing = Teacher.fromCallback("throwing", (request, record) -> {
+        kept[0] = record;
+        throw boom;
+      });
+      DistillException e = assertThrows(DistillException.class,
+          () -> throwing.queryCached(store, "{\"prompt\": \"b\"}"));
+      assertEquals(DistillException.CANCELLED, e.status());
+      assertSame(boom, e.getCause());
+      assertTrue(e.getMessage().contains("boom"), e.getMessage());
+      assertEquals(1, store.stats().getRecords());  // nothing stored for the throw
+      // The record a callback was given is gone after it returned.
+      assertThrows(DistillException.class, () -> kept[0].text());
+      // The thread is clean: the next failure carries no stale cause.
+      DistillException next = assertThrows(DistillException.class, () -> new Model("{", 0));
+      assertNull(next.getCause());
+      failing.close();
+      throwing.close();
+    }
+  }
+
+  @Test
+  void collectAsksEachRequestOnce() {
+    AtomicInteger asked = new AtomicInteger();
+    try (Store store = new Store(TempFiles.path("collect.db"));
+         Teacher teacher = Teacher.fromCallback("collector", (request, record) -> {
+           asked.incrementAndGet();
+           record.setString(RecordString.TEXT, "ok");
+         })) {
+      List<String> requests = List.of("{\"prompt\": \"1\"}", "{\"prompt\": \"2\"}", "{\"prompt\": \"1\"}");
+      CollectSummary first = teacher.collect(store, requests, null);
+      assertEquals(3, first.getRequests());
+      assertEquals(2, first.getAsked());
+      assertEquals(2, first.getSucceeded());
+      CollectSummary second = teacher.collect(store, requests, new CollectOptions());
+      assertEquals(0, second.getAsked());
+      assertEquals(3, second.getAnsweredFromStore());
+      assertEquals(2, asked.get());
+      DistillException e = assertThrows(DistillException.class,
+          () -> teacher.collect(store, List.of("{not json"), null));
+      assertTrue(e.getMessage().contains("requests_json[0]"), e.getMessage());
+    }
+  }
+
+  @Test
+  void httpTeacherOptionsAndAnUnreachableServer() {
+    HttpTeacherOptions options = new HttpTeacherOptions();
+    DistillException e = assertThrows(DistillException.class, () -> Teacher.http(options));
+    assertTrue(e.getMessage().contains("base_url"), e.getMessage());
+    options.setBaseUrl("http://127.0.0.1:1/v1");
+    options.setModel("tiny");
+    options.setMaxRetries(0);
+    options.setConnectTimeoutMs(2000);
+    try (Teacher teacher = Teacher.http(options);
+         TeacherRecord record = teacher.query("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}")) {
+      assertTrue(record.failed());
+      assertFalse(record.getString(RecordString.ERROR_MESSAGE).isEmpty());
+    }
+  }
+}
