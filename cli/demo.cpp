@@ -221,6 +221,9 @@ int run_demo(const demo_options & o) {
         settings_hash(plan.teacher_config + "|" + std::to_string(plan.train_rows) + "|" +
                       std::to_string(plan.teacher_epochs) + "|" + std::to_string(o.seed));
     const fs::path teacher_dir = cache / ("demo-teacher-" + teacher_id);
+    // Checkpointed each epoch while it trains; renamed to teacher_dir, whose
+    // manifest then means "finished", when done. A Ctrl-C'd run resumes here.
+    const fs::path teacher_partial = cache / ("demo-teacher-" + teacher_id + ".partial");
     model_row teacher_row{"teacher"};
     std::optional<distill::Model> teacher_model;
     if (fs::exists(teacher_dir / "manifest.json")) {
@@ -238,25 +241,37 @@ int run_demo(const demo_options & o) {
         const distill_trainer_options options =
             trainer_options(optimizer, schedule, labels_loss, o.seed);
         distill::Trainer trainer(cpu, *teacher_model, options);
-        training_progress progress("teacher");
-        distill_fit_options fit;
-        distill::check(distill_fit_options_init(&fit));
-        fit.epochs = plan.teacher_epochs;
-        fit.batch_size = 128;
-        fit.validation = test_set.get();
-        fit.progress = training_progress::callback;
-        fit.progress_user_data = &progress;
-        const distill_fit_summary summary = trainer.fit(train_set, fit);
-        progress.finish();
-        teacher_row.training_seconds = summary.seconds;
-        trainer.save(teacher_dir.string());
+        if (fs::exists(teacher_partial / "manifest.json")) {
+            trainer.resume(teacher_partial.string());
+            std::fprintf(stderr, "demo: resuming the teacher's training from %s (epoch %lld)\n",
+                         teacher_partial.c_str(), (long long)trainer.position().first);
+        }
+        // All epochs may be done already (stopped between the last save and the rename).
+        if (const int64_t remaining = plan.teacher_epochs - trainer.position().first;
+            remaining > 0) {
+            training_progress progress("teacher");
+            distill_fit_options fit;
+            distill::check(distill_fit_options_init(&fit));
+            fit.epochs = int32_t(remaining);
+            fit.batch_size = 128;
+            fit.validation = test_set.get();
+            fit.checkpoint_dir = teacher_partial.c_str();
+            fit.progress = training_progress::callback;
+            fit.progress_user_data = &progress;
+            const distill_fit_summary summary = trainer.fit(train_set, fit);
+            progress.finish();
+            teacher_row.training_seconds = summary.seconds;
+        }
+        fs::remove_all(teacher_dir);  // a directory without a manifest: an interrupted rename
+        fs::rename(teacher_partial, teacher_dir);
         std::fprintf(stderr, "demo: teacher saved to %s\n", teacher_dir.c_str());
     }
     phase("teacher", start);
 
     // The teacher's view of the test set: agreement and KL of the students.
     const std::vector<float> teacher_test_logits = teacher_model->predict(
-        cpu, static_cast<const float *>(test_set.field(DISTILL_DATASET_INPUTS)->data), test_set.rows());
+        cpu, static_cast<const float *>(test_set.field(DISTILL_DATASET_INPUTS)->data),
+        test_set.rows());
     {
         int64_t shape[2] = {test_set.rows(), 10};
         DLTensor logits{const_cast<float *>(teacher_test_logits.data()),
@@ -345,11 +360,11 @@ int run_demo(const demo_options & o) {
     results.student_curves = {{labels_row.name, labels_run.losses, labels_run.val_accuracies},
                               {distilled_row.name, soft_run.losses, soft_run.val_accuracies}};
     const std::vector<int64_t> teacher_classes = predictions(teacher_test_logits, 10);
-    const std::vector<int64_t> student_classes =
-        predictions(distilled_student.predict(
-                        cpu, static_cast<const float *>(test_set.field(DISTILL_DATASET_INPUTS)->data),
-                        test_set.rows()),
-                    10);
+    const std::vector<int64_t> student_classes = predictions(
+        distilled_student.predict(
+            cpu, static_cast<const float *>(test_set.field(DISTILL_DATASET_INPUTS)->data),
+            test_set.rows()),
+        10);
     results.confusion.assign(10, std::vector<int64_t>(10, 0));
     for (size_t i = 0; i < teacher_classes.size(); ++i)
         ++results.confusion[size_t(teacher_classes[i])][size_t(student_classes[i])];

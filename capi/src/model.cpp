@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api_guard.h"
+#include "common/scoped_omp_threads.h"
 #include "context_handle.h"
 #include "student_handles.h"
 #include "students/model.h"
@@ -141,7 +142,7 @@ distill_status distill_model_parameter(distill_model * model, int64_t index, con
 distill_status distill_model_predict(const distill_context * context, distill_model * model,
                                      const DLTensor * inputs, int32_t output, DLTensor * out) {
     return guarded([&] {
-        distill::capi::require_cpu_context(context);
+        const distill::context & ctx = distill::capi::require_cpu_context(context);
         distill::model & m = unwrap(model);
         if (output < DISTILL_OUTPUT_RAW || output > DISTILL_OUTPUT_LOG_PROBABILITIES)
             distill::fail_invalid(
@@ -166,6 +167,7 @@ distill_status distill_model_predict(const distill_context * context, distill_mo
         float * result = const_cast<float *>(y);
         {
             std::lock_guard lock(m.usage_mutex());
+            const distill::scoped_omp_threads threads(ctx.num_threads);
             m.forward(x, rows, result, false, 0);
         }
         if (output != DISTILL_OUTPUT_RAW)
@@ -188,7 +190,7 @@ distill_status distill_teacher_create_model(const distill_context * context, dis
                                             const distill_model_teacher_options * options,
                                             distill_teacher ** out) {
     return guarded([&] {
-        distill::capi::require_cpu_context(context);
+        const distill::context & ctx = distill::capi::require_cpu_context(context);
         unwrap(model);
         require_pointer(out, "out", "a place for the new teacher");
         distill_model_teacher_options defaults{};
@@ -197,8 +199,8 @@ distill_status distill_teacher_create_model(const distill_context * context, dis
             distill::capi::read_versioned(options, defaults, "options");
         require_pointer(o.name, "options.name", "the teacher's name");
         auto handle = std::make_unique<distill_teacher>();
-        handle->impl =
-            std::make_unique<distill::model_teacher>(*model->impl, o.name, o.top_k, o.temperature);
+        handle->impl = std::make_unique<distill::model_teacher>(*model->impl, o.name, o.top_k,
+                                                                o.temperature, ctx.num_threads);
         *out = handle.release();
     });
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api_guard.h"
+#include "common/scoped_omp_threads.h"
 #include "context_handle.h"
 #include "kd_loss_options.h"
 #include "student_handles.h"
@@ -135,7 +136,7 @@ distill_status distill_trainer_step(distill_trainer * trainer, const distill_bat
 distill_status distill_model_evaluate(const distill_context * context, distill_model * model,
                                       const distill_dataset * dataset, distill_eval_metrics * out) {
     return guarded([&] {
-        distill::capi::require_cpu_context(context);
+        const distill::context & ctx = distill::capi::require_cpu_context(context);
         distill::model & m = unwrap(model);
         const distill::example_set & set = unwrap(dataset);
         require_pointer(out, "out", "a distill_eval_metrics with struct_size set");
@@ -143,6 +144,7 @@ distill_status distill_model_evaluate(const distill_context * context, distill_m
         distill::evaluation e;
         {
             std::lock_guard lock(m.usage_mutex());
+            const distill::scoped_omp_threads threads(ctx.num_threads);
             e = distill::evaluate_model(m, set);
         }
         distill_eval_metrics result{};

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/scoped_omp_threads.h"
 #include "common/sha256.h"
 #include "students/model.h"
 #include "train/example_request.h"
@@ -65,8 +66,9 @@ std::unique_ptr<model> locked_copy(const model & m) {
 }
 }  // namespace
 
-model_teacher::model_teacher(const model & m, std::string name, int32_t top_k, float temperature)
-    : model_(locked_copy(m)), top_k_(top_k), temperature_(temperature) {
+model_teacher::model_teacher(const model & m, std::string name, int32_t top_k, float temperature,
+                             int num_threads)
+    : model_(locked_copy(m)), top_k_(top_k), num_threads_(num_threads), temperature_(temperature) {
     if (top_k < 0)
         fail_invalid("top_k: expected ≥ 0 (0 = every class), got " + std::to_string(top_k));
     if (!(temperature > 0.0f) || !std::isfinite(temperature))
@@ -109,6 +111,7 @@ void model_teacher::ask_batch(std::span<const nlohmann::json> requests,
     std::vector<float> out(answered.size() * size_t(outputs));
     {
         std::lock_guard lock(model_->usage_mutex());
+        const scoped_omp_threads threads(num_threads_);
         model_->forward(inputs.data(), int64_t(answered.size()), out.data(), false, 0);
     }
     for (size_t j = 0; j < answered.size(); ++j) {

@@ -19,7 +19,9 @@ public:
     // model, taken now, and its identity holds the SHA-256 of that copy's
     // config and weights: training `m` further changes neither (a retrained
     // model needs a new teacher, which is then a different one to a store).
-    model_teacher(const model & m, std::string name, int32_t top_k, float temperature);
+    // num_threads: OpenMP threads of its forward passes (≤ 0: OpenMP's default).
+    model_teacher(const model & m, std::string name, int32_t top_k, float temperature,
+                  int num_threads = 0);
 
     const nlohmann::json & identity() const override { return identity_; }
     const nlohmann::json & parameters() const override { return parameters_; }
@@ -30,6 +32,7 @@ public:
 private:
     std::unique_ptr<model> model_;  // guarded by its usage_mutex()
     int32_t top_k_;
+    int num_threads_;
     float temperature_;
     nlohmann::json identity_;
     nlohmann::json parameters_;

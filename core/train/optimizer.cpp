@@ -30,6 +30,17 @@ inline float lerp(float start, float end, float weight) {
     return weight < 0.5f ? start + weight * (end - start) : end - (end - start) * (1.0f - weight);
 }
 
+// The element loops are compiled for AVX-512, AVX2 and baseline x86-64 and
+// picked at load time (GCC function multi-versioning): the AdamW update's
+// sqrt and division dominate a small student's step otherwise. ISO C++ mode
+// keeps FMA contraction off, so every version computes the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DISTILL_ELEMENTWISE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DISTILL_ELEMENTWISE_CLONES
+#endif
+
+DISTILL_ELEMENTWISE_CLONES
 void sgd_update(const sgd_config & config, float * parameters, const float * gradients,
                 float * momentum_buffer, bool first_step, double lr, int64_t begin, int64_t end) {
     const float weight_decay = float(config.weight_decay);
@@ -55,6 +66,7 @@ struct adamw_factors {
     float step_size;  // −lr / (1 − β1^t)
 };
 
+DISTILL_ELEMENTWISE_CLONES
 void adamw_update(const adamw_factors & f, float * parameters, const float * gradients,
                   float * exp_avg, float * exp_avg_sq, int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {

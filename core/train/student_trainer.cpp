@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/scoped_omp_threads.h"
 #include "losses/kd_loss_validation.h"
 #include "students/model.h"
 #include "tensor/tensor_checks.h"
@@ -113,6 +114,7 @@ step_outcome student_trainer::step(const batch_tensors & batch) {
         require_contiguous(ids, "batch.teacher_topk_ids");
     }
     std::lock_guard lock(model_->usage_mutex());
+    const scoped_omp_threads threads(ctx_.num_threads);
 
     const int64_t classes = model_->output_size();
     outputs_.resize(size_t(rows * classes));
@@ -205,15 +207,18 @@ fit_outcome student_trainer::fit(const example_set & train, const fit_settings &
                      " features per example (the model's inputs), got " +
                      std::to_string(train.features));
     if (settings_.loss.soft_weight > 0.0f && !train.has_teacher())
-        fail_invalid("train: the loss has soft_weight > 0 but the dataset has no teacher targets "
-                     "(distill_dataset_ask_teacher or distill_dataset_set_teacher_*)");
+        fail_invalid(
+            "train: the loss has soft_weight > 0 but the dataset has no teacher targets "
+            "(distill_dataset_ask_teacher or distill_dataset_set_teacher_*)");
     if (settings_.loss.hard_weight > 0.0f && !train.has_labels())
         fail_invalid("train: the loss has hard_weight > 0 but the dataset has no labels");
-    if (settings.validation) check_evaluation_set(*model_, *settings.validation, "options.validation");
+    if (settings.validation)
+        check_evaluation_set(*model_, *settings.validation, "options.validation");
     const bool selects = settings.early_stopping_patience > 0 || settings.restore_best;
     if (selects && (!settings.validation || !settings.validation->has_labels()))
-        fail_invalid("options: early stopping and restore_best choose epochs by validation "
-                     "accuracy, so they need a validation dataset with labels");
+        fail_invalid(
+            "options: early stopping and restore_best choose epochs by validation "
+            "accuracy, so they need a validation dataset with labels");
     if (batch_in_epoch_ > 0 && batch_size_ != settings.batch_size)
         fail_invalid(
             "options.batch_size: the resumed run stopped inside an epoch with batch size " +
@@ -299,6 +304,7 @@ fit_outcome student_trainer::fit(const example_set & train, const fit_settings &
             evaluation v;
             {
                 std::lock_guard lock(model_->usage_mutex());
+                const scoped_omp_threads threads(ctx_.num_threads);
                 v = evaluate_model(*model_, *settings.validation);
             }
             event.val_accuracy = v.accuracy;
@@ -394,7 +400,8 @@ void student_trainer::resume(const std::filesystem::path & dir) {
         // The optimizer state goes into a fresh optimizer of the trainer's
         // config, swapped in only once everything has been read: a refused
         // checkpoint leaves the trainer exactly as it was.
-        auto restored = std::make_unique<optimizer>(optimizer_->config(), model_->parameter_count());
+        auto restored =
+            std::make_unique<optimizer>(optimizer_->config(), model_->parameter_count());
         std::vector<std::string> expected, given;
         for (const optimizer_state_buffer & b : restored->state()) expected.push_back(b.name);
         for (const checkpoint_tensor & t : contents.optimizer_tensors) given.push_back(t.name);

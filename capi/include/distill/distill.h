@@ -1150,8 +1150,10 @@ typedef struct distill_eval_metrics {
     int64_t examples;
     double accuracy;      /* top-1 vs labels; NaN without labels */
     double agreement;     /* top-1 agreement with the teacher; NaN without one */
-    double mean_kl;       /* mean KL(teacher ‖ student) at T = 1 (over the
-                             teacher's top-k, renormalised); NaN without one */
+    double mean_kl;       /* mean KL(teacher ‖ student): the student at T = 1
+                             against the teacher's targets as given (top-k:
+                             both renormalised over the k classes); NaN
+                             without a teacher */
     double ece;           /* expected calibration error vs labels, 15 bins */
     double loss;          /* mean cross-entropy vs labels; NaN without labels */
 } distill_eval_metrics;
@@ -1176,7 +1178,8 @@ typedef struct distill_fit_options {
     const char * checkpoint_dir;          /* saved after each epoch (and on cancel);
                                              NULL (default) = none */
     int32_t restore_best;                 /* nonzero: end with the weights of the best
-                                             validation epoch; default 0 */
+                                             validation epoch of this call (a resumed
+                                             run's earlier best is not kept); default 0 */
     distill_progress_callback progress;   /* NULL (default) = none */
     void * progress_user_data;
 } distill_fit_options;

@@ -30,6 +30,19 @@ inline blasint blas_size(int64_t value, const char * what) {
 inline void blas_gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
                       float alpha, const float * a, int64_t lda, const float * b, int64_t ldb,
                       float beta, float * c, int64_t ldc) {
+    if (m == 1 && k > 0) {
+        // One row (inference at batch 1): c = op(B)ᵀ · a as a matrix-vector
+        // product, which skips GEMM's packing of B — most of its time here.
+        // a's K values are contiguous unless A is transposed (then lda apart).
+        const blasint a_step = transpose_a ? blas_size(lda, "lda") : 1;
+        if (transpose_b)  // B stored [N, K]: c[n] = Σ_k B[n, k] a[k]
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, blas_size(n, "N"), blas_size(k, "K"), alpha, b,
+                        blas_size(ldb, "ldb"), a, a_step, beta, c, 1);
+        else  // B stored [K, N]: c[n] = Σ_k B[k, n] a[k]
+            cblas_sgemv(CblasRowMajor, CblasTrans, blas_size(k, "K"), blas_size(n, "N"), alpha, b,
+                        blas_size(ldb, "ldb"), a, a_step, beta, c, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans,
                 transpose_b ? CblasTrans : CblasNoTrans, blas_size(m, "M"), blas_size(n, "N"),
                 blas_size(k, "K"), alpha, a, blas_size(lda, "lda"), b, blas_size(ldb, "ldb"), beta,
