@@ -7,6 +7,7 @@
 // model, dialect and options, so the two routes share one store: query
 // skips what a batch stored, and a batch leaves out what query stored.
 #include "commands.h"
+#include "prompts.h"
 
 #include <distill/distill.hpp>
 #include <nlohmann/json.hpp>
@@ -36,46 +37,14 @@ struct BatchOptions {
     bool json = false;
 };
 
-// The prompt file's requests, as `distill query` builds them (cli/query.cpp:
-// the same fields and overrides, so the same keys); throws naming the line.
+// The prompt file's request bodies, exactly as `distill query` builds them
+// (cli/prompts.h: the same keys).
 std::vector<std::string> read_prompts(const BatchOptions & o) {
-    std::ifstream in(o.prompts);
-    if (!in) throw std::runtime_error("cannot open prompts file " + o.prompts);
-    std::vector<std::string> requests;
-    std::string line;
-    for (long number = 1; std::getline(in, line); ++number) {
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        const std::string where = o.prompts + ":" + std::to_string(number) + ": ";
-        nlohmann::json item;
-        try {
-            item = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::exception & e) {
-            throw std::runtime_error(where + "malformed JSON (" + e.what() + ")");
-        }
-        if (!item.is_object()) throw std::runtime_error(where + "expected a JSON object");
-        nlohmann::json request;
-        if (item.contains("messages")) {
-            if (!item["messages"].is_array())
-                throw std::runtime_error(where + "\"messages\" must be an array");
-            request["messages"] = item["messages"];
-            if (o.top_logprobs >= 0) {
-                request["logprobs"] = true;
-                request["top_logprobs"] = o.top_logprobs;
-            }
-        } else if (item.contains("prompt")) {
-            if (!item["prompt"].is_string())
-                throw std::runtime_error(where + "\"prompt\" must be a string");
-            request["prompt"] = item["prompt"];
-            if (o.top_logprobs >= 0) request["logprobs"] = o.top_logprobs;
-        } else {
-            throw std::runtime_error(where + "needs \"messages\" or \"prompt\"");
-        }
-        if (item.contains("id")) request["id"] = item["id"];
-        if (o.max_tokens >= 0) request["max_tokens"] = o.max_tokens;
-        if (o.temperature >= 0) request["temperature"] = o.temperature;
-        requests.push_back(request.dump());
-    }
-    return requests;
+    std::vector<std::string> bodies;
+    for (prompt_request & r :
+         read_prompt_requests(o.prompts, {o.top_logprobs, o.max_tokens, o.temperature}))
+        bodies.push_back(std::move(r.json));
+    return bodies;
 }
 
 // The teacher whose identity keys the requests; nothing is sent to it.

@@ -4,6 +4,7 @@
 // as it arrives, so a rerun after Ctrl-C, a crash or kill -9 asks only what
 // is missing. Progress on stderr, the summary on stdout.
 #include "commands.h"
+#include "prompts.h"
 
 #include <distill/distill.hpp>
 #include <nlohmann/json.hpp>
@@ -53,52 +54,6 @@ struct QueryOptions {
     int progress_every = 10;
     bool json = false;
 };
-
-struct Request {
-    long line;         // in the prompts file, for messages
-    std::string json;  // the request sent (and keyed)
-};
-
-// Reads prompts.jsonl into requests; throws with the line number.
-std::vector<Request> read_requests(const QueryOptions & o) {
-    std::ifstream in(o.prompts);
-    if (!in) throw std::runtime_error("cannot open prompts file " + o.prompts);
-    std::vector<Request> requests;
-    std::string line;
-    for (long number = 1; std::getline(in, line); ++number) {
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        const std::string where = o.prompts + ":" + std::to_string(number) + ": ";
-        nlohmann::json item;
-        try {
-            item = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::exception & e) {
-            throw std::runtime_error(where + "malformed JSON (" + e.what() + ")");
-        }
-        if (!item.is_object()) throw std::runtime_error(where + "expected a JSON object");
-        nlohmann::json request;
-        if (item.contains("messages")) {
-            if (!item["messages"].is_array())
-                throw std::runtime_error(where + "\"messages\" must be an array");
-            request["messages"] = item["messages"];
-            if (o.top_logprobs >= 0) {
-                request["logprobs"] = true;
-                request["top_logprobs"] = o.top_logprobs;
-            }
-        } else if (item.contains("prompt")) {
-            if (!item["prompt"].is_string())
-                throw std::runtime_error(where + "\"prompt\" must be a string");
-            request["prompt"] = item["prompt"];
-            if (o.top_logprobs >= 0) request["logprobs"] = o.top_logprobs;
-        } else {
-            throw std::runtime_error(where + "needs \"messages\" or \"prompt\"");
-        }
-        if (item.contains("id")) request["id"] = item["id"];
-        if (o.max_tokens >= 0) request["max_tokens"] = o.max_tokens;
-        if (o.temperature >= 0) request["temperature"] = o.temperature;
-        requests.push_back({number, request.dump()});
-    }
-    return requests;
-}
 
 // Draws the progress line on stderr from the job's progress callback:
 // redrawn in place on a terminal, a line every `every` answers otherwise.
@@ -176,7 +131,7 @@ void print_summary(const distill_collect_summary & s, bool stopped, bool json) {
 
 // Names the stored failures of this run (a few; the store keeps them all).
 void report_failures(distill::Teacher & teacher, distill::Store & store,
-                     const std::vector<Request> & requests, const std::string & prompts) {
+                     const std::vector<prompt_request> & requests, const std::string & prompts) {
     int shown = 0;
     for (const auto & [line, request] : requests) {
         std::optional<distill::TeacherRecord> r = store.get(teacher.request_key(request));
@@ -199,9 +154,9 @@ int run_query(const QueryOptions & o) {
         {"vllm", DISTILL_HTTP_DIALECT_VLLM},
         {"llama_cpp", DISTILL_HTTP_DIALECT_LLAMA_CPP},
         {"ollama", DISTILL_HTTP_DIALECT_OLLAMA}};
-    std::vector<Request> requests;
+    std::vector<prompt_request> requests;
     try {
-        requests = read_requests(o);
+        requests = read_prompt_requests(o.prompts, {o.top_logprobs, o.max_tokens, o.temperature});
     } catch (const std::exception & e) {
         std::fprintf(stderr, "distill query: error: %s\n", e.what());
         return exit_failure;
@@ -235,7 +190,7 @@ int run_query(const QueryOptions & o) {
     job.get().progress_user_data = &progress;
     std::vector<std::string> bodies;
     bodies.reserve(requests.size());
-    for (const Request & r : requests) bodies.push_back(r.json);
+    for (const prompt_request & r : requests) bodies.push_back(r.json);
 
     // SIGINT: the progress callback tells the job to stop (no SA_RESTART
     // needed: libcurl's poll returns within 100 ms anyway).

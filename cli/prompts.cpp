@@ -1,0 +1,51 @@
+#include "prompts.h"
+
+#include <fstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace distill_cli {
+
+std::vector<prompt_request> read_prompt_requests(const std::string & path,
+                                                 const prompt_overrides & o) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot open prompts file " + path);
+    std::vector<prompt_request> requests;
+    std::string line;
+    for (long number = 1; std::getline(in, line); ++number) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const std::string where = path + ":" + std::to_string(number) + ": ";
+        nlohmann::json item;
+        try {
+            item = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::exception & e) {
+            throw std::runtime_error(where + "malformed JSON (" + e.what() + ")");
+        }
+        if (!item.is_object()) throw std::runtime_error(where + "expected a JSON object");
+        nlohmann::json request;
+        if (item.contains("messages")) {
+            if (!item["messages"].is_array())
+                throw std::runtime_error(where + "\"messages\" must be an array");
+            request["messages"] = item["messages"];
+            if (o.top_logprobs >= 0) {
+                request["logprobs"] = true;
+                request["top_logprobs"] = o.top_logprobs;
+            }
+        } else if (item.contains("prompt")) {
+            if (!item["prompt"].is_string())
+                throw std::runtime_error(where + "\"prompt\" must be a string");
+            request["prompt"] = item["prompt"];
+            if (o.top_logprobs >= 0) request["logprobs"] = o.top_logprobs;
+        } else {
+            throw std::runtime_error(where + "needs \"messages\" or \"prompt\"");
+        }
+        if (item.contains("id")) request["id"] = item["id"];
+        if (o.max_tokens >= 0) request["max_tokens"] = o.max_tokens;
+        if (o.temperature >= 0) request["temperature"] = o.temperature;
+        requests.push_back({number, request.dump()});
+    }
+    return requests;
+}
+
+}  // namespace distill_cli
