@@ -53,9 +53,9 @@ void check_shape(int64_t m, int64_t n, int64_t k) {
 }  // namespace
 
 TEST_CASE("gemm: one row, small and blocked products agree with a triple loop") {
-    check_shape(1, 37, 53);     // one row: matrix-vector
-    check_shape(1, 300, 784);   // one row, the size of inference at batch 1
-    check_shape(5, 7, 3);       // one OpenBLAS call
-    check_shape(256, 64, 128);  // blocks of rows
-    check_shape(32, 512, 96);   // blocks of columns
+    check_shape(1, 37, 53);      // one row: matrix-vector
+    check_shape(1, 300, 784);    // one row, the size of inference at batch 1
+    check_shape(5, 7, 3);        // one OpenBLAS call
+    check_shape(512, 64, 256);   // blocks of rows (≥ 4M multiply-adds, ≥ 64 rows each)
+    check_shape(32, 1024, 256);  // blocks of columns
 }
