@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "common/error.h"
 
@@ -21,9 +23,36 @@ std::string string_or(const json & object, const char * name, const std::string 
     return v && v->is_string() ? v->get<std::string>() : fallback;
 }
 
+// An integer JSON value as int64 (nlohmann keeps non-negative ones as
+// unsigned; those above INT64_MAX saturate).
+int64_t bounded_integer(const json & v) {
+    return v.is_number_unsigned() ? int64_t(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX))
+                                  : v.get<int64_t>();
+}
+
+// A count: an integer, or a whole float in range (1.0e3); anything else 0.
+// (A float like 7.8e103 must not reach a conversion to int64: undefined.)
 int64_t int_or(const json & object, const char * name) {
     const json * v = member(object, name);
-    return v && v->is_number() ? v->get<int64_t>() : 0;
+    if (v == nullptr || !v->is_number()) return 0;
+    if (v->is_number_integer()) return bounded_integer(*v);
+    const double d = v->get<double>();
+    return std::isfinite(d) && std::fabs(d) < 9.0e18 && d == std::floor(d) ? int64_t(d) : 0;
+}
+
+// An embedding: finite numbers within float's range, refused otherwise
+// (a double beyond float's range must not be converted: undefined).
+std::vector<float> float_vector(const json & values) {
+    if (!values.is_array()) fail_invalid("embedding: expected an array of numbers");
+    std::vector<float> out;
+    out.reserve(values.size());
+    for (const json & v : values) {
+        const double d = v.is_number() ? v.get<double>() : NAN;
+        if (!std::isfinite(d) || std::fabs(d) > 3.0e38)
+            fail_invalid("embedding: expected finite float32 values, got " + v.dump());
+        out.push_back(float(d));
+    }
+    return out;
 }
 
 // OpenAI's -9999 (outside the top 20) and any log-probability the record
@@ -32,14 +61,17 @@ float clean_logprob(const json * value) {
     if (value == nullptr || !value->is_number()) return 0.0f;  // null: unconditioned position
     const double v = value->get<double>();
     if (std::isnan(v)) return -INFINITY;
+    if (v < -3.0e38) return -INFINITY;  // beyond float: converting would be undefined
     return float(std::min(v, 0.0));
 }
 
 // Token ids: llama.cpp's "id"; vLLM's return_tokens_as_token_ids spells
 // the token itself "token_id:123".
 int32_t token_id(const json & entry, const std::string & token) {
-    if (const json * id = member(entry, "id"); id && id->is_number_integer())
-        return id->get<int32_t>();
+    if (const json * id = member(entry, "id"); id && id->is_number_integer()) {
+        const int64_t value = bounded_integer(*id);
+        return value >= 0 && value <= INT32_MAX ? int32_t(value) : -1;
+    }
     if (token.rfind("token_id:", 0) == 0) {
         try {
             return std::stoi(token.substr(9));
@@ -53,7 +85,12 @@ std::string token_bytes(const json & entry, const std::string & token) {
     const json * bytes = member(entry, "bytes");
     if (bytes == nullptr || !bytes->is_array()) return token;
     std::string out;
-    for (const json & b : *bytes) out.push_back(char(b.get<int>()));
+    for (const json & b : *bytes) {
+        const int64_t value = b.is_number_integer() ? bounded_integer(b) : -1;
+        if (value < 0 || value > 255)
+            fail_invalid("\"bytes\": expected integers in [0, 255], got " + b.dump());
+        out.push_back(char(value));
+    }
     return out;
 }
 
@@ -135,7 +172,7 @@ void openai_embeddings(const json & body, teacher_record & record) {
         if (values == nullptr || !values->is_array())
             fail_invalid("embedding " + std::to_string(index) +
                          " is not a float array (base64 encoding_format is not supported yet)");
-        record.embeddings.push_back(values->get<std::vector<float>>());
+        record.embeddings.push_back(float_vector(*values));
     }
 }
 
@@ -170,7 +207,7 @@ void normalise_ollama(request_kind kind, const json & body, teacher_record & rec
         const json * vectors = member(body, "embeddings");
         if (vectors == nullptr || !vectors->is_array())
             fail_invalid("Ollama embed response without \"embeddings\"");
-        for (const json & v : *vectors) record.embeddings.push_back(v.get<std::vector<float>>());
+        for (const json & v : *vectors) record.embeddings.push_back(float_vector(v));
         return;
     }
     if (const json * message = member(body, "message"))
@@ -251,10 +288,16 @@ json build_body(http_dialect dialect, request_kind kind, const json & request,
 void normalise_response(http_dialect dialect, request_kind kind, const json & body,
                         teacher_record & record) {
     if (!body.is_object()) fail_invalid("response body is not a JSON object");
-    if (dialect == http_dialect::ollama)
-        normalise_ollama(kind, body, record);
-    else
-        normalise_openai(kind, body, record);
+    try {
+        if (dialect == http_dialect::ollama)
+            normalise_ollama(kind, body, record);
+        else
+            normalise_openai(kind, body, record);
+    } catch (const json::exception & e) {
+        // A field of an unexpected type ("bytes" holding strings, ...) that
+        // the readers above did not check one by one: the same refusal.
+        fail_invalid(std::string("malformed response: ") + e.what());
+    }
     // vLLM's default --logprobs-mode is raw_logprobs; OpenAI's values are
     // after temperature and penalties; the others do not say.
     if (!record.positions.empty()) {
