@@ -1,6 +1,7 @@
 // distill train — trains a built-in student on a dataset, from labels, from
-// a teacher's answers (a distill model asked through a store), or both;
-// resumable from its checkpoint directory.
+// a teacher's answers (a distill model asked through a store, or answers
+// read offline from a store without the teacher), or both; resumable from
+// its checkpoint directory.
 #include <distill/distill.hpp>
 
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +29,8 @@ struct train_options {
     std::string validation;
     std::string teacher;
     std::string store;
+    std::string teacher_store;  // offline: answers read from here, no teacher
+    std::optional<std::string> teacher_identity, teacher_parameters;
     std::string checkpoint;
     std::string out;
     std::string optimizer = R"({"kind": "adamw", "lr": 1e-3, "weight_decay": 0.01})";
@@ -57,6 +61,45 @@ std::string read_config(const std::string & config) {
     return config;
 }
 
+// The library's message with its argument names as this verb's flags.
+std::string with_flag_names(std::string message) {
+    for (const auto & [argument, flag] :
+         {std::pair<std::string, std::string>{"teacher_identity_json", "--teacher-identity"},
+          {"teacher_parameters_json", "--teacher-parameters"}})
+        for (size_t at = message.find(argument); at != std::string::npos;
+             at = message.find(argument, at + flag.size()))
+            message.replace(at, argument.size(), flag);
+    return message;
+}
+
+// One set's teacher targets from --teacher-store (distill_dataset_read_teacher).
+void read_teacher(const train_options & o, distill::Dataset & data, distill::Store & store) {
+    const distill_status status = distill_dataset_read_teacher(
+        data.get(), store.get(), o.teacher_identity ? o.teacher_identity->c_str() : nullptr,
+        o.teacher_parameters ? o.teacher_parameters->c_str() : nullptr);
+    if (status != DISTILL_STATUS_OK)
+        throw distill::Exception(
+            status, "--teacher-store: " + with_flag_names(distill_last_error_message()));
+}
+
+// --teacher-store: the teacher targets read from a store, with no teacher.
+// The validation set's answers only serve the agreement figure: without
+// them training goes on, and says so.
+void read_stored_answers(const train_options & o, distill::Dataset & train,
+                         std::optional<distill::Dataset> & validation) {
+    distill::Store store(o.teacher_store, /*read_only=*/true);
+    read_teacher(o, train, store);
+    if (!validation) return;
+    try {
+        read_teacher(o, *validation, store);
+    } catch (const distill::Exception & e) {
+        std::fprintf(stderr,
+                     "train: --validation has no teacher targets (%s); its agreement with the "
+                     "teacher is not reported\n",
+                     e.what());
+    }
+}
+
 int run_train(const train_options & o) {
     install_interrupt_handler();
     namespace fs = std::filesystem;
@@ -77,8 +120,9 @@ int run_train(const train_options & o) {
     distill_kd_loss_options loss;
     distill::check(distill_kd_loss_options_init(&loss));
     loss.temperature = o.temperature;
-    loss.soft_weight = o.soft_weight.value_or(o.teacher.empty() ? 0.0f : 1.0f);
-    loss.hard_weight = o.hard_weight.value_or(o.teacher.empty() ? 1.0f : 0.0f);
+    const bool distilling = !o.teacher.empty() || !o.teacher_store.empty();
+    loss.soft_weight = o.soft_weight.value_or(distilling ? 1.0f : 0.0f);
+    loss.hard_weight = o.hard_weight.value_or(distilling ? 0.0f : 1.0f);
     if (!o.teacher.empty()) {
         distill::Model teacher_model = distill::Model::load(o.teacher);
         distill::Teacher teacher = distill::Teacher::model(cpu, teacher_model, "teacher");
@@ -93,6 +137,7 @@ int run_train(const train_options & o) {
         asking.finish();
         if (validation) validation->ask_teacher(teacher, store ? &*store : nullptr);
     }
+    if (!o.teacher_store.empty()) read_stored_answers(o, train, validation);
 
     distill_trainer_options options;
     distill::check(distill_trainer_options_init(&options));
@@ -170,7 +215,23 @@ void add_train(CLI::App & app, int & exit_code) {
         "--teacher", o->teacher,
         "A distill model (file or checkpoint) to distil from: asked about every example");
     cmd->add_option("--store", o->store,
-                    "Teacher-answer store (SQLite): a second run asks nothing");
+                    "Teacher-answer store (SQLite) for --teacher: a second run asks nothing");
+    CLI::Option * teacher_store = cmd->add_option(
+        "--teacher-store", o->teacher_store,
+        "Distil offline from the answers in this store (SQLite), without the teacher: answers "
+        "stored earlier (--teacher with --store, Dataset.ask_teacher) or shipped with the "
+        "file. Every example must have one");
+    teacher_store->excludes("--teacher")->excludes("--store");
+    cmd->add_option("--teacher-identity", o->teacher_identity,
+                    "With --teacher-store: whose answers, as JSON (provenance.teacher in "
+                    "`distill store export`); default: the only teacher that answered these "
+                    "examples")
+        ->needs(teacher_store);
+    cmd->add_option(
+           "--teacher-parameters", o->teacher_parameters,
+           "With --teacher-store: the parameters that teacher was asked with, as JSON "
+           "(provenance.parameters in the export); default: the only set it was asked with")
+        ->needs(teacher_store);
     cmd->add_option("--checkpoint", o->checkpoint,
                     "Checkpoint directory: saved each epoch and on Ctrl-C; resumed when it exists");
     cmd->add_option("--out", o->out, "Write the trained model here (safetensors)");
@@ -189,9 +250,11 @@ void add_train(CLI::App & app, int & exit_code) {
     cmd->add_option("--temperature", o->temperature, "Distillation temperature")
         ->capture_default_str();
     cmd->add_option("--soft-weight", o->soft_weight,
-                    "Weight of the teacher term (default 1 with --teacher, else 0)");
+                    "Weight of the teacher term (default 1 with --teacher or --teacher-store, "
+                    "else 0)");
     cmd->add_option("--hard-weight", o->hard_weight,
-                    "Weight of the label term (default 0 with --teacher, else 1)");
+                    "Weight of the label term (default 0 with --teacher or --teacher-store, "
+                    "else 1)");
     cmd->add_option("--max-grad-norm", o->max_grad_norm,
                     "Clip the gradients' global norm (0 = off)");
     cmd->add_option("--seed", o->seed)->capture_default_str();

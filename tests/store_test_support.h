@@ -10,27 +10,15 @@
 #include <filesystem>
 #include <string>
 
+#include "temp_dir.h"
+
 namespace store_test {
 
-// A fresh directory under $TMPDIR, removed with everything in it.
-class temp_dir {
+// tests/temp_dir.h's directory, whose file() gives the string the C ABI takes.
+class temp_dir : public ::test::temp_dir {
 public:
-    temp_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "distill-store-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    temp_dir(const temp_dir &) = delete;
-    temp_dir & operator=(const temp_dir &) = delete;
-    std::string file(const std::string & name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
+    temp_dir() : ::test::temp_dir("distill-store") {}
+    std::string file(const std::string & name) const { return ::test::temp_dir::file(name).string(); }
 };
 
 // A record with `positions` positions of top-k `k`, its text and values

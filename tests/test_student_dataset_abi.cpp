@@ -1,10 +1,15 @@
-// distill_dataset_*: creation, views, slices, teacher targets, and asking
-// a teacher about every example through a store (a second run asks nothing).
+// distill_dataset_*: creation, views, slices, teacher targets, asking a
+// teacher about every example through a store (a second run asks nothing),
+// and reading those answers back from the store without the teacher.
 #include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "student_test_support.h"
 
@@ -172,4 +177,204 @@ TEST_CASE(
     CHECK(distill_dataset_ask_teacher(third.get(), teacher.get(), nullptr, &options, nullptr,
                                       nullptr) == DISTILL_STATUS_CANCELLED);
     CHECK(!third.field(DISTILL_DATASET_TEACHER_TOPK_IDS));
+}
+
+namespace {
+
+// The first line of the store's export: its provenance's "teacher" and
+// "parameters" objects are what distill_dataset_read_teacher takes.
+nlohmann::json first_exported_record(distill::Store & store, const std::string & name) {
+    const auto path = std::filesystem::temp_directory_path() / "distill_dataset_abi" / name;
+    store.export_jsonl(path.string());
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return nlohmann::json::parse(line);
+}
+
+std::vector<float> field_values(const distill::Dataset & data, distill_dataset_field field) {
+    const DLTensor view = *data.field(field);
+    const auto count = size_t(view.shape[0] * view.shape[1]);
+    std::vector<float> out(count);
+    for (size_t i = 0; i < count; ++i)
+        out[i] = field == DISTILL_DATASET_TEACHER_TOPK_IDS
+                     ? float(static_cast<const int32_t *>(view.data)[i])
+                     : static_cast<const float *>(view.data)[i];
+    return out;
+}
+
+// A callback teacher whose every answer is a failure.
+distill_status failing_answer(void *, const char *, distill_teacher_record *) {
+    return DISTILL_STATUS_INTERNAL;
+}
+
+}  // namespace
+
+TEST_CASE("read_teacher: offline targets from a store equal those asked, with no teacher") {
+    const distill::Context cpu;
+    test::synthetic_set set = test::make_synthetic_set(300, 12, 4, 21);
+    const auto path = fresh_store("offline.db");
+    std::vector<float> asked_ids, asked_logprobs;
+    nlohmann::json exported;
+    {
+        distill::Model teacher_model = distill::Model::create(test::small_mlp, 23);
+        distill::Teacher teacher = distill::Teacher::model(cpu, teacher_model, "offline-teacher");
+        distill::Store store(path.string());
+        distill::Dataset asked = distill::Dataset::create(*set.inputs.dl());
+        CHECK(asked.ask_teacher(teacher, &store).first == 300);
+        asked_ids = field_values(asked, DISTILL_DATASET_TEACHER_TOPK_IDS);
+        asked_logprobs = field_values(asked, DISTILL_DATASET_TEACHER_TOPK_LOGPROBS);
+        exported = first_exported_record(store, "offline.jsonl");
+    }
+    // Another process, later: the store file only, opened read-only.
+    distill::Store store(path.string(), /*read_only=*/true);
+    distill::Dataset offline = distill::Dataset::create(*set.inputs.dl());
+    offline.read_teacher(store);
+    CHECK(offline.field(DISTILL_DATASET_TEACHER_TOPK_IDS)->shape[1] == 4);
+    CHECK(field_values(offline, DISTILL_DATASET_TEACHER_TOPK_IDS) == asked_ids);
+    CHECK(field_values(offline, DISTILL_DATASET_TEACHER_TOPK_LOGPROBS) == asked_logprobs);
+
+    // The identity and parameters as the export shows them.
+    const std::string identity = exported.at("provenance").at("teacher").dump();
+    const std::string parameters = exported.at("provenance").at("parameters").dump();
+    distill::Dataset named = distill::Dataset::create(*set.inputs.dl());
+    named.read_teacher(store, identity.c_str(), parameters.c_str());
+    CHECK(field_values(named, DISTILL_DATASET_TEACHER_TOPK_LOGPROBS) == asked_logprobs);
+
+    // Part of the examples, as a dataset of its own: matched by content.
+    distill::Dataset part = offline.slice(100, 50);
+    distill::Dataset part_read = distill::Dataset::create(*part.field(DISTILL_DATASET_INPUTS));
+    part_read.read_teacher(store, identity.c_str());
+    CHECK(field_values(part_read, DISTILL_DATASET_TEACHER_TOPK_IDS) ==
+          std::vector<float>(asked_ids.begin() + 400, asked_ids.begin() + 600));
+}
+
+TEST_CASE("read_teacher errors: arguments, unknown identity, missing answers, failures") {
+    const distill::Context cpu;
+    test::synthetic_set set = test::make_synthetic_set(20, 12, 4, 31);
+    const auto path = fresh_store("offline_errors.db");
+    distill::Store store(path.string());
+    distill::Dataset data = distill::Dataset::create(*set.inputs.dl());
+
+    CHECK(distill_dataset_read_teacher(nullptr, store.get(), nullptr, nullptr) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("dataset: expected a dataset") == 0);
+    CHECK(distill_dataset_read_teacher(data.get(), nullptr, nullptr, nullptr) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("store: expected a store from distill_store_open") == 0);
+    CHECK(distill_dataset_read_teacher(data.get(), store.get(), "{\"kind\": ", nullptr) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("teacher_identity_json: expected valid JSON") == 0);
+    CHECK(distill_dataset_read_teacher(data.get(), store.get(), nullptr, "[1,") ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("teacher_parameters_json: expected valid JSON") == 0);
+
+    // An empty store.
+    CHECK(distill_dataset_read_teacher(data.get(), store.get(), nullptr, nullptr) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("holds no answer to any of these 20 examples (0 records in "
+                                  "all)") != std::string::npos);
+
+    // Answers to the first 15 examples only.
+    distill::Model teacher_model = distill::Model::create(test::small_mlp, 33);
+    distill::Teacher teacher = distill::Teacher::model(cpu, teacher_model, "partial");
+    distill::Dataset first = data.slice(0, 15);
+    first.ask_teacher(teacher, &store);
+    CHECK(distill_dataset_read_teacher(data.get(), store.get(), nullptr, nullptr) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("for 15 of these 20 examples; 5 are missing, the first is "
+                                  "example 15") != std::string::npos);
+    CHECK(!data.field(DISTILL_DATASET_TEACHER_TOPK_IDS));  // unchanged
+
+    // An identity that answered none of them: the message lists who did.
+    const std::string identity =
+        first_exported_record(store, "errors.jsonl").at("provenance").at("teacher").dump();
+    CHECK(distill_dataset_read_teacher(first.get(), store.get(),
+                                       R"({"kind": "model", "name": "someone else"})",
+                                       nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+    std::string message = test::last_error();
+    CHECK(message.find("teacher_identity_json: store '") == 0);
+    CHECK(message.find("holds no answer to any of these 15 examples from teacher "
+                       R"({"kind":"model","name":"someone else"})") != std::string::npos);
+    CHECK(message.find("it answers them from: " + identity) != std::string::npos);
+    CHECK(message.find("(15 examples)") != std::string::npos);
+    CHECK(distill_dataset_read_teacher(first.get(), store.get(), identity.c_str(),
+                                       R"({"top_k": 3})") == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("teacher_parameters_json: ") == 0);
+
+    // Stored failures are named, with how many there are.
+    distill::Teacher failing = distill::Teacher::callback(failing_answer, nullptr, "failing");
+    distill::Dataset last = data.slice(15, 5);
+    CHECK(distill_dataset_ask_teacher(last.get(), failing.get(), store.get(), nullptr, nullptr,
+                                      nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(distill_dataset_read_teacher(last.get(), store.get(), nullptr, nullptr) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    message = test::last_error();
+    CHECK(message.find("the stored answer for example 0 is a failure (") != std::string::npos);
+    CHECK(message.find("5 of the 5 stored answers are failures") != std::string::npos);
+}
+
+TEST_CASE("read_teacher with several teachers or parameter sets: NULL is refused, naming them") {
+    test::synthetic_set set = test::make_synthetic_set(6, 12, 4, 41);
+    const auto path = fresh_store("offline_several.db");
+    distill::Store store(path.string());
+    fixed_teacher answers;
+    distill::Teacher one = distill::Teacher::callback(fixed_teacher::answer, &answers, "one");
+    distill::Teacher two = distill::Teacher::callback(fixed_teacher::answer, &answers, "two");
+    distill::Dataset data = distill::Dataset::create(*set.inputs.dl());
+    data.ask_teacher(one, &store);
+    data.slice(0, 4).ask_teacher(two, &store);
+
+    distill::Dataset offline = distill::Dataset::create(*set.inputs.dl());
+    CHECK(distill_dataset_read_teacher(offline.get(), store.get(), nullptr, nullptr) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    const std::string message = test::last_error();
+    CHECK(message.find("teacher_identity_json: store '") == 0);
+    CHECK(message.find("answers these examples from 2 teachers; pass the identity of one: "
+                       R"({"kind":"callback","model":"","name":"one"} (6 examples), )"
+                       R"({"kind":"callback","model":"","name":"two"} (4 examples))") !=
+          std::string::npos);
+    offline.read_teacher(store, R"({"kind": "callback", "name": "one", "model": ""})");
+    CHECK(static_cast<const int32_t *>(offline.field(DISTILL_DATASET_TEACHER_TOPK_IDS)->data)[0] ==
+          2);
+
+    // One teacher asked at two temperatures: the parameters choose.
+    distill::Teacher cold =
+        distill::Teacher::callback(fixed_teacher::answer, &answers, "three", "", R"({"t": 1})");
+    distill::Teacher warm =
+        distill::Teacher::callback(fixed_teacher::answer, &answers, "three", "", R"({"t": 2})");
+    distill::Dataset both = distill::Dataset::create(*set.inputs.dl());
+    both.ask_teacher(cold, &store);
+    both.ask_teacher(warm, &store);
+    const char * three = R"({"kind": "callback", "name": "three", "model": ""})";
+    CHECK(distill_dataset_read_teacher(both.get(), store.get(), three, nullptr) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("teacher_parameters_json: ") == 0);
+    CHECK(test::last_error().find("asked with 2 parameter sets; pass the parameters of one: ") !=
+          std::string::npos);
+    CHECK(test::last_error().find(R"(with parameters {"t":2} (6 examples))") != std::string::npos);
+    both.read_teacher(store, three, R"({"t": 2})");
+    CHECK(both.field(DISTILL_DATASET_TEACHER_TOPK_IDS)->shape[1] == 3);
+
+    distill::Dataset empty = data.slice(0, 0);
+    CHECK(distill_dataset_read_teacher(empty.get(), store.get(), nullptr, nullptr) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error() == "dataset: expected at least 1 example, got 0");
+}
+
+TEST_CASE("read_teacher: identical examples share one stored answer") {
+    // Rows 0 and 2 are the same example: one request, one row in the store.
+    const std::vector<double> values = {0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.1, 0.2, 0.3};
+    test::host_tensor inputs(test::storage::f32, {3, 3}, values);
+    const auto path = fresh_store("offline_duplicates.db");
+    distill::Store store(path.string());
+    fixed_teacher answers;
+    distill::Teacher teacher = distill::Teacher::callback(fixed_teacher::answer, &answers, "dup");
+    distill::Dataset asked = distill::Dataset::create(*inputs.dl());
+    asked.ask_teacher(teacher, &store);
+    CHECK(store.stats().records == 2);
+    distill::Dataset offline = distill::Dataset::create(*inputs.dl());
+    offline.read_teacher(store);
+    CHECK(field_values(offline, DISTILL_DATASET_TEACHER_TOPK_IDS) ==
+          field_values(asked, DISTILL_DATASET_TEACHER_TOPK_IDS));
 }

@@ -80,6 +80,16 @@ TEST_CASE("trainer step: the loss of a fixed batch falls, metrics are filled") {
     CHECK(last.loss < 0.5f * first.loss);
     CHECK(last.accuracy > 0.8f);
     CHECK(trainer.position() == std::pair<int64_t, int64_t>{0, 61});
+
+    // Rows labelled ignore_index (-100) count in neither the loss nor the
+    // accuracy: with every other row ignored, the accuracy is that of row 0.
+    for (size_t r = 1; r < set.labels.size(); ++r) set.labels.set(r, -100.0);
+    batch.labels = set.labels.dl();
+    const distill_step_metrics one_row = trainer.step(batch);
+    CHECK((one_row.accuracy == 0.0f || one_row.accuracy == 1.0f));
+    set.labels.set(0, -100.0);
+    batch.labels = set.labels.dl();
+    CHECK(std::isnan(trainer.step(batch).accuracy));
 }
 
 TEST_CASE("trainer step errors name what is missing or wrong; the model is unchanged") {
@@ -366,6 +376,57 @@ TEST_CASE("trainer fit: early stopping and restore_best select by validation acc
     fit.restore_best = 0;
     CHECK(distill_trainer_fit(distiller.get(), data.get(), &fit, nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
     CHECK(test::last_error().find("no teacher targets") != std::string::npos);
+}
+
+TEST_CASE("trainer fit: restore_best ends on a best epoch from before a resume") {
+    const distill::Context cpu;
+    test::synthetic_set set = test::make_synthetic_set(96, 12, 4, 35);
+    distill::Dataset data = make_dataset(set, false);
+    losses hard(0.0f, 1.0f);
+    distill_trainer_options learning = make_options(hard.options);
+    learning.optimizer_json = R"({"kind": "sgd", "lr": 0.5})";
+    distill_fit_options fit;
+    distill::check(distill_fit_options_init(&fit));
+    fit.validation = data.get();
+    fit.restore_best = 1;
+    fit.epochs = 3;
+
+    distill::Model first = distill::Model::create(test::small_mlp, 4);
+    distill::Trainer first_run(cpu, first, learning);
+    const distill_fit_summary learned = first_run.fit(data, fit);
+    const std::vector<float> best = test::all_parameters(first);  // restored: the best epoch's
+    const auto dir = fresh_dir("restore-best");
+    first_run.save(dir.string());
+    CHECK(std::filesystem::exists(dir / "best_model.safetensors"));
+
+    // The resumed run gets worse: its weights are wiped to zeros (every
+    // prediction becomes class 0) and it no longer learns.
+    distill_trainer_options frozen = make_options(hard.options);
+    frozen.optimizer_json = R"({"kind": "sgd", "lr": 0.0})";
+    distill::Model second = distill::Model::create(test::small_mlp, 5);
+    distill::Trainer resumed(cpu, second, frozen);
+    resumed.resume(dir.string());
+    for (int64_t i = 0; i < second.tensor_count(); ++i) {
+        const DLTensor view = second.parameter(i);
+        int64_t count = 1;
+        for (int32_t d = 0; d < view.ndim; ++d) count *= view.shape[d];
+        std::fill_n(static_cast<float *>(view.data), count, 0.0f);
+    }
+    fit.epochs = 2;
+    const distill_fit_summary after = resumed.fit(data, fit);
+    REQUIRE(learned.best_val_accuracy > 0.4);  // well above the zeroed model's
+    CHECK(after.best_epoch == learned.best_epoch);
+    CHECK(after.best_val_accuracy == learned.best_val_accuracy);
+    CHECK(test::all_parameters(second) == best);
+
+    // A checkpoint of a fit without restore_best keeps no best weights.
+    distill::Model third = distill::Model::create(test::small_mlp, 6);
+    distill::Trainer plain(cpu, third, learning);
+    fit.restore_best = 0;
+    fit.epochs = 1;
+    plain.fit(data, fit);
+    plain.save(dir.string());
+    CHECK_FALSE(std::filesystem::exists(dir / "best_model.safetensors"));
 }
 
 TEST_CASE("trainer resume: an optimizer state of another shape is refused, the trainer untouched") {

@@ -1,5 +1,6 @@
 // distill_dataset_*: in-memory examples with labels and teacher targets,
-// and asking a teacher about them (distill_dataset_ask_teacher).
+// asking a teacher about them (distill_dataset_ask_teacher) and reading its
+// answers from a store without it (distill_dataset_read_teacher).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -13,7 +14,9 @@
 #include "student_handles.h"
 #include "teacher_handle.h"
 #include "tensor/tensor_checks.h"
+#include "teachers/request_key.h"
 #include "train/host_tensor.h"
+#include "train/stored_targets.h"
 #include "train/teacher_targets.h"
 #include "versioned_options.h"
 
@@ -73,6 +76,17 @@ std::vector<int32_t> read_ids(const DLTensor & ids, int64_t count) {
         out[size_t(i)] = int32_t(id);
     }
     return out;
+}
+
+// The teacher's answers become the dataset's targets, replacing dense ones.
+void set_topk_targets(distill_dataset & dataset, distill::topk_targets targets) {
+    distill::example_set & set = dataset.examples;
+    set.teacher_k = targets.k;
+    set.teacher_topk_ids = std::move(targets.ids);
+    set.teacher_topk_logprobs = std::move(targets.logprobs);
+    set.teacher_logits.clear();
+    set.teacher_classes = 0;
+    dataset.refresh_shapes();
 }
 
 }  // namespace
@@ -284,14 +298,29 @@ distill_status distill_dataset_ask_teacher(distill_dataset * dataset, distill_te
         // A failure or a cancel throws before the dataset changes.
         distill::topk_targets targets =
             distill::ask_teacher_for_targets(set, *teacher->impl, s, o.batch_size, progress);
-        set.teacher_k = targets.k;
-        set.teacher_topk_ids = std::move(targets.ids);
-        set.teacher_topk_logprobs = std::move(targets.logprobs);
-        set.teacher_logits.clear();
-        set.teacher_classes = 0;
-        dataset->refresh_shapes();
-        if (out_asked) *out_asked = targets.counts.asked;
-        if (out_from_store) *out_from_store = targets.counts.from_store;
+        const distill::ask_counts counts = targets.counts;
+        set_topk_targets(*dataset, std::move(targets));
+        if (out_asked) *out_asked = counts.asked;
+        if (out_from_store) *out_from_store = counts.from_store;
+    });
+}
+
+distill_status distill_dataset_read_teacher(distill_dataset * dataset, distill_store * store,
+                                            const char * teacher_identity_json,
+                                            const char * teacher_parameters_json) {
+    return guarded([&] {
+        distill::example_set & set = unwrap(dataset);
+        distill::store & s = unwrap(store);
+        distill::stored_teacher which;
+        if (teacher_identity_json)
+            which.identity =
+                distill::parse_json_argument(teacher_identity_json, "teacher_identity_json");
+        if (teacher_parameters_json)
+            which.parameters =
+                distill::parse_json_argument(teacher_parameters_json, "teacher_parameters_json");
+        // A failure throws before the dataset changes.
+        distill::topk_targets targets = distill::read_stored_targets(set, s, which);
+        set_topk_targets(*dataset, std::move(targets));
     });
 }
 

@@ -10,6 +10,7 @@
 #include "common/scoped_omp_threads.h"
 #include "context_handle.h"
 #include "student_handles.h"
+#include "students/device_student.h"
 #include "students/model.h"
 #include "teacher_handle.h"
 #include "teachers/model_teacher.h"
@@ -37,12 +38,15 @@ distill_model * wrap_model(std::shared_ptr<distill::model> m) {
     return handle.release();
 }
 
+// For what runs on the CPU only: evaluation and the model teacher.
+// (Prediction and training take a CUDA context too.)
 const distill::context & require_cpu_context(const distill_context * context) {
     const distill::context & ctx = unwrap(context);
     if (ctx.cuda)
         fail_unsupported(
-            "context: built-in students run on the CPU; got a CUDA context "
-            "(create one with distill_context_create(NULL, ...))");
+            "context: this function runs built-in students on the CPU only (prediction and "
+            "training also run on CUDA); got a CUDA context (create a CPU one with "
+            "distill_context_create(NULL, ...))");
     return ctx;
 }
 
@@ -142,7 +146,7 @@ distill_status distill_model_parameter(distill_model * model, int64_t index, con
 distill_status distill_model_predict(const distill_context * context, distill_model * model,
                                      const DLTensor * inputs, int32_t output, DLTensor * out) {
     return guarded([&] {
-        const distill::context & ctx = distill::capi::require_cpu_context(context);
+        const distill::context & ctx = unwrap(context);
         distill::model & m = unwrap(model);
         if (output < DISTILL_OUTPUT_RAW || output > DISTILL_OUTPUT_LOG_PROBABILITIES)
             distill::fail_invalid(
@@ -168,7 +172,16 @@ distill_status distill_model_predict(const distill_context * context, distill_mo
         {
             std::lock_guard lock(m.usage_mutex());
             const distill::scoped_omp_threads threads(ctx.num_threads);
-            m.forward(x, rows, result, false, 0);
+            if (ctx.cuda) {
+                // Inputs and out stay host tensors: upload, run, download.
+                // A session and the buffers per call (the model keeps none).
+                distill::device_student device(ctx, m);
+                device.upload_parameters();
+                device.forward(x, rows, false, 0);
+                device.download_logits(result);
+            } else {
+                m.forward(x, rows, result, false, 0);
+            }
         }
         if (output != DISTILL_OUTPUT_RAW)
             normalise_rows(result, rows, out_columns, output == DISTILL_OUTPUT_LOG_PROBABILITIES);

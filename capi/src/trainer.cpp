@@ -68,7 +68,7 @@ distill_status distill_trainer_create(const distill_context * context, distill_m
                                       const distill_trainer_options * options,
                                       distill_trainer ** out) {
     return guarded([&] {
-        const distill::context & ctx = distill::capi::require_cpu_context(context);
+        const distill::context & ctx = unwrap(context);  // CPU or CUDA
         unwrap(model);
         require_pointer(out, "out", "a place for the new trainer");
         distill_trainer_options defaults{};

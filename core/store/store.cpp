@@ -160,6 +160,25 @@ store_stats store::stats() {
     return {select.column_int(0), select.column_int(1), select.column_int(2), select.column_int(3)};
 }
 
+void store::scan(const record_visitor & visit) {
+    const std::string sql =
+        std::string("SELECT ") + record_columns + " FROM records ORDER BY rowid";
+    std::lock_guard lock(mutex_);
+    transaction snapshot(db_, "BEGIN");
+    sqlite_statement select(db_, sql.c_str());
+    const std::function<teacher_record()> decode = [&] {
+        return read_row(select, token_texts_, db_.path());
+    };
+    while (select.step()) {
+        // Columns 16..18 of record_columns: teacher, request, parameters.
+        const std::string teacher = select.column_text(16);
+        const std::string request = select.column_text(17);
+        const std::string parameters = select.column_text(18);
+        visit(record_summary{teacher, parameters, request}, decode);
+    }
+    snapshot.commit();
+}
+
 void store::export_jsonl(const std::string & path) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) fail_invalid("path: expected a writable file, got '" + path + "'");

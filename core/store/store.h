@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -23,6 +24,19 @@ struct store_stats {
     int64_t blob_bytes = 0;  // compressed positions + embeddings bytes
 };
 
+// The provenance columns of a row, as stored (canonical JSON): what a
+// reader chooses rows by before paying for the decode of their blobs.
+struct record_summary {
+    const std::string & teacher_json;
+    const std::string & parameters_json;
+    const std::string & request_json;
+};
+
+// A scan's visitor: the row's summary, and `decode` that returns the whole
+// row as a record (zstd and all: call it only for the rows kept).
+using record_visitor =
+    std::function<void(const record_summary & row, const std::function<teacher_record()> & decode)>;
+
 class store {
 public:
     // Opens (or, unless read_only, creates) the store at `path`; see
@@ -39,6 +53,11 @@ public:
     // The row with `key`, or nothing.
     std::optional<teacher_record> get(const std::string & key);
     store_stats stats();
+    // Visits every row, in insertion order, inside one read transaction:
+    // one consistent snapshot even while another process writes, and one
+    // lock instead of one per row. `visit` runs under this store's lock: it
+    // must not call this store.
+    void scan(const record_visitor & visit);
     // Writes every row, in insertion order, as one JSON object per line
     // (teacher_record.h's to_json) to `path`, replacing it.
     void export_jsonl(const std::string & path);

@@ -27,12 +27,12 @@ private:
     uint64_t state_;
 };
 
+}  // namespace
+
 // A different dropout stream per layer from the caller's one seed.
-uint64_t layer_dropout_seed(uint64_t dropout_seed, size_t op_index) {
+uint64_t model::layer_dropout_seed(uint64_t dropout_seed, size_t op_index) {
     return layers::mix64(dropout_seed ^ layers::mix64(op_index + 1));
 }
-
-}  // namespace
 
 model::model(const model_config & config, uint64_t seed)
     : config_(parse_model_config(to_json(config))) {

@@ -89,7 +89,8 @@ public:
     // use. A copy of the model gets its own, unlocked.
     std::mutex & usage_mutex() const { return usage_mutex_.mutex; }
 
-private:
+    // The forward pass as a list of steps, for another executor of the same
+    // model (students/device_student.h runs it on a GPU).
     enum class op_type { linear, conv2d, relu, gelu, dropout, maxpool2d };
     // One step of the forward pass; sizes are values per sample.
     struct op {
@@ -98,6 +99,11 @@ private:
         int64_t weight_offset = 0, bias_offset = 0;  // linear, conv2d
         layers::conv2d_dims conv{};                  // conv2d (N set per call); maxpool2d: C, H, W
     };
+    const std::vector<op> & ops() const { return ops_; }
+    // The dropout seed of step `op_index` for a forward's `dropout_seed`.
+    static uint64_t layer_dropout_seed(uint64_t dropout_seed, size_t op_index);
+
+private:
 
     // Build ops_ and table_ from config_; add_parameter returns the offset.
     int64_t add_parameter(const std::string & name, std::vector<int64_t> shape);

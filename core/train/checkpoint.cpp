@@ -12,6 +12,7 @@ namespace {
 constexpr const char * model_file = "model.safetensors";
 constexpr const char * optimizer_file = "optimizer.safetensors";
 constexpr const char * trainer_state_file = "trainer_state.json";
+constexpr const char * best_model_file = "best_model.safetensors";
 constexpr const char * manifest_file = "manifest.json";
 
 // JSON text, refusing strings that are not UTF-8 (JSON cannot hold them).
@@ -125,6 +126,11 @@ void save_checkpoint(const std::filesystem::path & directory, const checkpoint_v
     const std::string optimizer =
         serialize_tensors(views.optimizer_tensors, "optimizer", views.optimizer, "optimizer");
     const std::string trainer_state = dump_json(views.trainer_state, 2, "trainer_state") + "\n";
+    const bool has_best = !views.best_model_tensors.empty();
+    const std::string best_model =
+        has_best ? serialize_tensors(views.best_model_tensors, "config", views.model_config,
+                                     "best model")
+                 : std::string();
 
     std::filesystem::remove(directory / manifest_file, error_code);
     if (error_code)
@@ -138,6 +144,14 @@ void save_checkpoint(const std::filesystem::path & directory, const checkpoint_v
         write_file_atomically(directory / name, *bytes);
         files[name] = {{"sha256", sha256_hex(*bytes)}, {"bytes", bytes->size()}};
     }
+    if (has_best) {
+        write_file_atomically(directory / best_model_file, best_model);
+        files[best_model_file] = {{"sha256", sha256_hex(best_model)},
+                                  {"bytes", best_model.size()}};
+    } else {
+        // An earlier save's best weights are not this checkpoint's.
+        std::filesystem::remove(directory / best_model_file, error_code);
+    }
     const nlohmann::json manifest = {{"format", checkpoint_format}, {"files", files}};
     write_file_atomically(directory / manifest_file, manifest.dump(2) + "\n");
 }
@@ -147,7 +161,8 @@ void save_checkpoint(const std::filesystem::path & directory,
     save_checkpoint(directory,
                     checkpoint_views{contents.model_config, views_of(contents.model_tensors),
                                      contents.optimizer, views_of(contents.optimizer_tensors),
-                                     contents.trainer_state});
+                                     contents.trainer_state,
+                                     views_of(contents.best_model_tensors)});
 }
 
 checkpoint_contents load_checkpoint(const std::filesystem::path & directory) {
@@ -188,6 +203,18 @@ checkpoint_contents load_checkpoint(const std::filesystem::path & directory) {
     }
     contents.trainer_state = parse_json(read_checked(directory, files, trainer_state_file),
                                         file_error_prefix(directory, trainer_state_file));
+    if (files.contains(best_model_file)) {
+        const safetensors_file best = safetensors_file::from_bytes(
+            read_checked(directory, files, best_model_file),
+            (directory / best_model_file).string());
+        const nlohmann::json config =
+            metadata_json(best, "config", file_error_prefix(directory, best_model_file));
+        if (config != contents.model_config)
+            fail_invalid(file_error_prefix(directory, best_model_file) +
+                         ": expected the model config of model.safetensors, got " +
+                         config.dump().substr(0, 200));
+        contents.best_model_tensors = float32_tensors(best, true);
+    }
     return contents;
 }
 

@@ -6,10 +6,13 @@
 //                         "optimizer": <optimizer JSON, as a string>} (the trainer puts
 //                         the optimizer config, the schedule config and the step there)
 //   trainer_state.json    epoch, step, RNG and data-order state: whatever the trainer keeps
+//   best_model.safetensors (optional) the weights of the best epoch so far, as
+//                         model.safetensors, kept for restore_best across a resume
 //   manifest.json         {"format": ..., "files": {<name>: {"sha256": hex, "bytes": n}}}
 //
 // Each file is replaced atomically, in the order above, and the manifest
-// last: until it is written, the directory holds no manifest (the old one is
+// last (a best_model.safetensors that the new save does not have is
+// removed, and the manifest lists only what the save wrote): until it is written, the directory holds no manifest (the old one is
 // removed first), and after, it names the exact bytes of the other three.
 // A crash between files therefore yields a checkpoint that load refuses,
 // never a mixture of two saves. Loading checks every hash before parsing.
@@ -48,6 +51,7 @@ struct checkpoint_contents {
     nlohmann::json optimizer;
     std::vector<checkpoint_tensor> optimizer_tensors;
     nlohmann::json trainer_state;
+    std::vector<checkpoint_tensor> best_model_tensors;  // empty: the checkpoint has none
 };
 
 struct checkpoint_views {
@@ -56,6 +60,7 @@ struct checkpoint_views {
     nlohmann::json optimizer;
     std::vector<checkpoint_tensor_view> optimizer_tensors;
     nlohmann::json trainer_state;
+    std::vector<checkpoint_tensor_view> best_model_tensors;  // empty: none written
 };
 
 // Writes the checkpoint into `directory` (created, with its parents, if

@@ -31,10 +31,9 @@ void save_model(const model & m, const std::filesystem::path & path) {
                       {{"format", checkpoint_format}, {"config", to_json(m.config()).dump()}});
 }
 
-void assign_parameters(model & m, const std::vector<checkpoint_tensor> & tensors,
-                       const std::string & source) {
-    // Every tensor is checked before any is copied: a refused file leaves
-    // the model as it was.
+std::vector<float> parameters_from_tensors(const model & m,
+                                           const std::vector<checkpoint_tensor> & tensors,
+                                           const std::string & source) {
     std::map<std::string, const checkpoint_tensor *> by_name;
     for (const checkpoint_tensor & t : tensors) by_name[t.name] = &t;
     std::vector<const checkpoint_tensor *> matched;
@@ -54,10 +53,19 @@ void assign_parameters(model & m, const std::vector<checkpoint_tensor> & tensors
         fail_invalid(source + ": tensor '" + by_name.begin()->first +
                      "' is not a parameter of the config's model (" +
                      std::to_string(by_name.size()) + " unexpected tensors)");
-    std::span<float> values = m.parameters();
+    std::vector<float> values(static_cast<size_t>(m.parameter_count()));
     for (size_t i = 0; i < matched.size(); ++i)
         std::copy(matched[i]->values.begin(), matched[i]->values.end(),
                   values.begin() + m.parameter_table()[i].offset);
+    return values;
+}
+
+void assign_parameters(model & m, const std::vector<checkpoint_tensor> & tensors,
+                       const std::string & source) {
+    // Every tensor is checked before any is copied: a refused file leaves
+    // the model as it was.
+    const std::vector<float> values = parameters_from_tensors(m, tensors, source);
+    std::copy(values.begin(), values.end(), m.parameters().begin());
 }
 
 std::shared_ptr<model> load_model(const std::filesystem::path & path) {

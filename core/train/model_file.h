@@ -26,4 +26,9 @@ std::shared_ptr<model> load_model(const std::filesystem::path & path);
 void assign_parameters(model & m, const std::vector<checkpoint_tensor> & tensors,
                        const std::string & source);
 
+// The same check, into a new buffer laid out as m.parameters() (m unchanged).
+std::vector<float> parameters_from_tensors(const model & m,
+                                           const std::vector<checkpoint_tensor> & tensors,
+                                           const std::string & source);
+
 }  // namespace distill

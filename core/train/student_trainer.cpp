@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/scoped_omp_threads.h"
 #include "losses/kd_loss_validation.h"
+#include "students/device_student.h"
 #include "students/model.h"
 #include "tensor/tensor_checks.h"
 #include "train/checkpoint.h"
@@ -45,7 +46,36 @@ void require_f32_matrix_rows(const DLTensor * t, const char * name, int64_t rows
                      " rows (those of batch.inputs), got shape " + shape_string(*t));
 }
 
+// A view of `host`'s shape and dtype over a device copy of its data.
+// `host` is compact (checked by step()); the shape stays borrowed from it.
+DLTensor device_copy(const DLTensor & host, device_buffer & buffer, int32_t device_id) {
+    buffer.upload(data_pointer(host), size_t(byte_size(host)));
+    DLTensor view = host;
+    view.data = buffer.as<void>();
+    view.device = {kDLCUDA, device_id};
+    view.strides = nullptr;
+    view.byte_offset = 0;
+    return view;
+}
+
 }  // namespace
+
+// The CUDA path of step(): the student on the device, and device copies of
+// the batch's loss inputs and outputs, grown with the batch and kept from
+// step to step. The optimiser stays on the host (device_student.h says why).
+struct student_trainer::device_step {
+    device_student student;
+    device_buffer teacher_logits, topk_ids, topk_logprobs, labels;  // copies of the batch's
+    device_buffer loss, grad_logits;                                // [1], [B, O]
+    device_step(const context & ctx, model & m)
+        : student(ctx, m),
+          teacher_logits(student.session()),
+          topk_ids(student.session()),
+          topk_logprobs(student.session()),
+          labels(student.session()),
+          loss(student.session()),
+          grad_logits(student.session()) {}
+};
 
 student_trainer::student_trainer(const context & ctx, std::shared_ptr<model> m,
                                  trainer_settings settings)
@@ -54,8 +84,6 @@ student_trainer::student_trainer(const context & ctx, std::shared_ptr<model> m,
       settings_(std::move(settings)),
       best_val_accuracy_(not_a_number) {
     if (!model_) fail_invalid("model: expected a model, got NULL");
-    if (ctx_.cuda)
-        fail_unsupported("context: built-in students train on the CPU; got a CUDA context");
     const optimizer_config optimizer_settings = optimizer_config_from_json(settings_.optimizer);
     schedule_ = lr_schedule_config_from_json(settings_.schedule);
     learning_rate_at(schedule_, base_learning_rate(optimizer_settings), 0);  // refuses min_lr > lr
@@ -75,6 +103,10 @@ student_trainer::student_trainer(const context & ctx, std::shared_ptr<model> m,
         fail_unsupported(
             "model: the trainer distils classifiers (output \"logits\"); this model "
             "outputs an embedding");
+    // Last, once the settings are known good: a CUDA session and the
+    // parameter buffers on the device. Evaluation and validation in fit()
+    // stay on the CPU: the host parameters are current after every step.
+    if (ctx_.cuda) device_ = std::make_unique<device_step>(ctx_, *model_);
 }
 
 student_trainer::~student_trainer() = default;
@@ -117,27 +149,31 @@ step_outcome student_trainer::step(const batch_tensors & batch) {
     const scoped_omp_threads threads(ctx_.num_threads);
 
     const int64_t classes = model_->output_size();
-    outputs_.resize(size_t(rows * classes));
-    grad_outputs_.resize(size_t(rows * classes));
-    model_->forward(inputs, rows, outputs_.data(), true,
-                    mix_seed(settings_.seed, uint64_t(global_step_)));
-
-    int64_t logits_shape[2] = {rows, classes};
-    DLTensor student = host_tensor(outputs_.data(), logits_shape, 2);
-    DLTensor grad = host_tensor(grad_outputs_.data(), logits_shape, 2);
     float loss_value = 0.0f;
-    DLTensor loss = host_tensor(&loss_value, nullptr, 0);
-    const DLTensor * loss_labels = loss_options.hard_weight > 0.0f ? batch.labels : nullptr;
-    if (loss_options.soft_weight == 0.0f) {
-        // Labels only: the soft term is off, so the loss never reads a
-        // teacher; the student's own logits fill the teacher's place.
-        kd_loss_dense(ctx_, loss_options, &student, &student, loss_labels, &loss, &grad);
-    } else if (dense) {
-        kd_loss_dense(ctx_, loss_options, &student, batch.teacher_logits, loss_labels, &loss,
-                      &grad);
+    if (device_) {
+        loss_value = forward_and_loss_on_device(batch, inputs, rows);
     } else {
-        kd_loss_topk(ctx_, loss_options, &student, batch.teacher_topk_ids,
-                     batch.teacher_topk_logprobs, loss_labels, &loss, &grad);
+        outputs_.resize(size_t(rows * classes));
+        grad_outputs_.resize(size_t(rows * classes));
+        model_->forward(inputs, rows, outputs_.data(), true,
+                        mix_seed(settings_.seed, uint64_t(global_step_)));
+
+        int64_t logits_shape[2] = {rows, classes};
+        DLTensor student = host_tensor(outputs_.data(), logits_shape, 2);
+        DLTensor grad = host_tensor(grad_outputs_.data(), logits_shape, 2);
+        DLTensor loss = host_tensor(&loss_value, nullptr, 0);
+        const DLTensor * loss_labels = loss_options.hard_weight > 0.0f ? batch.labels : nullptr;
+        if (loss_options.soft_weight == 0.0f) {
+            // Labels only: the soft term is off, so the loss never reads a
+            // teacher; the student's own logits fill the teacher's place.
+            kd_loss_dense(ctx_, loss_options, &student, &student, loss_labels, &loss, &grad);
+        } else if (dense) {
+            kd_loss_dense(ctx_, loss_options, &student, batch.teacher_logits, loss_labels, &loss,
+                          &grad);
+        } else {
+            kd_loss_topk(ctx_, loss_options, &student, batch.teacher_topk_ids,
+                         batch.teacher_topk_logprobs, loss_labels, &loss, &grad);
+        }
     }
     if (!std::isfinite(loss_value))
         fail_invalid("batch: the loss is not finite (" + std::to_string(loss_value) + ") at step " +
@@ -145,7 +181,10 @@ step_outcome student_trainer::step(const batch_tensors & batch) {
                      "; the update was skipped and the model is unchanged (lower the learning "
                      "rate or set max_grad_norm)");
 
-    model_->backward(grad_outputs_.data());
+    if (device_)
+        device_->student.backward(device_->grad_logits.as<float>());  // downloads the gradients
+    else
+        model_->backward(grad_outputs_.data());
     const std::span<float> gradients = model_->gradients();
     const double norm = settings_.max_grad_norm > 0.0f
                             ? clip_grad_norm(gradients, settings_.max_grad_norm, ctx_.num_threads)
@@ -166,10 +205,14 @@ step_outcome student_trainer::step(const batch_tensors & batch) {
     outcome.grad_norm = float(norm);
     outcome.accuracy = outcome.agreement = std::numeric_limits<float>::quiet_NaN();
     if (labels || dense || topk) {
-        int64_t label_matches = 0, teacher_matches = 0;
+        // Rows labelled ignore_index have no label to be accurate against.
+        int64_t label_matches = 0, labelled_rows = 0, teacher_matches = 0;
         for (int64_t r = 0; r < rows; ++r) {
             const int64_t predicted = argmax(outputs_.data() + r * classes, classes);
-            if (labels) label_matches += predicted == labels[r];
+            if (labels && labels[r] != loss_options.ignore_index) {
+                ++labelled_rows;
+                label_matches += predicted == labels[r];
+            }
             if (dense) {
                 const float * t = static_cast<const float *>(data_pointer(*batch.teacher_logits));
                 const int64_t width = batch.teacher_logits->shape[1];
@@ -181,10 +224,79 @@ step_outcome student_trainer::step(const batch_tensors & batch) {
                                                           batch.teacher_topk_logprobs->shape[1]);
             }
         }
-        if (labels) outcome.accuracy = float(double(label_matches) / double(rows));
+        if (labels && labelled_rows > 0)
+            outcome.accuracy = float(double(label_matches) / double(labelled_rows));
         if (dense || topk) outcome.agreement = float(double(teacher_matches) / double(rows));
     }
     return outcome;
+}
+
+float student_trainer::forward_and_loss_on_device(const batch_tensors & batch, const float * inputs,
+                                                  int64_t rows) {
+    device_step & d = *device_;
+    const kd_loss_options & options = settings_.loss;
+    const int64_t classes = model_->output_size();
+    const int32_t device_id = ctx_.device_id;
+    d.student.upload_parameters();  // the host optimiser changed them
+    const float * logits =
+        d.student.forward(inputs, rows, true, mix_seed(settings_.seed, uint64_t(global_step_)));
+
+    int64_t logits_shape[2] = {rows, classes};
+    DLTensor student{};
+    student.data = const_cast<float *>(logits);
+    student.device = {kDLCUDA, device_id};
+    student.ndim = 2;
+    student.dtype = {kDLFloat, 32, 1};
+    student.shape = logits_shape;
+    d.grad_logits.reserve(sizeof(float) * size_t(rows * classes));
+    DLTensor grad = student;
+    grad.data = d.grad_logits.as<float>();
+    d.loss.reserve(sizeof(float));
+    DLTensor loss = student;
+    loss.data = d.loss.as<float>();
+    loss.ndim = 0;
+    loss.shape = nullptr;
+
+    // What the CPU's loss checks on the host values (labels in range, top-k
+    // ids and log-probabilities), the device kernels only flag with NaN:
+    // check the host copies here, after the loss's shape checks, so a bad
+    // batch gets the CPU's message rather than a non-finite loss.
+    kernels::kd_loss_params values = resolve_options(options);
+    values.rows = rows;
+    values.vocab = classes;
+    DLTensor labels{};
+    const DLTensor * loss_labels = nullptr;
+    if (options.hard_weight > 0.0f) {
+        labels = device_copy(*batch.labels, d.labels, device_id);
+        loss_labels = &labels;
+    }
+    if (options.soft_weight == 0.0f) {
+        // Labels only, as on the CPU: the student's logits stand in for the teacher.
+        kd_loss_dense(ctx_, options, &student, &student, loss_labels, &loss, &grad);
+    } else if (batch.teacher_logits != nullptr) {
+        const DLTensor teacher = device_copy(*batch.teacher_logits, d.teacher_logits, device_id);
+        kd_loss_dense(ctx_, options, &student, &teacher, loss_labels, &loss, &grad);
+    } else {
+        const DLTensor ids = device_copy(*batch.teacher_topk_ids, d.topk_ids, device_id);
+        const DLTensor logprobs =
+            device_copy(*batch.teacher_topk_logprobs, d.topk_logprobs, device_id);
+        kd_loss_topk(ctx_, options, &student, &ids, &logprobs, loss_labels, &loss, &grad);
+        values.topk = ids.shape[1];
+        values.topk_id_type =
+            ids.dtype.bits == 64 ? kernels::index_type::i64 : kernels::index_type::i32;
+        check_topk_values(data_pointer(*batch.teacher_topk_ids),
+                          data_pointer(*batch.teacher_topk_logprobs), values);
+    }
+    if (loss_labels != nullptr) {
+        values.label_type = kernels::index_type::i64;
+        check_label_values(data_pointer(*batch.labels), values);
+    }
+
+    float loss_value = 0.0f;
+    d.student.session().copy(&loss_value, d.loss.as<float>(), sizeof(float), 1);  // waits
+    outputs_.resize(size_t(rows * classes));
+    d.student.download_logits(outputs_.data());  // for the step's metrics
+    return loss_value;
 }
 
 fit_outcome student_trainer::fit(const example_set & train, const fit_settings & settings,
@@ -227,7 +339,6 @@ fit_outcome student_trainer::fit(const example_set & train, const fit_settings &
     batch_size_ = settings.batch_size;
 
     fit_outcome outcome;
-    std::vector<float> best_parameters;
     const int64_t last_epoch = epoch_ + settings.epochs;
     const int64_t steps_per_epoch = (train.rows + settings.batch_size - 1) / settings.batch_size;
     example_set batch;
@@ -316,8 +427,10 @@ fit_outcome student_trainer::fit(const example_set & train, const fit_settings &
                 best_epoch_ = int32_t(epoch_);
                 epochs_without_improvement_ = 0;
                 if (settings.restore_best)
-                    best_parameters.assign(model_->parameters().begin(),
-                                           model_->parameters().end());
+                    best_parameters_.assign(model_->parameters().begin(),
+                                            model_->parameters().end());
+                else
+                    best_parameters_.clear();  // no longer the best epoch's
             } else {
                 ++epochs_without_improvement_;
             }
@@ -333,8 +446,12 @@ fit_outcome student_trainer::fit(const example_set & train, const fit_settings &
             break;
         }
     }
-    if (settings.restore_best && !best_parameters.empty())
-        std::copy(best_parameters.begin(), best_parameters.end(), model_->parameters().begin());
+    // Empty when the best epoch came from a fit without restore_best: its
+    // weights were not kept, so the model keeps the last epoch's.
+    if (settings.restore_best && !best_parameters_.empty()) {
+        std::lock_guard lock(model_->usage_mutex());
+        std::copy(best_parameters_.begin(), best_parameters_.end(), model_->parameters().begin());
+    }
     outcome.best_epoch = best_epoch_;
     outcome.best_val_accuracy = best_val_accuracy_;
     outcome.steps = global_step_;
@@ -369,6 +486,12 @@ void student_trainer::save(const std::filesystem::path & dir) const {
     for (const optimizer_state_buffer & b : optimizer_->state())
         views.optimizer_tensors.push_back({b.name, {int64_t(b.values.size())}, b.values});
     views.trainer_state = trainer_state();
+    if (!best_parameters_.empty())
+        for (const parameter_info & p : model_->parameter_table())
+            views.best_model_tensors.push_back(
+                {p.name, p.shape,
+                 std::span<const float>(best_parameters_).subspan(size_t(p.offset),
+                                                                  size_t(p.count))});
     save_checkpoint(dir, views);
 }
 
@@ -419,6 +542,10 @@ void student_trainer::resume(const std::filesystem::path & dir) {
             restored->set_state(t.name, t.values);
         }
         restored->set_step_count(optimizer_steps);
+        std::vector<float> best_parameters;
+        if (!contents.best_model_tensors.empty())
+            best_parameters = parameters_from_tensors(*model_, contents.best_model_tensors,
+                                                      source + "/best_model.safetensors");
         {
             std::lock_guard lock(model_->usage_mutex());
             assign_parameters(*model_, contents.model_tensors, source + "/model.safetensors");
@@ -432,6 +559,7 @@ void student_trainer::resume(const std::filesystem::path & dir) {
         best_val_accuracy_ = best.is_null() ? not_a_number : best.get<double>();
         best_epoch_ = best_epoch;
         epochs_without_improvement_ = without;
+        best_parameters_ = std::move(best_parameters);
     } catch (const nlohmann::json::exception & e) {
         fail_invalid(source + ": malformed trainer state or optimizer metadata (" + e.what() + ")");
     }

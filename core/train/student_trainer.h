@@ -90,6 +90,10 @@ struct fit_outcome {
 
 class student_trainer {
 public:
+    // On a CUDA context, step() runs the forward, the loss and the backward
+    // on the device (students/device_student.h); clipping, the optimiser,
+    // the metrics and fit()'s validation stay on the host. Batches are host
+    // tensors either way.
     student_trainer(const context & ctx, std::shared_ptr<model> m, trainer_settings settings);
     ~student_trainer();
 
@@ -104,7 +108,15 @@ public:
     const std::shared_ptr<model> & student() const { return model_; }
 
 private:
+    struct device_step;  // the CUDA path of step() (student_trainer.cpp)
+
     nlohmann::json trainer_state() const;
+    // step() on a CUDA context, up to the loss: uploads the parameters and
+    // the batch, runs the forward (training) and the loss on the device,
+    // leaves the logits' gradient there and the logits in outputs_ [B, O];
+    // returns the loss.
+    float forward_and_loss_on_device(const batch_tensors & batch, const float * inputs,
+                                     int64_t rows);
 
     context ctx_;
     std::shared_ptr<model> model_;
@@ -118,7 +130,14 @@ private:
     double best_val_accuracy_;
     int32_t best_epoch_ = 0;
     int32_t epochs_without_improvement_ = 0;
+    // The parameters at best_epoch_, kept while fits ask for restore_best
+    // and saved with checkpoints (best_model.safetensors), so that a resumed
+    // run can still end on an epoch from before the resume. Empty: none.
+    std::vector<float> best_parameters_;
     std::vector<float> outputs_, grad_outputs_;  // [B, O] workspaces
+    // Set for a CUDA context: the device student and the step's device
+    // buffers. After model_, which it refers to.
+    std::unique_ptr<device_step> device_;
 };
 
 }  // namespace distill

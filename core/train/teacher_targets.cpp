@@ -31,8 +31,9 @@ void ask_batch(teacher & t, std::span<const nlohmann::json> requests,
     for (const nlohmann::json & request : requests) records.push_back(query(t, request));
 }
 
-// The answer's class distribution, best first: the first position's top-k
-// list (sorted here: a host teacher may give it in any order).
+}  // namespace
+
+// Sorted here: a host teacher may give its top-k list in any order.
 std::vector<top_logprob> answer_classes(const teacher_record & record, int64_t example) {
     const std::string where = "teacher answer for example " + std::to_string(example);
     if (record.failed())
@@ -45,12 +46,33 @@ std::vector<top_logprob> answer_classes(const teacher_record & record, int64_t e
         if (alternative.id < 0)
             fail_invalid(where + ": expected class ids ≥ 0 in the top-k list, got " +
                          std::to_string(alternative.id) + " (token '" + alternative.token + "')");
-    std::stable_sort(classes.begin(), classes.end(),
-                     [](const top_logprob & a, const top_logprob & b) { return a.logprob > b.logprob; });
+    std::stable_sort(
+        classes.begin(), classes.end(),
+        [](const top_logprob & a, const top_logprob & b) { return a.logprob > b.logprob; });
     return classes;
 }
 
-}  // namespace
+topk_targets targets_from_classes(const std::vector<std::vector<top_logprob>> & answers) {
+    const int64_t rows = int64_t(answers.size());
+    topk_targets targets;
+    targets.k = rows == 0 ? 0 : INT64_MAX;
+    for (const std::vector<top_logprob> & classes : answers)
+        targets.k = std::min<int64_t>(targets.k, int64_t(classes.size()));
+    const int64_t k = targets.k;
+    targets.ids.resize(size_t(rows * k));
+    targets.logprobs.resize(size_t(rows * k));
+    for (int64_t i = 0; i < rows; ++i) {
+        const std::vector<top_logprob> & classes = answers[size_t(i)];
+        for (int64_t j = 0; j < k; ++j) {
+            targets.ids[size_t(i * k + j)] = classes[size_t(j)].id;
+            // The store keeps top-k log-probabilities as fp16 (round to
+            // nearest even): round fresh answers the same way, so a run
+            // that asks and a run that reads the store train identically.
+            targets.logprobs[size_t(i * k + j)] = float(_Float16(classes[size_t(j)].logprob));
+        }
+    }
+    return targets;
+}
 
 topk_targets ask_teacher_for_targets(const example_set & set, teacher & t, store * s,
                                      int64_t batch_size, const ask_progress & progress) {
@@ -104,25 +126,9 @@ topk_targets ask_teacher_for_targets(const example_set & set, teacher & t, store
                                                std::to_string(set.rows) + " examples");
     }
 
-    // Every answer is in; K = the shortest class list.
-    topk_targets targets;
+    // Every answer is in.
+    topk_targets targets = targets_from_classes(answers);
     targets.counts = counts;
-    targets.k = set.rows == 0 ? 0 : INT64_MAX;
-    for (const std::vector<top_logprob> & classes : answers)
-        targets.k = std::min<int64_t>(targets.k, int64_t(classes.size()));
-    const int64_t k = targets.k;
-    targets.ids.resize(size_t(set.rows * k));
-    targets.logprobs.resize(size_t(set.rows * k));
-    for (int64_t i = 0; i < set.rows; ++i) {
-        const std::vector<top_logprob> & classes = answers[size_t(i)];
-        for (int64_t j = 0; j < k; ++j) {
-            targets.ids[size_t(i * k + j)] = classes[size_t(j)].id;
-            // The store keeps top-k log-probabilities as fp16 (round to
-            // nearest even): round fresh answers the same way, so a run
-            // that asks and a run that reads the store train identically.
-            targets.logprobs[size_t(i * k + j)] = float(_Float16(classes[size_t(j)].logprob));
-        }
-    }
     return targets;
 }
 

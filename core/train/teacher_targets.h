@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
+#include "teachers/teacher_record.h"
 #include "train/example_set.h"
 
 namespace distill {
@@ -37,5 +39,15 @@ struct topk_targets {
 // or one without top-k class ids, naming the example.
 topk_targets ask_teacher_for_targets(const example_set & set, teacher & t, store * s,
                                      int64_t batch_size, const ask_progress & progress);
+
+// The class distribution an answer gives, best first: its first position's
+// top-k list. Throws invalid_argument naming `example` for a failed answer,
+// one without top-k log-probabilities, or a class id < 0.
+std::vector<top_logprob> answer_classes(const teacher_record & record, int64_t example);
+
+// Targets [N, K] from each example's classes (answer_classes), K = the
+// shortest list; log-probabilities rounded to fp16 as the store keeps them,
+// so fresh and stored answers give the same targets. counts left at zero.
+topk_targets targets_from_classes(const std::vector<std::vector<top_logprob>> & answers);
 
 }  // namespace distill

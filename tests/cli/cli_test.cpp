@@ -2,6 +2,7 @@
 // scratch directory. Prints "N passed, M failed"; non-zero on failure.
 #include "http_test_server.h"
 
+#include <distill/distill.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <sstream>
 #include <string>
 
@@ -64,6 +66,85 @@ Result run(const std::string & args) {
 
 void write(const std::filesystem::path & path, const std::string & text) {
     std::ofstream(path) << text;
+}
+
+// An IDX file: magic (type ubyte, `dims` dimensions), sizes big-endian, bytes.
+void write_idx(const std::filesystem::path & path, std::vector<int32_t> sizes,
+               const std::vector<uint8_t> & bytes) {
+    std::ofstream out(path, std::ios::binary);
+    const auto be32 = [&](uint32_t v) {
+        const char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+        out.write(b, 4);
+    };
+    be32(0x0800u | uint32_t(sizes.size()));
+    for (int32_t size : sizes) be32(uint32_t(size));
+    out.write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+// distill train --teacher-store: a run that asked a teacher through a store,
+// then runs that read its answers offline, the teacher file gone.
+void check_train_offline() {
+    constexpr int rows = 64, side = 4;
+    std::mt19937 random(7);
+    std::vector<uint8_t> pixels(rows * side * side), labels(rows);
+    for (uint8_t & p : pixels) p = uint8_t(random());
+    for (int i = 0; i < rows; ++i) labels[size_t(i)] = uint8_t(i % 3);
+    const auto images_path = dir / "images.idx", labels_path = dir / "labels.idx";
+    write_idx(images_path, {rows, side, side}, pixels);
+    write_idx(labels_path, {rows}, labels);
+    const std::string data = "idx:" + images_path.string() + "," + labels_path.string();
+    const auto teacher_path = dir / "teacher.safetensors";
+    distill::Model::create(R"({"kind": "mlp", "inputs": 16, "hidden": [8], "outputs": 3})", 3)
+        .save(teacher_path.string());
+    const auto answers = dir / "answers.db";
+    const std::string student =
+        "train --config '{\"kind\": \"mlp\", \"inputs\": 16, \"outputs\": 3}' --epochs 2 "
+        "--json --data '";
+
+    // Asks about the first 48 examples only, storing the answers.
+    Result r = run(student + data + ":48' --teacher '" + teacher_path.string() + "' --store '" +
+                   answers.string() + "'");
+    expect(r.code == 0, "train --teacher --store exits 0");
+    std::filesystem::remove(teacher_path);
+
+    r = run(student + data + ":48' --teacher-store '" + answers.string() + "'");
+    expect(r.code == 0, "train --teacher-store exits 0 without the teacher: " + r.err);
+    try {
+        expect(nlohmann::json::parse(r.out).at("steps").get<int>() > 0,
+               "train --teacher-store trains: " + r.out);
+    } catch (const std::exception & e) {
+        expect(false, std::string("train --teacher-store --json prints JSON: ") + e.what());
+    }
+    r = run(student + data + ":48' --teacher-store '" + answers.string() + "' --validation '" +
+            data + "'");
+    expect(r.code == 0 && r.err.find("--validation has no teacher targets") != std::string::npos &&
+               r.err.find("for 48 of these 64 examples") != std::string::npos,
+           "a validation set without stored answers trains on, saying so: " + r.err);
+
+    r = run(student + data + "' --teacher-store '" + answers.string() + "'");
+    expect(r.code == 1 && r.err.find("found answers from teacher") != std::string::npos &&
+               r.err.find("for 48 of these 64 examples; 16 are missing, the first is example 48") !=
+                   std::string::npos,
+           "missing answers exit 1 with the counts: " + r.err);
+    r = run(student + data + ":48' --teacher-store '" + answers.string() +
+            "' --teacher-identity '{\"kind\": \"model\", \"name\": \"other\"}'");
+    expect(r.code == 1 &&
+               r.err.find("--teacher-store: --teacher-identity: store '") != std::string::npos &&
+               r.err.find("it answers them from: {\"kind\":\"model\"") != std::string::npos,
+           "an unknown --teacher-identity exits 1 naming the stored one: " + r.err);
+    r = run(student + data + ":48' --teacher-store '" + answers.string() +
+            "' --teacher-parameters '{\"temperature\": 1.0, \"top_k\": 0}'");
+    expect(r.code == 0, "--teacher-parameters as stored exits 0: " + r.err);
+
+    // Usage: --teacher-store replaces --teacher; the identity needs a store.
+    r = run(student + data + "' --teacher-store x.db --teacher y");
+    expect(r.code == 2, "--teacher-store with --teacher exits 2");
+    r = run(student + data + "' --teacher-identity '{}'");
+    expect(r.code == 2, "--teacher-identity without --teacher-store exits 2");
+    r = run("train --help");
+    expect(r.code == 0 && r.out.find("--teacher-store") != std::string::npos &&
+               r.out.find("--teacher-identity") != std::string::npos,
+           "train --help shows --teacher-store and --teacher-identity");
 }
 
 }  // namespace
@@ -253,6 +334,8 @@ int main(int argc, char ** argv) {
         expect(slow.requests.load() == 20,
                "rerun after Ctrl-C asks only the rest: " + std::to_string(slow.requests.load()));
     }
+
+    check_train_offline();
 
     std::cout << passed << " passed, " << failed << " failed\n";
     return failed == 0 ? 0 : 1;

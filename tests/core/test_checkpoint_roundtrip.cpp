@@ -119,6 +119,41 @@ TEST_CASE("checkpoint saved from views of a parameter buffer") {
     CHECK(load_refusal(scratch.path()) == "accepted");
 }
 
+TEST_CASE("a checkpoint keeps the best epoch's weights when it has them") {
+    distill::test::scratch_dir scratch;
+    const auto dir = scratch.path();
+    distill::checkpoint_contents saved = sample_checkpoint();
+    saved.best_model_tensors = saved.model_tensors;
+    saved.best_model_tensors[0].values[1] = 9.5f;
+    distill::save_checkpoint(dir, saved);
+    CHECK(std::filesystem::exists(dir / "best_model.safetensors"));
+    const distill::checkpoint_contents loaded = distill::load_checkpoint(dir);
+    check_equal(saved.best_model_tensors, loaded.best_model_tensors);
+    check_equal(saved.model_tensors, loaded.model_tensors);
+    // It is a plain weights file too: PyTorch can load the best model.
+    check_equal(saved.best_model_tensors,
+                distill::load_model_safetensors(dir / "best_model.safetensors").tensors);
+
+    SUBCASE("a flipped byte in it is refused like any other file") {
+        std::string bytes = distill::test::file_bytes(dir / "best_model.safetensors");
+        bytes[bytes.size() - 2] ^= 0x01;
+        distill::test::write_bytes(dir / "best_model.safetensors", bytes);
+        CHECK(load_refusal(dir).find("best_model.safetensors: expected sha256") !=
+              std::string::npos);
+    }
+    SUBCASE("a later save without best weights removes the earlier ones") {
+        distill::save_checkpoint(dir, sample_checkpoint());
+        CHECK_FALSE(std::filesystem::exists(dir / "best_model.safetensors"));
+        CHECK(distill::load_checkpoint(dir).best_model_tensors.empty());
+    }
+    SUBCASE("a manifest that names it when it is gone") {
+        std::filesystem::remove(dir / "best_model.safetensors");
+        CHECK(load_refusal(dir) == "checkpoint '" + dir.string() +
+                                       "': best_model.safetensors: expected the file listed in "
+                                       "manifest.json, found none");
+    }
+}
+
 TEST_CASE("tampered, missing and unfinished checkpoints are refused") {
     distill::test::scratch_dir scratch;
     const auto dir = scratch.path();

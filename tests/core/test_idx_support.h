@@ -12,31 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "../temp_dir.h"
+
 namespace idx_test {
 
 using bytes = std::vector<uint8_t>;
 
-// A fresh directory under $TMPDIR, removed with everything in it.
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "distill-idx-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    temp_dir(const temp_dir &) = delete;
-    temp_dir & operator=(const temp_dir &) = delete;
-    std::filesystem::path file(const std::string & name) const { return path_ / name; }
-    const std::filesystem::path & path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
+using ::test::temp_dir;
 
 // The bytes of an IDX file of type `type` with `dims` and `payload`.
 inline bytes idx_bytes(const std::vector<uint32_t> & dims, const bytes & payload,

@@ -9,26 +9,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "../temp_dir.h"
+
 namespace distill::test {
 
-class scratch_dir {
+class scratch_dir : public ::test::temp_dir {
 public:
-    scratch_dir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "distill-train-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~scratch_dir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    scratch_dir(const scratch_dir &) = delete;
-    scratch_dir & operator=(const scratch_dir &) = delete;
-    const std::filesystem::path & path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
+    scratch_dir() : ::test::temp_dir("distill-train") {}
 };
 
 // tests/fixtures, found from this header's own path (the build gives the

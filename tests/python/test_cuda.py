@@ -1,5 +1,6 @@
 """torch CUDA tensors, when libdistill has its CUDA backend and a GPU is
 present (skipped otherwise, like the C++ GPU tests)."""
+import numpy as np
 import pytest
 import torch
 
@@ -67,3 +68,36 @@ def test_cuda_device_mismatch_names_the_argument():
         distill.kd_loss(s.cuda(), t)
     with pytest.raises(ValueError, match="teacher_logits"):
         distill.kd_loss(s, t.cuda())
+
+
+STUDENT = {"kind": "mlp", "inputs": 20, "hidden": [32, 16], "activation": "gelu",
+           "dropout": 0.2, "outputs": 10}
+
+
+def test_cuda_student_trains_and_predicts_like_the_cpu():
+    """A built-in student on device="cuda": batches stay NumPy arrays, the
+    forward, loss and backward run on the GPU, and five AdamW steps end
+    where the CPU's end."""
+    rng = np.random.default_rng(4)
+    batches = [(rng.standard_normal((32, 20), dtype=np.float32),
+                rng.standard_normal((32, 10), dtype=np.float32) * 3,
+                rng.integers(0, 10, 32, dtype=np.int64)) for _ in range(5)]
+    models, losses = {}, {}
+    for device in ("cpu", "cuda"):
+        model = distill.Model(STUDENT, seed=5)
+        trainer = distill.Trainer(model, optimizer={"kind": "adamw", "lr": 1e-2}, seed=2,
+                                  temperature=2.0, soft_weight=1.0, hard_weight=0.5,
+                                  device=device)
+        losses[device] = [trainer.step(x, labels=y, teacher_logits=t)["loss"]
+                          for x, t, y in batches]
+        models[device] = model
+    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
+    cpu, gpu = models["cpu"].parameters(), models["cuda"].parameters()
+    scale = max(float(np.abs(v).max()) for v in cpu.values())
+    for name in cpu:
+        np.testing.assert_allclose(gpu[name], cpu[name], rtol=0, atol=1e-5 * scale, err_msg=name)
+    x = batches[0][0]
+    for output in ("logits", "probabilities", "log_probabilities"):
+        expected = models["cpu"].predict(x, output)
+        np.testing.assert_allclose(models["cpu"].predict(x, output, device="cuda"), expected,
+                                   rtol=1e-5, atol=1e-5 * float(np.abs(expected).max()))

@@ -1,9 +1,11 @@
 // distill.Error, borrowed tensors, contexts and the callback bridge (common.h).
 #include "common.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <tuple>
 
 namespace distill_python {
@@ -174,6 +176,17 @@ const distill::Context & context_for(int device_type, int device_id, uintptr_t s
         slot = std::make_unique<distill::Context>(options);
     }
     return *slot;
+}
+
+const distill::Context & device_context(const std::string & device) {
+    if (device == "cpu") return cpu_context();
+    if (device == "cuda") return context_for(DISTILL_DEVICE_CUDA, 0, 0);
+    const std::string prefix = "cuda:";
+    const std::string number = device.substr(std::min(device.size(), prefix.size()));
+    if (device.rfind(prefix, 0) == 0 && !number.empty() && number.size() <= 4 &&
+        std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return context_for(DISTILL_DEVICE_CUDA, std::stoi(number), 0);
+    raise_argument("device: expected \"cpu\", \"cuda\" or \"cuda:N\", got \"" + device + "\"");
 }
 
 // --- callbacks ----------------------------------------------------------------------

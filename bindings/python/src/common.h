@@ -73,6 +73,9 @@ private:
 // kept for the life of the process.
 const distill::Context & context_for(int device_type, int device_id, uintptr_t stream);
 inline const distill::Context & cpu_context() { return context_for(DISTILL_DEVICE_CPU, 0, 0); }
+// The context for a device argument of the students' API: "cpu", "cuda"
+// (device 0) or "cuda:N", on the device's default stream.
+const distill::Context & device_context(const std::string & device);
 
 // Runs Python code inside a library callback. The library calls back on
 // the thread that called it, which released the GIL: the GIL is taken for

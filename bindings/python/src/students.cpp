@@ -39,9 +39,12 @@ int32_t output_kind(const std::string & output) {
         output + "\"");
 }
 
-py::array predict(PyModel & self, py::handle inputs, const std::string & output) {
+py::array predict(PyModel & self, py::handle inputs, const std::string & output,
+                  const std::string & device) {
     distill::Model & model = self.get();
     const int32_t kind = output_kind(output);
+    const distill::Context & context =
+        translated([&]() -> const distill::Context & { return device_context(device); });
     Borrowed x;
     x.acquire(inputs, "inputs", false);
     if (x.get() == nullptr) raise_argument("inputs: expected an fp32 array [B, D], got None");
@@ -54,7 +57,7 @@ py::array predict(PyModel & self, py::handle inputs, const std::string & output)
     distill_status status;
     {
         py::gil_scoped_release release;
-        status = distill_model_predict(cpu_context().get(), model.get(), x.get(), kind, y.get());
+        status = distill_model_predict(context.get(), model.get(), x.get(), kind, y.get());
     }
     check(status);
     return out;
@@ -143,10 +146,12 @@ default scheme). Parameters carry PyTorch's names and layouts.)doc")
         .def("parameters", &parameters,
              "Dict name -> writable float32 NumPy view of the model's own memory (no copy; "
              "the views keep the memory alive). Assigning into them changes the model.")
-        .def("predict", &predict, py::arg("inputs"), py::arg("output") = "logits",
+        .def("predict", &predict, py::arg("inputs"), py::arg("output") = "logits", py::kw_only(),
+             py::arg("device") = "cpu",
              "Outputs float32 [B, O] for inputs float32 [B, D] (NumPy or a torch CPU tensor), "
              "in eval mode; output: \"logits\", \"probabilities\", \"log_probabilities\" or "
-             "\"embedding\".")
+             "\"embedding\". device: \"cpu\", \"cuda\" or \"cuda:N\" runs the model there "
+             "(inputs and outputs stay host arrays).")
         .def(
             "close", [](PyModel & self) { self.handle.reset(); },
             "Releases this object's reference (views and trainers keep theirs).")
@@ -250,6 +255,34 @@ Dataset(inputs, labels=None): inputs float32 [N, D], labels int64 [N]
              "Asks `teacher` about every example (through `store` when given: stored answers are "
              "not asked again) and sets the top-k teacher targets from the answers. Returns "
              "{\"asked\", \"from_store\"}.")
+        .def(
+            "read_teacher",
+            [](PyDataset & self, PyStore * store, py::object teacher_identity,
+               py::object teacher_parameters) {
+                distill::Store & s = require_given(store, "store", "a distill.Store").get();
+                // None stays NULL: "the only one that answered".
+                std::optional<std::string> identity, parameters;
+                if (!teacher_identity.is_none())
+                    identity = json_text(teacher_identity, "teacher_identity");
+                if (!teacher_parameters.is_none())
+                    parameters = json_text(teacher_parameters, "teacher_parameters");
+                distill::Dataset & d = self.get_for_change();
+                translated([&] {
+                    py::gil_scoped_release release;  // a scan of the store, no Python inside
+                    d.read_teacher(s, identity ? identity->c_str() : nullptr,
+                                   parameters ? parameters->c_str() : nullptr);
+                });
+            },
+            py::arg("store"), py::arg("teacher_identity") = py::none(),
+            py::arg("teacher_parameters") = py::none(),
+            "Reads the teacher's answers about every example from `store`, without the teacher "
+            "(answers stored earlier by ask_teacher or collect, here or elsewhere), and sets the "
+            "top-k teacher targets as ask_teacher would. teacher_identity / teacher_parameters: "
+            "the provenance's \"teacher\" and \"parameters\" in Store.export_jsonl's lines (a "
+            "dict or JSON text), "
+            "or None for the only ones that answered these examples. Raises ValueError naming "
+            "the missing examples (how many of N were found), the teachers to choose from, or a "
+            "stored failure.")
         .def("close", [](PyDataset & self) { self.handle.reset(); })
         .def_property_readonly("closed", [](const PyDataset & self) { return !self.handle; })
         .def("__repr__", [](const PyDataset & self) -> std::string {

@@ -244,7 +244,7 @@ void bind_training(py::module_ & m) {
     py::class_<PyTrainer>(m, "Trainer", R"doc(Trains a distill.Model: optimiser, schedule, loss.
 
 Trainer(model, optimizer=None, schedule=None, loss=None, *, max_grad_norm=0,
-seed=0, **loss_options)
+seed=0, device="cpu", **loss_options)
   optimizer  dict or JSON: {"kind": "adamw", "lr": 1e-3, "betas": [0.9, 0.999],
              "eps": 1e-8, "weight_decay": 0.01} (default) or {"kind": "sgd",
              "lr": 0.1, "momentum": 0.9, "nesterov": False, "weight_decay": 0}
@@ -253,10 +253,13 @@ seed=0, **loss_options)
   loss       a distill.LossOptions or a dict of its fields; keyword
              arguments (temperature=4, soft_weight=1, hard_weight=0, ...)
              override it. soft_weight > 0 needs teacher targets, hard_weight
-             > 0 labels; labels only: soft_weight=0, hard_weight=1.)doc")
+             > 0 labels; labels only: soft_weight=0, hard_weight=1.
+  device     "cpu", "cuda" or "cuda:N": where the forward, loss and backward
+             run; batches stay host arrays, the optimiser runs on the host,
+             and fit's validation runs on the CPU.)doc")
         .def(py::init([](py::object model, py::handle optimizer, py::handle schedule,
                          py::handle loss, float max_grad_norm, uint64_t seed,
-                         const py::kwargs & loss_overrides) {
+                         const std::string & device, const py::kwargs & loss_overrides) {
                  if (!py::isinstance<PyModel>(model))
                      raise_argument(
                          "model: expected a distill.Model, got " +
@@ -273,13 +276,13 @@ seed=0, **loss_options)
                  options.max_grad_norm = max_grad_norm;
                  options.seed = seed;
                  auto trainer = translated([&] {
-                     return std::make_shared<distill::Trainer>(cpu_context(), mm, options);
+                     return std::make_shared<distill::Trainer>(device_context(device), mm, options);
                  });
                  return PyTrainer{trainer, model};
              }),
              py::arg("model"), py::arg("optimizer") = py::none(), py::arg("schedule") = py::none(),
              py::arg("loss") = py::none(), py::kw_only(), py::arg("max_grad_norm") = 0.0f,
-             py::arg("seed") = 0)
+             py::arg("seed") = 0, py::arg("device") = "cpu")
         .def("step", &step, py::arg("inputs"), py::arg("labels") = py::none(),
              py::arg("teacher_logits") = py::none(), py::arg("teacher_topk") = py::none(),
              "One distillation step on a batch: inputs float32 [B, D]; labels int64 [B]; "

@@ -45,7 +45,7 @@ extern "C" {
 /* Bumped on every backward-compatible addition to this header; a binding
  * compiled against DISTILL_ABI_VERSION = n runs on any library whose
  * distill_abi_version() >= n with the same DISTILL_VERSION_MAJOR. */
-#define DISTILL_ABI_VERSION 4
+#define DISTILL_ABI_VERSION 5
 
 /* The library's version as "MAJOR.MINOR.PATCH"; a static string, never NULL. */
 DISTILL_API const char * distill_version(void);
@@ -832,7 +832,14 @@ DISTILL_API distill_status distill_batch_ingest(distill_teacher * teacher, disti
 /*
  * Built-in students train inside the library, for users without PyTorch
  * (Java, C#, C and C++ services). fp32, on the CPU (GEMMs through
- * OpenBLAS); a CUDA context is refused with DISTILL_STATUS_UNSUPPORTED.
+ * OpenBLAS) or, with a CUDA context, on a GPU: distill_model_predict and
+ * distill_trainer_* run the forward, the loss and the backward on the
+ * device (cuBLAS, and cuDNN for convolutions, both loaded when first
+ * needed); the tensors passed in stay host tensors, and the optimizer,
+ * evaluation and checkpoints stay on the host. GPU results match the CPU's
+ * to fp32 rounding, not bit for bit. distill_model_evaluate and
+ * distill_teacher_create_model refuse a CUDA context
+ * (DISTILL_STATUS_UNSUPPORTED).
  *
  * A model is described by a JSON config:
  *   MLP  {"kind": "mlp", "inputs": 784, "hidden": [1200, 1200],
@@ -904,7 +911,9 @@ typedef enum {
 /*
  * Inference: out = the model's output for `inputs`, in eval mode (no
  * dropout).
- *  context  in   a CPU context (its thread count is used).
+ *  context  in   a CPU context (its thread count is used), or a CUDA
+ *                context: the model runs on that device (inputs and out
+ *                stay host tensors; each call makes its own device session).
  *  inputs   in   fp32 [B, D], contiguous, on the CPU; B ≥ 1.
  *  output   in   distill_output (PROBABILITIES and LOG_PROBABILITIES need
  *                a "logits" model).
@@ -1074,6 +1083,44 @@ DISTILL_API distill_status distill_dataset_ask_teacher(distill_dataset * dataset
                                                        int64_t * out_from_store);
 
 /*
+ * Reads the teacher's answers about every example of `dataset` from `store`,
+ * offline: no teacher is asked (ABI 5). For a store filled earlier through
+ * distill_dataset_ask_teacher or distill_collect (the same requests), by
+ * this process or another, or shipped by a colleague without the teacher.
+ * Sets the dataset's top-k teacher targets as distill_dataset_ask_teacher
+ * would from the same answers (K = the smallest top-k; the same values).
+ *
+ * An answer is matched by the request, the teacher's identity and the
+ * parameters it was asked with, as the store keeps them (the
+ * "provenance" "teacher" and "parameters" objects of the lines of
+ * distill_store_export_jsonl).
+ *  dataset                  in   N ≥ 1 examples.
+ *  store                    in   any store, read-only is fine; read in one
+ *                                read transaction (a writer may go on).
+ *  teacher_identity_json    in   the teacher's identity, or NULL: the only
+ *                                teacher whose answers the store holds for
+ *                                these examples.
+ *  teacher_parameters_json  in   the parameters it was asked with, or NULL:
+ *                                the only set that teacher was asked with.
+ *                                Needed when the store holds answers to the
+ *                                same examples at two temperatures, say.
+ * Errors (INVALID_ARGUMENT; the dataset is then unchanged): dataset or store
+ * NULL, an empty dataset, JSON that does not parse; a store with no answer
+ * to these examples; an identity or parameters that answered none of them,
+ * or NULL where several did (the message lists those that did, with how
+ * many examples each answered: pass one); missing answers (the message says
+ * how many of the N were found, and the first missing example); a stored
+ * failure, an answer without top-k or with a class id outside [0, 2^31)
+ * (named with the example index). Store errors (INTERNAL).
+ * Thread safety: one call at a time per dataset; other threads' calls on
+ * the same store wait for the read to end (1 to 2 s for 59,000 images).
+ */
+DISTILL_API distill_status distill_dataset_read_teacher(distill_dataset * dataset,
+                                                        distill_store * store,
+                                                        const char * teacher_identity_json,
+                                                        const char * teacher_parameters_json);
+
+/*
  * A trainer: a model, an optimiser, a learning-rate schedule and a loss.
  *  optimizer_json  {"kind": "adamw", "lr": 1e-3, "betas": [0.9, 0.999],
  *                  "eps": 1e-8, "weight_decay": 0.01} (PyTorch's AdamW) or
@@ -1097,8 +1144,10 @@ typedef struct distill_trainer_options {
 /* Fills *options with the defaults above. Errors: options == NULL. */
 DISTILL_API distill_status distill_trainer_options_init(distill_trainer_options * options);
 
-/* Errors: context, model or out NULL; a CUDA context; invalid JSON or a
- * value out of range (named); loss options the loss family refuses. */
+/* Errors: context, model or out NULL; invalid JSON or a value out of range
+ * (named); loss options the loss family refuses; on a CUDA context, a
+ * failed device session (cuBLAS or cuDNN missing: UNSUPPORTED; device
+ * memory: OUT_OF_MEMORY). */
 DISTILL_API distill_status distill_trainer_create(const distill_context * context,
                                                   distill_model * model,
                                                   const distill_trainer_options * options,
@@ -1129,7 +1178,8 @@ typedef struct distill_step_metrics {
     float loss;            /* the batch's loss (before the update) */
     float learning_rate;   /* the rate this step used */
     float grad_norm;       /* global gradient norm before clipping */
-    float accuracy;        /* vs labels; NaN without labels */
+    float accuracy;        /* vs labels, over rows not labelled ignore_index;
+                              NaN without such rows */
     float agreement;       /* top-1 agreement with the teacher; NaN without one */
 } distill_step_metrics;
 
@@ -1138,7 +1188,9 @@ typedef struct distill_step_metrics {
  * backward, clipping, optimizer update. out may be NULL.
  * Errors: NULL trainer/batch/inputs; a wrong shape or dtype (named, with
  * the model's D and O); teacher targets or labels missing for the loss;
- * a non-finite loss (the update is skipped, the model unchanged).
+ * a non-finite loss (the update is skipped, the model unchanged); on a
+ * CUDA context, device failures (OUT_OF_MEMORY, INTERNAL) with the
+ * backend's message.
  */
 DISTILL_API distill_status distill_trainer_step(distill_trainer * trainer,
                                                 const distill_batch * batch,
@@ -1178,8 +1230,9 @@ typedef struct distill_fit_options {
     const char * checkpoint_dir;          /* saved after each epoch (and on cancel);
                                              NULL (default) = none */
     int32_t restore_best;                 /* nonzero: end with the weights of the best
-                                             validation epoch of this call (a resumed
-                                             run's earlier best is not kept); default 0 */
+                                             validation epoch, also across a resume
+                                             (checkpoints then keep the best weights
+                                             too); default 0 */
     distill_progress_callback progress;   /* NULL (default) = none */
     void * progress_user_data;
 } distill_fit_options;
@@ -1203,7 +1256,8 @@ typedef struct distill_fit_summary {
  * in an order shuffled from (seed, epoch); steps use dropout seeds from
  * (seed, step). On the CPU with a fixed thread count a run is
  * bit-reproducible, and a run resumed from a checkpoint continues
- * bit-identically. out may be NULL.
+ * bit-identically; on CUDA a run matches the CPU's to fp32 rounding
+ * (validation runs on the CPU). out may be NULL.
  * Errors: those of distill_trainer_step; an empty dataset; a validation set
  * with different features; CANCELLED from the progress callback (after
  * saving a checkpoint when checkpoint_dir is set).
@@ -1215,9 +1269,10 @@ DISTILL_API distill_status distill_trainer_fit(distill_trainer * trainer,
 
 /* Writes a checkpoint directory: model.safetensors (the weights, loadable
  * by PyTorch and distill_model_load), optimizer.safetensors,
- * trainer_state.json and manifest.json (hashes of the others, written last:
- * a crash leaves the previous checkpoint loadable). Errors: an argument
- * NULL, an unwritable directory. */
+ * trainer_state.json, best_model.safetensors (the best validation epoch's
+ * weights, when a fit with restore_best kept them) and manifest.json
+ * (hashes of the others, written last: a crash leaves the previous
+ * checkpoint loadable). Errors: an argument NULL, an unwritable directory. */
 DISTILL_API distill_status distill_trainer_save(const distill_trainer * trainer, const char * dir);
 
 /* Loads a checkpoint into the trainer: weights, optimizer state, schedule

@@ -538,6 +538,14 @@ public:
                                           options, &asked, &from_store));
         return {asked, from_store};
     }
+    // Reads the teacher's answers about every example from `store`, without
+    // the teacher (distill_dataset_read_teacher): the identity and
+    // parameters as JSON, or nullptr for the only ones that answered.
+    void read_teacher(Store & store, const char * teacher_identity_json = nullptr,
+                      const char * teacher_parameters_json = nullptr) {
+        check(distill_dataset_read_teacher(handle_, store.get(), teacher_identity_json,
+                                           teacher_parameters_json));
+    }
 
     distill_dataset * get() const noexcept { return handle_; }
 

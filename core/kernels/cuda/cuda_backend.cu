@@ -3,61 +3,20 @@
 // requested device current (restoring the caller's afterwards), enqueues
 // its kernels on the caller's stream without synchronising, and turns any
 // CUDA error into a distill status plus a message naming the error. No C++
-// exception leaves this file.
+// exception leaves this file. The student primitives (API 2) live in
+// student_*.cu (student_primitives.cuh lists them); they run on a session's
+// device and stream instead of per-call ones.
 #include <cuda_runtime.h>
 
-#include <cstdio>
 #include <exception>
 
 #include "../../backend/cuda_backend_api.h"
+#include "backend_status.cuh"
 #include "kd_loss_cuda.cuh"
+#include "student_primitives.cuh"
 
 namespace distill::kernels::cuda {
 namespace {
-
-// distill_status values (capi/include/distill/distill.h).
-constexpr int32_t status_ok = 0;
-constexpr int32_t status_invalid_argument = 1;
-constexpr int32_t status_out_of_memory = 3;
-constexpr int32_t status_internal = 4;
-
-int32_t report_message(int32_t status, const char * message, char * error, size_t capacity) {
-    if (error != nullptr && capacity > 0) std::snprintf(error, capacity, "%s", message);
-    return status;
-}
-
-// "CUDA backend: <what> failed: cudaErrorX (description)".
-int32_t report_cuda(cudaError_t failure, const char * what, char * error, size_t capacity) {
-    if (error != nullptr && capacity > 0)
-        std::snprintf(error, capacity, "CUDA backend: %s failed: %s (%s)", what,
-                      cudaGetErrorName(failure), cudaGetErrorString(failure));
-    return failure == cudaErrorMemoryAllocation ? status_out_of_memory : status_internal;
-}
-
-// Makes `device` current for the scope; puts the caller's device back after.
-class device_scope {
-public:
-    explicit device_scope(int device) {
-        status_ = cudaGetDevice(&previous_);
-        if (status_ != cudaSuccess) return;
-        if (previous_ != device) {
-            status_ = cudaSetDevice(device);
-            switched_ = status_ == cudaSuccess;
-        }
-    }
-    ~device_scope() {
-        if (switched_) cudaSetDevice(previous_);
-    }
-    device_scope(const device_scope &) = delete;
-    device_scope & operator=(const device_scope &) = delete;
-
-    cudaError_t status() const { return status_; }
-
-private:
-    int previous_ = 0;
-    bool switched_ = false;
-    cudaError_t status_ = cudaSuccess;
-};
 
 int32_t device_count(int32_t * out_count, char * error, size_t error_capacity) {
     if (out_count == nullptr)
@@ -146,11 +105,29 @@ int32_t kd_loss_topk(const kd_loss_params * params, distill_cuda_loss_output out
                     });
 }
 
+// Designated, so that two entries of the same type cannot be swapped
+// silently (bias_add and bias_grad, for one).
 const distill_cuda_backend_v1 backend_table{
-    DISTILL_CUDA_BACKEND_API_VERSION,
-    &device_count,
-    &kd_loss_dense,
-    &kd_loss_topk,
+    .api_version = DISTILL_CUDA_BACKEND_API_VERSION,
+    .device_count = &device_count,
+    .kd_loss_dense = &kd_loss_dense,
+    .kd_loss_topk = &kd_loss_topk,
+    .session_create = &session_create,
+    .session_destroy = &session_destroy,
+    .memory_alloc = &memory_alloc,
+    .memory_free = &memory_free,
+    .copy = &copy,
+    .synchronize = &synchronize,
+    .gemm = &gemm,
+    .bias_add = &bias_add,
+    .bias_grad = &bias_grad,
+    .activation_forward = &activation_forward,
+    .activation_backward = &activation_backward,
+    .dropout = &dropout,
+    .conv2d_forward = &conv2d_forward,
+    .conv2d_backward = &conv2d_backward,
+    .maxpool2d_forward = &maxpool2d_forward,
+    .maxpool2d_backward = &maxpool2d_backward,
 };
 
 }  // namespace
