@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "data_source.h"
+#include "device_option.h"
 
 namespace distill_cli {
 namespace {
@@ -69,12 +70,13 @@ int run_eval(const eval_options & o) {
 struct predict_options {
     std::string model, data;
     int threads = 0;
+    std::string device = "cpu";
     int64_t limit = 0;
     bool probabilities = false;
 };
 
 int run_predict(const predict_options & o) {
-    const distill::Context cpu(distill::ContextOptions::cpu(o.threads));
+    const distill::Context device(device_context_options(o.device, o.threads));
     distill::Model model = distill::Model::load(o.model);
     const distill::Dataset data = open_data_source(o.data);
     require_same_features(model, data, "--model");
@@ -85,7 +87,7 @@ int run_predict(const predict_options & o) {
     for (int64_t begin = 0; begin < rows; begin += batch) {
         const int64_t count = std::min(batch, rows - begin);
         const std::vector<float> probabilities =
-            model.predict(cpu, static_cast<const float *>(inputs.data) + begin * model.inputs(),
+            model.predict(device, static_cast<const float *>(inputs.data) + begin * model.inputs(),
                           count, DISTILL_OUTPUT_PROBABILITIES);
         for (int64_t r = 0; r < count; ++r) {
             const float * row = probabilities.data() + r * classes;
@@ -135,6 +137,7 @@ void add_predict(CLI::App & app, int & exit_code) {
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--probabilities", o->probabilities, "Add every class's probability");
     cmd->add_option("--threads", o->threads)->check(CLI::NonNegativeNumber);
+    cmd->add_option("--device", o->device, device_option_help);
     cmd->callback([o, &exit_code] { run_guarded("predict", run_predict, *o, exit_code); });
 }
 

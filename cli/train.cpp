@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "data_source.h"
+#include "device_option.h"
 #include "training_progress.h"
 
 namespace distill_cli {
@@ -39,6 +40,7 @@ struct train_options {
     int batch_size = 128;
     int patience = 0;
     int threads = 0;
+    std::string device = "cpu";
     uint64_t seed = 0;
     float temperature = 1.0f;
     std::optional<float> soft_weight, hard_weight;
@@ -104,6 +106,8 @@ int run_train(const train_options & o) {
     install_interrupt_handler();
     namespace fs = std::filesystem;
     const distill::Context cpu(distill::ContextOptions::cpu(o.threads));
+    // The trainer's steps run here; teachers and evaluation use `cpu`.
+    const distill::Context device(device_context_options(o.device, o.threads));
     const bool resuming =
         !o.checkpoint.empty() && fs::exists(fs::path(o.checkpoint) / "manifest.json");
     if (!resuming && o.config.empty())
@@ -146,7 +150,7 @@ int run_train(const train_options & o) {
     options.loss = &loss;
     options.max_grad_norm = o.max_grad_norm;
     options.seed = o.seed;
-    distill::Trainer trainer(cpu, model, options);
+    distill::Trainer trainer(device, model, options);
     if (resuming) trainer.resume(o.checkpoint);
     const auto [done_epochs, done_steps] = trainer.position();
     // A run stopped inside an epoch has not completed it: it continues it.
@@ -260,6 +264,7 @@ void add_train(CLI::App & app, int & exit_code) {
     cmd->add_option("--seed", o->seed)->capture_default_str();
     cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--device", o->device, device_option_help);
     cmd->add_flag("--json", o->json, "Print the summary as JSON");
     cmd->callback([o, &exit_code] {
         try {

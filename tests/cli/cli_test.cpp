@@ -141,8 +141,23 @@ void check_train_offline() {
     expect(r.code == 2, "--teacher-store with --teacher exits 2");
     r = run(student + data + "' --teacher-identity '{}'");
     expect(r.code == 2, "--teacher-identity without --teacher-store exits 2");
+    // --device: a bad name is refused naming the option; cuda without a GPU
+    // (or without the CUDA backend) is a clear failure, never a crash.
+    r = run(student + data + ":48' --teacher-store '" + answers.string() + "' --device tpu");
+    expect(r.code == 1 && r.err.find("--device: expected cpu, cuda or cuda:N") != std::string::npos,
+           "--device tpu exits 1 naming --device: " + r.err);
+    r = run(student + data + ":48' --teacher-store '" + answers.string() + "' --device cpu");
+    expect(r.code == 0, "--device cpu trains: " + r.err);
+    int32_t gpus = 0;
+    distill::check(distill_cuda_device_count(&gpus));
+    if (gpus == 0) {
+        r = run(student + data + ":48' --teacher-store '" + answers.string() + "' --device cuda");
+        expect(r.code == 1 && r.err.find("distill train: ") != std::string::npos,
+               "--device cuda without a GPU exits 1 with a message: " + r.err);
+    }
     r = run("train --help");
-    expect(r.code == 0 && r.out.find("--teacher-store") != std::string::npos &&
+    expect(r.code == 0 && r.out.find("--device") != std::string::npos &&
+               r.out.find("--teacher-store") != std::string::npos &&
                r.out.find("--teacher-identity") != std::string::npos,
            "train --help shows --teacher-store and --teacher-identity");
 }

@@ -54,6 +54,14 @@ static class TrainingTests {
       Check.Equal((long)Rows, train.AskTeacher(teacher, store, 64, asking).Asked, "asked");
       Check.True(asking.Events.Count > 0 && asking.Events[0] == ProgressEvent.Ask, "ask progress");
       Check.Equal(0L, train.AskTeacher(teacher, store).Asked, "asked again");
+      using (var offline = Synthetic(1)) {  // the same examples, read without the teacher
+        offline.ReadTeacher(store);
+        Check.True(System.Linq.Enumerable.SequenceEqual(train.Floats(DatasetField.TeacherTopkLogprobs),
+                                                        offline.Floats(DatasetField.TeacherTopkLogprobs)),
+                   "targets read offline");
+        var e = Check.Throws<DistillException>(() => offline.ReadTeacher(store, "{\"kind\": \"nobody\"}"), "unknown teacher");
+        Check.True(e.Message.Contains("teacher"), "message: " + e.Message);
+      }
       Check.Equal(Rows * Classes, train.Floats(DatasetField.TeacherTopkLogprobs).Length, "targets");
       test.AskTeacher(teacher, null);
 

@@ -148,6 +148,18 @@ public:
         return summary;
     }
 
+    /// Sets the top-k targets from a store's answers, without the teacher
+    /// (distill_dataset_read_teacher). teacher_identity_json and
+    /// teacher_parameters_json are an export's provenance.teacher and
+    /// provenance.parameters; empty means "the only one in the store".
+    void read_teacher(Store * store, const std::string & teacher_identity_json = "",
+                      const std::string & teacher_parameters_json = "") {
+        check(distill_dataset_read_teacher(
+            get(), require(store, "store").get(),
+            teacher_identity_json.empty() ? nullptr : teacher_identity_json.c_str(),
+            teacher_parameters_json.empty() ? nullptr : teacher_parameters_json.c_str()));
+    }
+
 #ifndef SWIG
     distill_dataset * get() const { return handle_.get(); }
 #endif

@@ -53,6 +53,14 @@ class TrainingTest {
       assertEquals(ProgressEvent.ASK, asking.get(0).getEvent());
       assertEquals(ROWS * CLASSES, train.floats(DatasetField.TEACHER_TOPK_LOGPROBS).length);
       assertEquals(0, train.askTeacher(teacher, store).getAsked());
+      try (Dataset offline = synthetic(1)) {  // the same examples, read without the teacher
+        offline.readTeacher(store);
+        assertArrayEquals(train.floats(DatasetField.TEACHER_TOPK_LOGPROBS),
+                          offline.floats(DatasetField.TEACHER_TOPK_LOGPROBS));
+        DistillException e = assertThrows(DistillException.class,
+                                          () -> offline.readTeacher(store, "{\"kind\": \"nobody\"}"));
+        assertTrue(e.getMessage().contains("teacher"), e.getMessage());
+      }
       test.askTeacher(teacher, null);
 
       Model student = new Model(STUDENT, 7);
