@@ -10,6 +10,11 @@ torch it says so and exits 0 (it is a benchmark, not a test).
 
 Usage: python3 bench/student_step_torch.py [--bench build/release/bin/distill_bench_student_step]
                                            [--batch 128] [--hidden 256] [--seconds 2]
+                                           [--device cpu|cuda]
+
+--device cuda runs both on GPU 0: distill's trainer takes the batch from
+host memory and waits for each step's loss; PyTorch's batch lives on the GPU
+and each step ends with torch.cuda.synchronize().
 """
 import argparse
 import json
@@ -30,15 +35,17 @@ def per_run(fn, budget, min_runs):
     return (time.perf_counter() - start) / runs
 
 
-def torch_figures(torch, batch, hidden, budget):
+def torch_figures(torch, batch, hidden, budget, device):
     functional = torch.nn.functional
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(784, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10))
+    model = torch.nn.Sequential(torch.nn.Linear(784, hidden), torch.nn.ReLU(),
+                                torch.nn.Linear(hidden, 10)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
-    x = torch.rand(batch, 784)
-    teacher = torch.rand(batch, 10) * 8 - 4
-    labels = torch.arange(batch) % 10
+    x = torch.rand(batch, 784, device=device)
+    teacher = torch.rand(batch, 10, device=device) * 8 - 4
+    labels = torch.arange(batch, device=device) % 10
     log_p = functional.log_softmax(teacher / TEMPERATURE, dim=-1)
+    wait = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
@@ -48,12 +55,17 @@ def torch_figures(torch, batch, hidden, budget):
         loss = 0.5 * soft + 0.5 * functional.cross_entropy(logits, labels)
         loss.backward()
         optimizer.step()
+        wait()
+
+    def infer(rows):
+        model(x[:rows])
+        wait()
 
     step_seconds = per_run(step, budget, 10)
     with torch.no_grad():
-        infer_batch = per_run(lambda: model(x), budget / 2, 10)
-        infer_one = per_run(lambda: model(x[:1]), budget / 2, 100)
-    return {"bench": "student_step", "impl": "torch-eager", "batch": batch,
+        infer_batch = per_run(lambda: infer(batch), budget / 2, 10)
+        infer_one = per_run(lambda: infer(1), budget / 2, 100)
+    return {"bench": "student_step", "impl": "torch-eager", "device": device, "batch": batch,
             "parameters": sum(p.numel() for p in model.parameters()),
             "threads": torch.get_num_threads(), "step_ms": step_seconds * 1e3,
             "train_samples_per_s": batch / step_seconds, "infer_batch_ms": infer_batch * 1e3,
@@ -66,12 +78,14 @@ def main():
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     args = parser.parse_args()
 
     config = json.dumps({"kind": "mlp", "inputs": 784, "hidden": [args.hidden], "activation": "relu",
                          "dropout": 0.0, "outputs": 10})
     ours = json.loads(subprocess.run(
-        [args.bench, "--config", config, "--batch", str(args.batch), "--seconds", str(args.seconds)],
+        [args.bench, "--config", config, "--batch", str(args.batch), "--seconds", str(args.seconds),
+         "--device", args.device],
         check=True, capture_output=True, text=True).stdout)
     print(json.dumps(ours))
     try:
@@ -80,7 +94,7 @@ def main():
         print(json.dumps({"bench": "student_step", "impl": "torch-eager", "skipped": "torch not installed"}))
         return 0
     torch.set_num_threads(os.cpu_count() or 1)
-    theirs = torch_figures(torch, args.batch, args.hidden, args.seconds)
+    theirs = torch_figures(torch, args.batch, args.hidden, args.seconds, args.device)
     print(json.dumps(theirs))
     print(json.dumps({"bench": "student_step", "ratio": "distill / torch-eager",
                       "train_throughput": ours["train_samples_per_s"] / theirs["train_samples_per_s"],

@@ -3,7 +3,7 @@
 # a session that is lent one: builds the `cuda` preset (CUDA required) and
 # runs every CUDA test case (kd-loss kernels, student primitives against the
 # CPU layers, CUDA trainer and predict against the CPU ones), then the CUDA
-# kd-loss benchmark. On a machine without a GPU the tests skip themselves
+# kd-loss and student-step benchmarks. On a machine without a GPU the tests skip themselves
 # and say so. Logs go to $OUT when it is set (the device tool's folder),
 # else to build/cuda/gpu-checks/. Usage: scripts/run-gpu-checks.sh [-j N]
 set -uo pipefail
@@ -29,9 +29,13 @@ step() {  # step NAME COMMAND...: runs, logs to $logs/NAME.log, remembers a fail
 step configure cmake --preset cuda -DDISTILL_BUILD_JAVA=OFF -DDISTILL_BUILD_CSHARP=OFF \
     -DDISTILL_BUILD_PYTHON=OFF -DDISTILL_BUILD_BENCH=ON
 step build cmake --build build/cuda -j "$jobs" --target distill_tests distill_core_tests \
-    distill_cuda distill_bench_kd_loss
+    distill_cuda distill_bench_kd_loss distill_bench_student_step
 export DISTILL_CUDA_BACKEND=$PWD/build/cuda/lib/libdistill_cuda.so.0
 step core-cuda-tests build/cuda/bin/distill_core_tests -tc="cuda*" -s
 step abi-cuda-tests build/cuda/bin/distill_tests -tc="cuda*,*cuda*"
 step kd-loss-bench build/cuda/bin/distill_bench_kd_loss
+# The student step on the GPU against PyTorch's (PyTorch's side is skipped,
+# saying so, where torch is not installed).
+step student-step-bench python3 bench/student_step_torch.py \
+    --bench build/cuda/bin/distill_bench_student_step --device cuda
 exit $status

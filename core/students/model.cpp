@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "students/feature_split_mlp.h"
 #include "students/layers/dropout.h"
 #include "students/layers/gelu.h"
 #include "students/layers/linear.h"
@@ -150,7 +151,11 @@ void model::reserve(int64_t batch) {
         if (ops_[i].type == op_type::maxpool2d) argmax_[i].resize(batch * ops_[i].out_size);
     }
     conv_workspace_.resize(batch * workspace_per_sample);
-    grad_a_.resize(batch * widest);
+    // grad_a_ also holds, one after another, the gradients of activations
+    // 1 … ops − 1 for backward_by_features.
+    int64_t stacked = 0;
+    for (size_t i = 1; i < ops_.size(); ++i) stacked += ops_[i].in_size;
+    grad_a_.resize(batch * std::max(widest, stacked));
     grad_b_.resize(batch * widest);
     capacity_ = batch;
 }
@@ -164,42 +169,48 @@ void model::forward(const float * inputs, int64_t batch, float * outputs, bool t
         fail_invalid("forward: outputs: expected a pointer, got null");
     cached_batch_ = -1;
     reserve(batch);
-    if (batch > 0)
-        std::memcpy(activations_[0].data(), inputs, sizeof(float) * batch * config_.inputs);
     const float * w = parameters_.data();
-    for (size_t i = 0; i < ops_.size(); ++i) {
-        const op & o = ops_[i];
-        const float * in = activations_[i].data();
-        float * out = activations_[i + 1].data();
-        switch (o.type) {
-        case op_type::linear:
-            layers::linear_forward(out, in, w + o.weight_offset, w + o.bias_offset, batch,
-                                   o.in_size, o.out_size);
-            break;
-        case op_type::conv2d: {
-            layers::conv2d_dims d = o.conv;
-            d.N = batch;
-            layers::conv2d_forward(out, conv_workspace_.data(), in, w + o.weight_offset,
-                                   w + o.bias_offset, d);
-            break;
-        }
-        case op_type::relu: layers::relu_forward(out, in, batch * o.in_size); break;
-        case op_type::gelu: layers::gelu_forward(out, in, batch * o.in_size); break;
-        case op_type::dropout:
-            if (training)
-                layers::dropout_forward(out, in, batch * o.in_size, config_.dropout,
-                                        layer_dropout_seed(dropout_seed, i));
-            else
-                std::copy(in, in + batch * o.in_size, out);
-            break;
-        case op_type::maxpool2d:
-            layers::maxpool2d_forward(out, argmax_[i].data(), in, batch, o.conv.C, o.conv.H,
-                                      o.conv.W);
-            break;
+    if (batch > 0 && by_features(ops_)) {
+        forward_by_features(ops_, activations_, w, inputs, outputs, batch, training);
+    } else if (batch > 0) {
+        // Step by step over the whole batch. Training keeps a copy of the
+        // inputs (backward needs them after the caller may have reused its
+        // buffer); inference reads them where they are. The last step writes
+        // the outputs directly (backward never reads them).
+        if (training) std::copy(inputs, inputs + batch * config_.inputs, activations_[0].data());
+        for (size_t i = 0; i < ops_.size(); ++i) {
+            const op & o = ops_[i];
+            const float * in = i == 0 && !training ? inputs : activations_[i].data();
+            float * out = i + 1 == ops_.size() ? outputs : activations_[i + 1].data();
+            const int64_t n = batch * o.in_size;  // values in, for the elementwise steps
+            switch (o.type) {
+            case op_type::linear:
+                layers::linear_forward(out, in, w + o.weight_offset, w + o.bias_offset, batch,
+                                       o.in_size, o.out_size);
+                break;
+            case op_type::conv2d: {
+                layers::conv2d_dims d = o.conv;
+                d.N = batch;
+                layers::conv2d_forward(out, conv_workspace_.data(), in, w + o.weight_offset,
+                                       w + o.bias_offset, d);
+                break;
+            }
+            case op_type::relu: layers::relu_forward(out, in, n); break;
+            case op_type::gelu: layers::gelu_forward(out, in, n); break;
+            case op_type::dropout:
+                if (training)
+                    layers::dropout_forward(out, in, n, config_.dropout,
+                                            layer_dropout_seed(dropout_seed, i));
+                else
+                    std::copy(in, in + n, out);
+                break;
+            case op_type::maxpool2d:
+                layers::maxpool2d_forward(out, argmax_[i].data(), in, batch, o.conv.C, o.conv.H,
+                                          o.conv.W);
+                break;
+            }
         }
     }
-    if (batch > 0)
-        std::memcpy(outputs, activations_.back().data(), sizeof(float) * batch * config_.outputs);
     if (training) {
         cached_batch_ = batch;
         cached_dropout_seed_ = dropout_seed;
@@ -216,6 +227,10 @@ void model::backward(const float * d_outputs) {
         fail_invalid("backward: d_outputs: expected a pointer, got null");
     const float * w = parameters_.data();
     float * g = gradients_.data();
+    if (batch > 0 && by_features(ops_)) {
+        backward_by_features(ops_, activations_, w, g, grad_a_.data(), d_outputs, batch);
+        return;
+    }
     // d_act[i] is the gradient of activations_[i]: they alternate between
     // the two buffers, d_act[ops] starting with d_outputs.
     const auto d_act = [&](size_t i) {

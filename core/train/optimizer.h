@@ -14,9 +14,11 @@
 //           m = lerp(m, grad, 1 − β1);  v = β2 · v + (1 − β2) · grad²
 //           p = p − lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps)
 //
-// Updates are split into fixed chunks of elements across OpenMP threads, so
-// every element sees the same instructions whatever the thread count: the
-// result is bit-identical for any number of threads.
+// Updates are split into chunks fixed by the parameter count, shared out
+// among the students' worker threads (students/layers/thread_team.h; as
+// many as OpenMP's thread count or num_threads), so every element sees the
+// same instructions whatever the thread count: the result is bit-identical
+// for any number of threads.
 #pragma once
 
 #include "train/optimizer_config.h"

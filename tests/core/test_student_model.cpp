@@ -179,7 +179,10 @@ TEST_CASE("model: dropout masks follow the seed; inference drops nothing") {
     std::vector<float> expected(batch * 8);
     plain.forward(inputs.data(), batch, expected.data(), false, 0);
     m.forward(inputs.data(), batch, inference.data(), false, 100);
-    CHECK(inference == expected);
+    // Equal to rounding, not bit for bit: a model without dropout may take
+    // the fused path (other GEMM blocks; OpenBLAS sums by block shape).
+    for (size_t i = 0; i < expected.size(); ++i)
+        CHECK(inference[i] == doctest::Approx(expected[i]).epsilon(1e-5));
     CHECK(a != inference);
 }
 

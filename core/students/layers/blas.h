@@ -13,8 +13,11 @@
 #include <mutex>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "common/error.h"
+#include "students/layers/gemm_avx512.h"
+#include "students/layers/thread_team.h"
 
 namespace distill::layers {
 
@@ -74,9 +77,61 @@ inline void use_single_threaded_blas() {
 // or of columns (N) — never K, so every element is one dot product in
 // OpenBLAS's order. The blocks depend only on the sizes, never on the
 // thread count, so the result is bit-identical for any number of threads.
+//
+// fp32 products with op(A) · Bᵀ, A · B or Aᵀ · B on a CPU with AVX-512 (and
+// more than one row) run on gemm_avx512.h's kernels instead (avx512_gemm
+// below), the same way: blocks of C fixed by the sizes.
+template <class T>
+void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, T alpha, const T * a,
+          int64_t lda, const T * b, int64_t ldb, T beta, T * c, int64_t ldc);
+
+// C split into 1 to 16 blocks (a power of two, so two or four threads share
+// them evenly) of ≥ 1M multiply-adds — about 10 µs, well above the cost of
+// waking a thread — along the longer side of C, in whole tiles.
+inline void avx512_gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
+                        float alpha, const float * a, int64_t lda, const float * b, int64_t ldb,
+                        float beta, float * c, int64_t ldc) {
+    const auto run = [&](int64_t row, int64_t rows, int64_t col, int64_t cols) {
+        const float * a_block = transpose_a ? a + row : a + row * lda;
+        float * c_block = c + row * ldc + col;
+        if (transpose_b)  // B stored [N, K]: its rows are the columns of C
+            avx512::dot_gemm(rows, cols, k, alpha, a_block, lda, b + col * ldb, ldb, beta, c_block,
+                             ldc);
+        else
+            avx512::axpy_gemm(transpose_a, rows, cols, k, alpha, a_block, lda, b + col, ldb, beta,
+                              c_block, ldc);
+    };
+    const bool split_rows = m >= n;
+    const int64_t unit = transpose_b ? avx512::dot_rows
+                         : split_rows ? avx512::axpy_rows
+                                      : avx512::axpy_columns;
+    const int64_t extent = split_rows ? m : n, units = (extent + unit - 1) / unit;
+    int64_t blocks = 1;
+    while (blocks < 16 && blocks * 2 <= units && m * n * k >= (blocks * 2) << 20) blocks *= 2;
+    if (blocks == 1) {
+        run(0, m, 0, n);
+        return;
+    }
+#pragma omp parallel for schedule(static) if (!inside_parallel_work())
+    for (int64_t block = 0; block < blocks; ++block) {
+        const int64_t begin = std::min(extent, units * block / blocks * unit);
+        const int64_t end = std::min(extent, units * (block + 1) / blocks * unit);
+        if (split_rows)
+            run(begin, end - begin, 0, n);
+        else
+            run(0, m, begin, end - begin);
+    }
+}
+
 template <class T>
 void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, T alpha, const T * a,
           int64_t lda, const T * b, int64_t ldb, T beta, T * c, int64_t ldc) {
+    if constexpr (std::is_same_v<T, float>) {
+        if (m > 1 && !(transpose_a && transpose_b) && avx512::available()) {
+            avx512_gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+    }
     use_single_threaded_blas();
     // A block re-packs the whole of the other operand, so blocks stay large:
     // at least 4M multiply-adds and 64 rows (or columns) each (a batch of 128
@@ -91,7 +146,7 @@ void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, T
         blas_gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+#pragma omp parallel for schedule(static) if (!inside_parallel_work())
     for (int64_t block = 0; block < blocks; ++block) {
         const int64_t begin = extent * block / blocks, end = extent * (block + 1) / blocks;
         if (split_rows)  // rows of op(A): rows of A, or columns of a transposed A

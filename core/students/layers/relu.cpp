@@ -1,20 +1,20 @@
 #include "students/layers/relu.h"
 
+#include "students/layers/elementwise.h"
+
 namespace distill::layers {
 
 template <class T>
 void relu_forward(T * out, const T * inp, int64_t N) {
-#pragma omp parallel for simd schedule(static) if (N > 262144)
-    for (int64_t i = 0; i < N; ++i) out[i] = inp[i] > T(0) ? inp[i] : T(0);
+    elementwise<true>(N, 262144, [=](int64_t i) { out[i] = inp[i] > T(0) ? inp[i] : T(0); });
 }
 
 template <class T>
 void relu_backward(T * d_inp, const T * d_out, const T * inp, int64_t N) {
-#pragma omp parallel for simd schedule(static) if (N > 262144)
-    for (int64_t i = 0; i < N; ++i) {
+    elementwise<true>(N, 262144, [=](int64_t i) {
         const T g = d_out[i];  // loaded unconditionally, so the select vectorises
         d_inp[i] = inp[i] > T(0) ? g : T(0);
-    }
+    });
 }
 
 template void relu_forward<float>(float *, const float *, int64_t);
