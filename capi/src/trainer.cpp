@@ -136,7 +136,7 @@ distill_status distill_trainer_step(distill_trainer * trainer, const distill_bat
 distill_status distill_model_evaluate(const distill_context * context, distill_model * model,
                                       const distill_dataset * dataset, distill_eval_metrics * out) {
     return guarded([&] {
-        const distill::context & ctx = distill::capi::require_cpu_context(context);
+        const distill::context & ctx = unwrap(context);
         distill::model & m = unwrap(model);
         const distill::example_set & set = unwrap(dataset);
         require_pointer(out, "out", "a distill_eval_metrics with struct_size set");
@@ -145,7 +145,7 @@ distill_status distill_model_evaluate(const distill_context * context, distill_m
         {
             std::lock_guard lock(m.usage_mutex());
             const distill::scoped_omp_threads threads(ctx.num_threads);
-            e = distill::evaluate_model(m, set);
+            e = distill::evaluate_model(m, set, ctx);
         }
         distill_eval_metrics result{};
         result.struct_size = sizeof result;

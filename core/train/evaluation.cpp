@@ -1,10 +1,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "students/device_student.h"
 #include "students/model.h"
 #include "train/metrics.h"
 #include "train/student_trainer.h"
@@ -70,8 +72,14 @@ void check_evaluation_set(const model & m, const example_set & set, const std::s
                          std::to_string(classes) + " classes");
 }
 
-evaluation evaluate_model(model & m, const example_set & set) {
+evaluation evaluate_model(model & m, const example_set & set, const context & ctx) {
     check_evaluation_set(m, set, "dataset");
+    // On a GPU: the parameters go up once, each batch's logits come down.
+    std::optional<device_student> device;
+    if (ctx.cuda && set.rows > 0) {
+        device.emplace(ctx, m);
+        device->upload_parameters();
+    }
     const int64_t classes = m.output_size();
     top1_match_accumulator accuracy, agreement;
     calibration_accumulator calibration;
@@ -81,7 +89,13 @@ evaluation evaluate_model(model & m, const example_set & set) {
     for (int64_t begin = 0; begin < set.rows; begin += evaluation_batch) {
         const int64_t count = std::min(evaluation_batch, set.rows - begin);
         logits.resize(size_t(count * classes));
-        m.forward(set.inputs.data() + begin * set.features, count, logits.data(), false, 0);
+        const float * inputs = set.inputs.data() + begin * set.features;
+        if (device) {
+            device->forward(inputs, count, false, 0);
+            device->download_logits(logits.data());
+        } else {
+            m.forward(inputs, count, logits.data(), false, 0);
+        }
         const std::span<const float> batch_logits(logits);
         if (set.has_labels()) {
             const std::span<const int64_t> labels(set.labels.data() + begin, size_t(count));

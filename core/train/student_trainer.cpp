@@ -104,8 +104,9 @@ student_trainer::student_trainer(const context & ctx, std::shared_ptr<model> m,
             "model: the trainer distils classifiers (output \"logits\"); this model "
             "outputs an embedding");
     // Last, once the settings are known good: a CUDA session and the
-    // parameter buffers on the device. Evaluation and validation in fit()
-    // stay on the CPU: the host parameters are current after every step.
+    // parameter buffers on the device. Validation in fit() runs its forward
+    // on the device too (evaluate_model), from the host parameters, which
+    // are current after every step.
     if (ctx_.cuda) device_ = std::make_unique<device_step>(ctx_, *model_);
 }
 
@@ -416,7 +417,7 @@ fit_outcome student_trainer::fit(const example_set & train, const fit_settings &
             {
                 std::lock_guard lock(model_->usage_mutex());
                 const scoped_omp_threads threads(ctx_.num_threads);
-                v = evaluate_model(*model_, *settings.validation);
+                v = evaluate_model(*model_, *settings.validation, ctx_);
             }
             event.val_accuracy = v.accuracy;
             event.val_agreement = v.agreement;

@@ -54,9 +54,10 @@ struct evaluation {
     double accuracy, agreement, mean_kl, ece, loss;  // NaN when not defined
 };
 
-// Evaluation of `m` on `set` (eval mode, batches of 512). The caller holds
-// m.usage_mutex().
-evaluation evaluate_model(model & m, const example_set & set);
+// Evaluation of `m` on `set` (eval mode, batches of 512): the forward on
+// the context's device (a CUDA context: students/device_student.h), the
+// metrics on the host. The caller holds m.usage_mutex().
+evaluation evaluate_model(model & m, const example_set & set, const context & ctx);
 // What evaluate_model refuses (a non-classifier, other features, labels or
 // teacher classes outside the model's), checked without running the model;
 // errors name the set `name`.
@@ -91,9 +92,9 @@ struct fit_outcome {
 class student_trainer {
 public:
     // On a CUDA context, step() runs the forward, the loss and the backward
-    // on the device (students/device_student.h); clipping, the optimiser,
-    // the metrics and fit()'s validation stay on the host. Batches are host
-    // tensors either way.
+    // on the device (students/device_student.h), and fit()'s validation its
+    // forward; clipping, the optimiser and the metrics stay on the host.
+    // Batches are host tensors either way.
     student_trainer(const context & ctx, std::shared_ptr<model> m, trainer_settings settings);
     ~student_trainer();
 

@@ -339,3 +339,29 @@ TEST_CASE("trainer on CUDA (emulated): a failing session refuses the trainer") {
     CHECK(backend.live_allocations() == 0);
     CHECK(backend.live_sessions() == 0);
 }
+
+TEST_CASE("evaluation on CUDA (emulated): the device's logits give the CPU's metrics") {
+    emulated_cuda_backend backend;
+    for (const std::string & config : {gelu_mlp, relu_cnn}) {
+        INFO(config);
+        model m = make(config);
+        // 700 rows: a full batch of 512 and a partial one.
+        distill::example_set set;
+        set.rows = 700;
+        set.features = m.input_size();
+        set.inputs = random_values<float>(size_t(set.rows * set.features), 21);
+        set.teacher_classes = m.output_size();
+        set.teacher_logits = random_values<float>(size_t(set.rows * set.teacher_classes), 22);
+        for (int64_t r = 0; r < set.rows; ++r) set.labels.push_back(r % m.output_size());
+        const distill::evaluation cpu = distill::evaluate_model(m, set, distill::context{});
+        const distill::evaluation gpu = distill::evaluate_model(m, set, backend.context());
+        CHECK(gpu.examples == cpu.examples);
+        CHECK(gpu.accuracy == doctest::Approx(cpu.accuracy).epsilon(1e-6));
+        CHECK(gpu.agreement == doctest::Approx(cpu.agreement).epsilon(1e-6));
+        CHECK(gpu.mean_kl == doctest::Approx(cpu.mean_kl).epsilon(1e-5));
+        CHECK(gpu.ece == doctest::Approx(cpu.ece).epsilon(1e-4));
+        CHECK(gpu.loss == doctest::Approx(cpu.loss).epsilon(1e-5));
+    }
+    CHECK(backend.live_allocations() == 0);
+    CHECK(backend.live_sessions() == 0);
+}

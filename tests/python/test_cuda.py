@@ -101,3 +101,10 @@ def test_cuda_student_trains_and_predicts_like_the_cpu():
         expected = models["cpu"].predict(x, output)
         np.testing.assert_allclose(models["cpu"].predict(x, output, device="cuda"), expected,
                                    rtol=1e-5, atol=1e-5 * float(np.abs(expected).max()))
+    # Evaluation's forward on the GPU gives the CPU's figures.
+    data = distill.Dataset(x, batches[0][2])
+    data.set_teacher_logits(batches[0][1])
+    on_cpu = distill.evaluate(models["cpu"], data)
+    on_gpu = distill.evaluate(models["cpu"], data, device="cuda")
+    for figure in ("accuracy", "agreement", "mean_kl", "ece", "loss"):
+        np.testing.assert_allclose(on_gpu[figure], on_cpu[figure], rtol=1e-5, err_msg=figure)

@@ -159,6 +159,8 @@ def test_errors_name_the_argument():
         distill.Trainer(None)
     with pytest.raises(distill.InvalidArgumentError, match="dataset"):
         distill.evaluate(model, None)
+    with pytest.raises(distill.InvalidArgumentError, match="device"):
+        distill.evaluate(model, distill.Dataset(np.zeros((2, 5), np.float32)), device="tpu")
     with pytest.raises(distill.InvalidArgumentError, match="train"):
         trainer.fit(None)
     with pytest.raises(distill.InvalidArgumentError, match="features|inputs"):

@@ -217,15 +217,16 @@ py::dict fit(PyTrainer & self, PyDataset * train, int32_t epochs, int32_t batch_
     return out;
 }
 
-py::dict evaluate(PyModel * model, PyDataset * dataset) {
+py::dict evaluate(PyModel * model, PyDataset * dataset, const std::string & device) {
     distill::Model & m = require_given(model, "model", "a distill.Model").get();
     const distill::Dataset & d = require_given(dataset, "dataset", "a distill.Dataset").get();
+    const distill::Context & context = device_context(device);
     distill_eval_metrics metrics{};
     metrics.struct_size = sizeof metrics;
     distill_status status;
     {
         py::gil_scoped_release release;
-        status = distill_model_evaluate(cpu_context().get(), m.get(), d.get(), &metrics);
+        status = distill_model_evaluate(context.get(), m.get(), d.get(), &metrics);
     }
     check(status);
     py::dict out;
@@ -325,9 +326,11 @@ seed=0, device="cpu", **loss_options)
         .def("close", [](PyTrainer & self) { self.handle.reset(); })
         .def_property_readonly("closed", [](const PyTrainer & self) { return !self.handle; });
 
-    m.def("evaluate", &evaluate, py::arg("model"), py::arg("dataset"),
+    m.def("evaluate", &evaluate, py::arg("model"), py::arg("dataset"), py::arg("device") = "cpu",
           "Figures of `model` on `dataset` (eval mode): {examples, accuracy, agreement, mean_kl, "
-          "ece, loss}; NaN where the dataset lacks labels or teacher targets.");
+          "ece, loss}; NaN where the dataset lacks labels or teacher targets. device: \"cpu\", "
+          "\"cuda\" or \"cuda:N\" (where the forward runs; the metrics are computed on the "
+          "host).");
 }
 
 }  // namespace distill_python

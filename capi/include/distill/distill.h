@@ -835,10 +835,10 @@ DISTILL_API distill_status distill_batch_ingest(distill_teacher * teacher, disti
  * OpenBLAS) or, with a CUDA context, on a GPU: distill_model_predict and
  * distill_trainer_* run the forward, the loss and the backward on the
  * device (cuBLAS, and cuDNN for convolutions, both loaded when first
- * needed); the tensors passed in stay host tensors, and the optimizer,
- * evaluation and checkpoints stay on the host. GPU results match the CPU's
- * to fp32 rounding, not bit for bit. distill_model_evaluate and
- * distill_teacher_create_model refuse a CUDA context
+ * needed), as does distill_model_evaluate's forward; the tensors passed in
+ * stay host tensors, and the optimizer, the metrics and checkpoints stay on
+ * the host. GPU results match the CPU's to fp32 rounding, not bit for bit.
+ * distill_teacher_create_model refuses a CUDA context
  * (DISTILL_STATUS_UNSUPPORTED).
  *
  * A model is described by a JSON config:
@@ -1211,9 +1211,10 @@ typedef struct distill_eval_metrics {
 } distill_eval_metrics;
 
 /* Evaluates `model` on a whole dataset (eval mode, in batches of 512),
- * against its labels and teacher targets when it has them.
- * Errors: an argument NULL, a CUDA context, a feature count that differs
- * from the model's, a model with no "logits" output. */
+ * against its labels and teacher targets when it has them; on a CUDA
+ * context the forward runs on the GPU and the metrics on the host.
+ * Errors: an argument NULL, a feature count that differs from the model's,
+ * a model with no "logits" output; on a CUDA context, device failures. */
 DISTILL_API distill_status distill_model_evaluate(const distill_context * context,
                                                   distill_model * model,
                                                   const distill_dataset * dataset,
@@ -1256,8 +1257,8 @@ typedef struct distill_fit_summary {
  * in an order shuffled from (seed, epoch); steps use dropout seeds from
  * (seed, step). On the CPU with a fixed thread count a run is
  * bit-reproducible, and a run resumed from a checkpoint continues
- * bit-identically; on CUDA a run matches the CPU's to fp32 rounding
- * (validation runs on the CPU). out may be NULL.
+ * bit-identically; on CUDA a run matches the CPU's to fp32 rounding.
+ * out may be NULL.
  * Errors: those of distill_trainer_step; an empty dataset; a validation set
  * with different features; CANCELLED from the progress callback (after
  * saving a checkpoint when checkpoint_dir is set).
