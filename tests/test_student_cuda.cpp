@@ -176,7 +176,7 @@ TEST_CASE("cuda students: fit on a CUDA context matches fit on the CPU") {
         distill::check(distill_fit_options_init(&fit));
         fit.epochs = 2;
         fit.batch_size = 32;
-        fit.validation = data.get();  // validation runs on the CPU either way
+        fit.validation = data.get();  // validation's forward on the fit's device
         const distill_fit_summary summary = trainer.fit(data, fit);
         CHECK(summary.steps == 6);
         parameters[device] = test::all_parameters(model);
@@ -186,6 +186,38 @@ TEST_CASE("cuda students: fit on a CUDA context matches fit on the CPU") {
     // gradient near 0 (its update is lr · g / (√v + ε), steep in g when |g| ≈ ε).
     CHECK(relative_error(parameters[1], parameters[0]) < 10 * tolerance);
     CHECK(accuracy[1] == accuracy[0]);
+}
+
+TEST_CASE("cuda students: evaluate and a model teacher on a CUDA context match the CPU's") {
+    if (!cuda_device_present()) return;
+    const distill::Context cpu;
+    const distill::Context gpu(distill::ContextOptions::cuda());
+    distill::Model model = distill::Model::create(relu_cnn, 6);
+    test::synthetic_set set = test::make_synthetic_set(600, model.inputs(), 4, 8);  // 512 + 88
+    distill::Dataset data = distill::Dataset::create(*set.inputs.dl(), set.labels.dl());
+    data.set_teacher_logits(*set.teacher_logits.dl());
+    const distill_eval_metrics a = distill::evaluate(cpu, model, data);
+    const distill_eval_metrics b = distill::evaluate(gpu, model, data);
+    CHECK(b.accuracy == doctest::Approx(a.accuracy).epsilon(1e-6));
+    CHECK(b.agreement == doctest::Approx(a.agreement).epsilon(1e-6));
+    CHECK(b.mean_kl == doctest::Approx(a.mean_kl).epsilon(1e-5));
+    CHECK(b.loss == doctest::Approx(a.loss).epsilon(1e-5));
+
+    // The model as a teacher on the GPU: the same top-k answers.
+    distill::Dataset asked_cpu = distill::Dataset::create(*set.inputs.dl());
+    distill::Dataset asked_gpu = distill::Dataset::create(*set.inputs.dl());
+    distill::Teacher on_cpu = distill::Teacher::model(cpu, model, "cnn");
+    distill::Teacher on_gpu = distill::Teacher::model(gpu, model, "cnn");
+    asked_cpu.ask_teacher(on_cpu, nullptr);
+    asked_gpu.ask_teacher(on_gpu, nullptr);
+    const DLTensor & x = *asked_cpu.field(DISTILL_DATASET_TEACHER_TOPK_LOGPROBS);
+    const DLTensor & y = *asked_gpu.field(DISTILL_DATASET_TEACHER_TOPK_LOGPROBS);
+    const int64_t count = x.shape[0] * x.shape[1];
+    const std::vector<float> expected(static_cast<const float *>(x.data),
+                                      static_cast<const float *>(x.data) + count);
+    const std::vector<float> got(static_cast<const float *>(y.data),
+                                 static_cast<const float *>(y.data) + count);
+    CHECK(relative_error(got, expected) < tolerance);
 }
 
 #endif  // DISTILL_TEST_CUDA

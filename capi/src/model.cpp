@@ -38,18 +38,6 @@ distill_model * wrap_model(std::shared_ptr<distill::model> m) {
     return handle.release();
 }
 
-// For what runs on the CPU only: evaluation and the model teacher.
-// (Prediction and training take a CUDA context too.)
-const distill::context & require_cpu_context(const distill_context * context) {
-    const distill::context & ctx = unwrap(context);
-    if (ctx.cuda)
-        fail_unsupported(
-            "context: this function runs built-in students on the CPU only (prediction and "
-            "training also run on CUDA); got a CUDA context (create a CPU one with "
-            "distill_context_create(NULL, ...))");
-    return ctx;
-}
-
 }  // namespace distill::capi
 
 using distill::capi::guarded;
@@ -203,7 +191,7 @@ distill_status distill_teacher_create_model(const distill_context * context, dis
                                             const distill_model_teacher_options * options,
                                             distill_teacher ** out) {
     return guarded([&] {
-        const distill::context & ctx = distill::capi::require_cpu_context(context);
+        const distill::context & ctx = unwrap(context);
         unwrap(model);
         require_pointer(out, "out", "a place for the new teacher");
         distill_model_teacher_options defaults{};
@@ -213,7 +201,7 @@ distill_status distill_teacher_create_model(const distill_context * context, dis
         require_pointer(o.name, "options.name", "the teacher's name");
         auto handle = std::make_unique<distill_teacher>();
         handle->impl = std::make_unique<distill::model_teacher>(*model->impl, o.name, o.top_k,
-                                                                o.temperature, ctx.num_threads);
+                                                                o.temperature, ctx);
         *out = handle.release();
     });
 }

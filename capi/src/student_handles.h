@@ -46,7 +46,4 @@ distill::student_trainer & unwrap(distill_trainer * trainer);
 const distill::student_trainer & unwrap(const distill_trainer * trainer);
 // A new handle over `m`, its canonical config cached.
 distill_model * wrap_model(std::shared_ptr<distill::model> m);
-// The context, which must be a CPU one (model teachers run on the CPU;
-// predict, evaluation and the trainer also take a CUDA context).
-const distill::context & require_cpu_context(const distill_context * context);
 }  // namespace distill::capi

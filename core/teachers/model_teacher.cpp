@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/scoped_omp_threads.h"
 #include "common/sha256.h"
+#include "students/device_student.h"
 #include "students/model.h"
 #include "train/example_request.h"
 
@@ -67,8 +68,11 @@ std::unique_ptr<model> locked_copy(const model & m) {
 }  // namespace
 
 model_teacher::model_teacher(const model & m, std::string name, int32_t top_k, float temperature,
-                             int num_threads)
-    : model_(locked_copy(m)), top_k_(top_k), num_threads_(num_threads), temperature_(temperature) {
+                             const context & ctx)
+    : model_(locked_copy(m)),
+      top_k_(top_k),
+      num_threads_(ctx.num_threads),
+      temperature_(temperature) {
     if (top_k < 0)
         fail_invalid("top_k: expected ≥ 0 (0 = every class), got " + std::to_string(top_k));
     if (!(temperature > 0.0f) || !std::isfinite(temperature))
@@ -77,7 +81,13 @@ model_teacher::model_teacher(const model & m, std::string name, int32_t top_k, f
     identity_ = {
         {"kind", "model"}, {"name", std::move(name)}, {"model_sha256", model_fingerprint(*model_)}};
     parameters_ = {{"top_k", top_k}, {"temperature", temperature}};
+    if (ctx.cuda) {
+        device_ = std::make_unique<device_student>(ctx, *model_);
+        device_->upload_parameters();  // once: the copy never changes
+    }
 }
+
+model_teacher::~model_teacher() = default;
 
 void model_teacher::ask(const nlohmann::json & request, teacher_record & record) {
     ask_batch(std::span<const nlohmann::json>(&request, 1), std::span<teacher_record>(&record, 1));
@@ -112,7 +122,12 @@ void model_teacher::ask_batch(std::span<const nlohmann::json> requests,
     {
         std::lock_guard lock(model_->usage_mutex());
         const scoped_omp_threads threads(num_threads_);
-        model_->forward(inputs.data(), int64_t(answered.size()), out.data(), false, 0);
+        if (device_) {
+            device_->forward(inputs.data(), int64_t(answered.size()), false, 0);
+            device_->download_logits(out.data());
+        } else {
+            model_->forward(inputs.data(), int64_t(answered.size()), out.data(), false, 0);
+        }
     }
     for (size_t j = 0; j < answered.size(); ++j) {
         teacher_record & record = records[answered[j]];

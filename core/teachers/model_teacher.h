@@ -7,10 +7,12 @@
 #include <memory>
 #include <string>
 
+#include "backend/context.h"
 #include "teachers/batch_teacher.h"
 
 namespace distill {
 
+class device_student;
 class model;
 
 class model_teacher final : public batch_teacher {
@@ -19,9 +21,13 @@ public:
     // model, taken now, and its identity holds the SHA-256 of that copy's
     // config and weights: training `m` further changes neither (a retrained
     // model needs a new teacher, which is then a different one to a store).
-    // num_threads: OpenMP threads of its forward passes (≤ 0: OpenMP's default).
+    // ctx: where its forward passes run: the CPU (ctx.num_threads OpenMP
+    // threads; ≤ 0: OpenMP's default) or, for a CUDA context, that GPU,
+    // which then holds the copy's weights for the teacher's life
+    // (students/device_student.h).
     model_teacher(const model & m, std::string name, int32_t top_k, float temperature,
-                  int num_threads = 0);
+                  const context & ctx = {});
+    ~model_teacher() override;
 
     const nlohmann::json & identity() const override { return identity_; }
     const nlohmann::json & parameters() const override { return parameters_; }
@@ -31,6 +37,7 @@ public:
 
 private:
     std::unique_ptr<model> model_;  // guarded by its usage_mutex()
+    std::unique_ptr<device_student> device_;  // CUDA only; guarded by the same mutex
     int32_t top_k_;
     int num_threads_;
     float temperature_;

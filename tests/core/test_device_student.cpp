@@ -16,6 +16,9 @@
 #include "emulated_cuda_backend.h"
 #include "students/device_student.h"
 #include "students/model.h"
+#include "teachers/model_teacher.h"
+#include "teachers/teacher_record.h"
+#include "train/example_request.h"
 #include "test_student_support.h"
 #include "train/host_tensor.h"
 #include "train/student_trainer.h"
@@ -361,6 +364,44 @@ TEST_CASE("evaluation on CUDA (emulated): the device's logits give the CPU's met
         CHECK(gpu.mean_kl == doctest::Approx(cpu.mean_kl).epsilon(1e-5));
         CHECK(gpu.ece == doctest::Approx(cpu.ece).epsilon(1e-4));
         CHECK(gpu.loss == doctest::Approx(cpu.loss).epsilon(1e-5));
+    }
+    CHECK(backend.live_allocations() == 0);
+    CHECK(backend.live_sessions() == 0);
+}
+
+TEST_CASE("model teacher on CUDA (emulated): answers as the CPU teacher, weights uploaded once") {
+    emulated_cuda_backend backend;
+    {
+        const model m = make(relu_cnn);
+        distill::model_teacher cpu(m, "cnn", 3, 2.0f, distill::context{});
+        distill::model_teacher gpu(m, "cnn", 3, 2.0f, backend.context());
+        CHECK(gpu.identity() == cpu.identity());  // where it runs is not who it is
+        const int64_t rows = 5;
+        const auto inputs = random_values<float>(size_t(rows * m.input_size()), 31);
+        std::vector<nlohmann::json> requests;
+        for (int64_t r = 0; r < rows; ++r)
+            requests.push_back(distill::example_request(inputs.data() + r * m.input_size(),
+                                                        m.input_size()));
+        requests.push_back(nlohmann::json{{"input", "not an example"}});  // fails alone
+        std::vector<distill::teacher_record> a(requests.size()), b(requests.size());
+        cpu.ask_batch(requests, a);
+        gpu.ask_batch(requests, b);
+        for (size_t i = 0; i < requests.size(); ++i) {
+            INFO("request ", i);
+            REQUIRE(a[i].failed() == b[i].failed());
+            CHECK(a[i].error_message == b[i].error_message);
+            if (a[i].failed()) continue;
+            REQUIRE(a[i].positions.size() == 1);
+            REQUIRE(b[i].positions.size() == 1);
+            const auto & x = a[i].positions[0].top;
+            const auto & y = b[i].positions[0].top;
+            REQUIRE(x.size() == y.size());
+            for (size_t j = 0; j < x.size(); ++j) {
+                CHECK(y[j].id == x[j].id);
+                CHECK(y[j].logprob == doctest::Approx(x[j].logprob).epsilon(1e-5));
+            }
+        }
+        CHECK(a.back().failed());
     }
     CHECK(backend.live_allocations() == 0);
     CHECK(backend.live_sessions() == 0);

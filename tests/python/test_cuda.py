@@ -108,3 +108,10 @@ def test_cuda_student_trains_and_predicts_like_the_cpu():
     on_gpu = distill.evaluate(models["cpu"], data, device="cuda")
     for figure in ("accuracy", "agreement", "mean_kl", "ece", "loss"):
         np.testing.assert_allclose(on_gpu[figure], on_cpu[figure], rtol=1e-5, err_msg=figure)
+    # The model as a teacher answering from the GPU: the CPU teacher's answers.
+    answers = {}
+    for device in ("cpu", "cuda"):
+        asked = distill.Dataset(x)
+        asked.ask_teacher(distill.ModelTeacher(models["cpu"], device=device), progress=False)
+        answers[device] = asked.teacher_topk[1]
+    np.testing.assert_allclose(answers["cuda"], answers["cpu"], rtol=1e-5, atol=1e-6)

@@ -165,7 +165,7 @@ class HttpTeacher(Teacher):
 
 class ModelTeacher(Teacher):
     def __init__(self, model: Model, name: str = "model", top_k: int = 0,
-                 temperature: float = 1.0) -> None: ...
+                 temperature: float = 1.0, device: str = "cpu") -> None: ...
 
 def collect(teacher: Teacher, store: Store, requests: Iterable[Request], *, concurrency: int = 8,
             requests_per_minute: float = 0.0, tokens_per_minute: float = 0.0,

@@ -441,19 +441,22 @@ environment variable or file and never appears in errors or the store.)doc")
     py::class_<PyModelTeacher, PyTeacher>(m, "ModelTeacher",
                                           R"doc(A built-in model answering as a teacher, in process.
 
-ModelTeacher(model, name="model", top_k=0, temperature=1.0): answers the
-requests of Dataset.ask_teacher with one position whose top-k are the
-classes (id = class index) and their log-probabilities at `temperature`;
-top_k 0 = every class. The teacher keeps the model alive.)doc")
+ModelTeacher(model, name="model", top_k=0, temperature=1.0, device="cpu"):
+answers the requests of Dataset.ask_teacher with one position whose top-k
+are the classes (id = class index) and their log-probabilities at
+`temperature`; top_k 0 = every class. It answers from a copy of the model
+taken now, on `device` ("cpu", "cuda" or "cuda:N"). The teacher keeps the
+model alive.)doc")
         .def(py::init([](PyModel * model, const std::string & name, int32_t top_k,
-                         float temperature) {
+                         float temperature, const std::string & device) {
                  distill::Model & mm = require_given(model, "model", "a distill.Model").get();
+                 const distill::Context & context = device_context(device);
                  return make_teacher<PyModelTeacher>(translated([&] {
-                     return distill::Teacher::model(cpu_context(), mm, name, top_k, temperature);
+                     return distill::Teacher::model(context, mm, name, top_k, temperature);
                  }));
              }),
              py::arg("model"), py::arg("name") = "model", py::arg("top_k") = 0,
-             py::arg("temperature") = 1.0f);
+             py::arg("temperature") = 1.0f, py::arg("device") = "cpu");
 
     m.def("collect", &collect, py::arg("teacher"), py::arg("store"), py::arg("requests"),
           py::kw_only(), py::arg("concurrency") = 8, py::arg("requests_per_minute") = 0.0,

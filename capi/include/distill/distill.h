@@ -837,9 +837,8 @@ DISTILL_API distill_status distill_batch_ingest(distill_teacher * teacher, disti
  * device (cuBLAS, and cuDNN for convolutions, both loaded when first
  * needed), as does distill_model_evaluate's forward; the tensors passed in
  * stay host tensors, and the optimizer, the metrics and checkpoints stay on
- * the host. GPU results match the CPU's to fp32 rounding, not bit for bit.
- * distill_teacher_create_model refuses a CUDA context
- * (DISTILL_STATUS_UNSUPPORTED).
+ * the host; a model teacher (distill_teacher_create_model) answers from the
+ * GPU. GPU results match the CPU's to fp32 rounding, not bit for bit.
  *
  * A model is described by a JSON config:
  *   MLP  {"kind": "mlp", "inputs": 784, "hidden": [1200, 1200],
@@ -948,9 +947,11 @@ typedef struct distill_model_teacher_options {
 DISTILL_API distill_status
 distill_model_teacher_options_init(distill_model_teacher_options * options);
 
-/* Errors: context, model or out NULL; a CUDA context; top_k < 0;
- * temperature not > 0. The teacher keeps the model and the context's
- * settings (thread count). */
+/* Errors: context, model or out NULL; top_k < 0; temperature not > 0; on
+ * a CUDA context, device failures. The teacher keeps a copy of the model
+ * and the context's settings: its thread count, or, for a CUDA context,
+ * that GPU, which holds the copy's weights while the teacher lives and runs
+ * its forward passes. */
 DISTILL_API distill_status distill_teacher_create_model(const distill_context * context,
                                                         distill_model * model,
                                                         const distill_model_teacher_options * options,

@@ -2,8 +2,21 @@
 // has, once, at first use.
 #include "kd_loss_cpu.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace distill::kernels::cpu {
 namespace {
+
+#if defined(__x86_64__)
+// F16C from CPUID leaf 1 (ECX bit 29): __builtin_cpu_supports("f16c") is
+// GCC-only (clang learned it in version 16).
+bool has_f16c() {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+#endif
 
 enum class isa_level { generic, x86_64_v3, x86_64_v4 };
 
@@ -11,7 +24,7 @@ isa_level detect() {
 #if defined(__x86_64__) && defined(DISTILL_CPU_HAS_ISA_VARIANTS)
     __builtin_cpu_init();
     const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                    __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c");
+                    __builtin_cpu_supports("bmi2") && has_f16c();
     const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                     __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
     if (v4) return isa_level::x86_64_v4;
