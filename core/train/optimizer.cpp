@@ -56,7 +56,10 @@ inline float lerp(float start, float end, float weight) {
 // picked at load time (GCC function multi-versioning): the AdamW update's
 // sqrt and division dominate a small student's step otherwise. ISO C++ mode
 // keeps FMA contraction off, so every version computes the same bits.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under ThreadSanitizer: it instruments the resolvers, which the loader
+// runs before the sanitizer's runtime has started (a crash at load).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_THREAD__)
 #define DISTILL_ELEMENTWISE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define DISTILL_ELEMENTWISE_CLONES

@@ -220,6 +220,41 @@ TEST_CASE("model: repeated calls are bit-identical; backward overwrites; batch m
     }
 }
 
+TEST_CASE("model: the fused MLP path is bit-identical for any thread count, and right") {
+    // No dropout: the feature-split path (feature_split_mlp.h) on a thread
+    // team; big enough (≥ 1M multiply-adds) for the team to be used.
+    for (const char * activation : {"relu", "gelu"}) {
+        INFO(activation);
+        model m = make(std::string(R"({"kind": "mlp", "inputs": 784, "hidden": [128, 64],
+                                       "activation": ")") + activation + R"(", "outputs": 10})");
+        const int64_t batch = 128;
+        const auto inputs = random_values<float>(batch * 784, 81);
+        const auto r = random_values<float>(batch * 10, 82);
+        const int saved = omp_get_max_threads();
+        omp_set_num_threads(1);
+        const pass one = run(m, inputs, batch, r, 0);
+        omp_set_num_threads(2);
+        const pass two = run(m, inputs, batch, r, 0);
+        omp_set_num_threads(3);
+        const pass three = run(m, inputs, batch, r, 0);
+        omp_set_num_threads(saved);
+        CHECK(one.outputs == two.outputs);
+        CHECK(one.outputs == three.outputs);
+        CHECK(one.gradients == two.gradients);
+        CHECK(one.gradients == three.gradients);
+        // The same model with dropout 0 < p takes the layer-by-layer path; in
+        // inference both compute the same function.
+        model layered = make(std::string(R"({"kind": "mlp", "inputs": 784, "hidden": [128, 64],
+                                             "activation": ")") + activation +
+                             R"(", "dropout": 0.5, "outputs": 10})");
+        std::vector<float> expected(size_t(batch * 10)), got(size_t(batch * 10));
+        layered.forward(inputs.data(), batch, expected.data(), false, 0);
+        m.forward(inputs.data(), batch, got.data(), false, 0);
+        for (size_t i = 0; i < got.size(); ++i)
+            CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-5));
+    }
+}
+
 TEST_CASE("model: misuse is a clear error") {
     model m = make(R"({"kind": "mlp", "inputs": 4, "hidden": [3], "outputs": 2})");
     std::vector<float> inputs(8), outputs(4), d_outputs(4);
