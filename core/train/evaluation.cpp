@@ -72,12 +72,15 @@ void check_evaluation_set(const model & m, const example_set & set, const std::s
                          std::to_string(classes) + " classes");
 }
 
-evaluation evaluate_model(model & m, const example_set & set, const context & ctx) {
+evaluation evaluate_model(model & m, const example_set & set, const context & ctx,
+                          device_student * given_device) {
     check_evaluation_set(m, set, "dataset");
     // On a GPU: the parameters go up once, each batch's logits come down.
-    std::optional<device_student> device;
+    std::optional<device_student> own_device;
+    device_student * device = nullptr;
     if (ctx.cuda && set.rows > 0) {
-        device.emplace(ctx, m);
+        device = given_device;
+        if (device == nullptr) device = &own_device.emplace(ctx, m);
         device->upload_parameters();
     }
     const int64_t classes = m.output_size();

@@ -105,8 +105,8 @@ student_trainer::student_trainer(const context & ctx, std::shared_ptr<model> m,
             "outputs an embedding");
     // Last, once the settings are known good: a CUDA session and the
     // parameter buffers on the device. Validation in fit() runs its forward
-    // on the device too (evaluate_model), from the host parameters, which
-    // are current after every step.
+    // with the same device student (evaluate_model), from the host
+    // parameters, which are current after every step.
     if (ctx_.cuda) device_ = std::make_unique<device_step>(ctx_, *model_);
 }
 
@@ -417,7 +417,8 @@ fit_outcome student_trainer::fit(const example_set & train, const fit_settings &
             {
                 std::lock_guard lock(model_->usage_mutex());
                 const scoped_omp_threads threads(ctx_.num_threads);
-                v = evaluate_model(*model_, *settings.validation, ctx_);
+                v = evaluate_model(*model_, *settings.validation, ctx_,
+                                   device_ ? &device_->student : nullptr);
             }
             event.val_accuracy = v.accuracy;
             event.val_agreement = v.agreement;

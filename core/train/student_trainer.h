@@ -21,6 +21,7 @@
 
 namespace distill {
 
+class device_student;
 class model;
 
 struct trainer_settings {
@@ -56,8 +57,11 @@ struct evaluation {
 
 // Evaluation of `m` on `set` (eval mode, batches of 512): the forward on
 // the context's device (a CUDA context: students/device_student.h), the
-// metrics on the host. The caller holds m.usage_mutex().
-evaluation evaluate_model(model & m, const example_set & set, const context & ctx);
+// metrics on the host. `device`, when given, is a device student of `m` on
+// that context to run it with (a trainer's: no second session or buffers);
+// its parameters are uploaded first. The caller holds m.usage_mutex().
+evaluation evaluate_model(model & m, const example_set & set, const context & ctx,
+                          device_student * device = nullptr);
 // What evaluate_model refuses (a non-classifier, other features, labels or
 // teacher classes outside the model's), checked without running the model;
 // errors name the set `name`.

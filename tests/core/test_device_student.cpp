@@ -406,3 +406,32 @@ TEST_CASE("model teacher on CUDA (emulated): answers as the CPU teacher, weights
     CHECK(backend.live_allocations() == 0);
     CHECK(backend.live_sessions() == 0);
 }
+
+TEST_CASE("fit on CUDA (emulated): validation reuses the trainer's device student") {
+    emulated_cuda_backend backend;
+    {
+        distill::example_set set;
+        set.rows = 40;
+        set.features = 20;
+        set.inputs = random_values<float>(size_t(set.rows * set.features), 41);
+        for (int64_t r = 0; r < set.rows; ++r) set.labels.push_back(r % 7);
+        distill::fit_settings fit;
+        fit.epochs = 2;
+        fit.batch_size = 16;
+        fit.validation = &set;
+        distill::fit_outcome outcomes[2];
+        for (int device = 0; device < 2; ++device) {
+            auto m = std::make_shared<model>(make(gelu_mlp));
+            distill::student_trainer trainer(device ? backend.context() : distill::context{}, m,
+                                             settings_for(teacher_kind::labels_only));
+            // No further session may be made: validation must use the trainer's.
+            if (device) backend.fail("session_create", 0, 3, "no second session");
+            outcomes[device] = trainer.fit(set, fit, nullptr);
+        }
+        CHECK(outcomes[1].epochs_run == 2);
+        CHECK(outcomes[1].best_epoch == outcomes[0].best_epoch);
+        CHECK(outcomes[1].best_val_accuracy == outcomes[0].best_val_accuracy);
+    }
+    CHECK(backend.live_allocations() == 0);
+    CHECK(backend.live_sessions() == 0);
+}
