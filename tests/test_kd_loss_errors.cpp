@@ -232,6 +232,39 @@ TEST_CASE("outputs: dtype, shape, contiguity, overlap, device") {
                     "cuda:0") != std::string::npos);
 }
 
+TEST_CASE("empty tensors carry no layout: N = 0 is a zero loss, V = 0 is named as such") {
+    // PyTorch gives empty tensors strides such as [1, 1]; they address no
+    // element, so they must not be reported as a contiguity problem.
+    fixture f;
+    distill_kd_loss_options o;
+    distill_kd_loss_options_init(&o);
+    int64_t odd_strides[2] = {1, 1};
+    host_tensor loss(storage::f32, {});
+
+    host_tensor no_rows(storage::f32, {0, 5});
+    DLTensor student = *no_rows.dl();
+    student.strides = odd_strides;
+    host_tensor no_rows_teacher(storage::f32, {0, 5});
+    DLTensor teacher = *no_rows_teacher.dl();
+    teacher.strides = odd_strides;
+    REQUIRE_MESSAGE(distill_kd_loss(f.ctx, &o, &student, &teacher, nullptr, loss.dl(), nullptr) ==
+                        DISTILL_STATUS_OK,
+                    distill_last_error_message());
+    CHECK(loss.values()[0] == 0.0);
+
+    host_tensor no_vocab(storage::f32, {2, 0});
+    DLTensor empty_rows = *no_vocab.dl();
+    empty_rows.strides = odd_strides;
+    host_tensor no_vocab_teacher(storage::f32, {2, 0});
+    CHECK(distill_kd_loss(f.ctx, &o, &empty_rows, no_vocab_teacher.dl(), nullptr, loss.dl(),
+                          nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+    const std::string message = distill_last_error_message();
+    INFO("message: ", message);
+    CHECK(message.find("student_logits: expected a vocabulary V >= 1, got shape [2, 0]") !=
+          std::string::npos);
+    CHECK(message.find("strides") == std::string::npos);
+}
+
 TEST_CASE("NULL handles and pointers are errors, never crashes") {
     fixture f;
     problem pb = small();

@@ -102,7 +102,9 @@ void require_shape(const DLTensor & tensor, const char * name,
 }
 
 void require_contiguous(const DLTensor & tensor, const char * name) {
-    if (tensor.strides == nullptr) return;
+    // An empty tensor addresses no element, whatever strides it carries
+    // (PyTorch gives [0, V] and [N, 0] tensors strides such as [1, 1]).
+    if (tensor.strides == nullptr || element_count(tensor) == 0) return;
     int64_t compact = 1;
     for (int32_t d = tensor.ndim - 1; d >= 0; --d) {
         if (tensor.shape[d] > 1 && tensor.strides[d] != compact) {

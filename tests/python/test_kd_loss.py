@@ -238,3 +238,29 @@ def test_import_does_not_import_torch():
 
     code = "import sys, distill; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_labels_without_hard_weight_warn_and_only_mask():
+    student, teacher, _, _, labels = make_problem()
+    with pytest.warns(UserWarning, match="without hard_weight"):
+        loss, _ = distill.kd_loss(student, teacher, labels=labels)
+    # The labels mask row 1 (ignore_index) and add no cross-entropy.
+    masked, _ = distill.kd_loss(student, teacher, labels=labels, hard_weight=0.0)
+    assert float(loss) == float(masked)
+    assert float(masked) != float(distill.kd_loss(student, teacher)[0])
+    assert float(masked) != float(distill.kd_loss(student, teacher, labels=labels, hard_weight=0.5)[0])
+
+
+def test_no_warning_when_hard_weight_is_said_or_labels_absent():
+    import warnings
+
+    from distill.torch import KDLoss
+
+    student, teacher, _, _, labels = make_problem()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        distill.kd_loss(student, teacher, labels=labels, hard_weight=0.0)
+        distill.kd_loss(student, teacher)
+        KDLoss(hard_weight=0.0)(student, teacher, labels=labels)
+    with pytest.warns(UserWarning, match="without hard_weight"):
+        KDLoss()(student, teacher, labels=labels)

@@ -48,7 +48,7 @@ def kd_loss(
     temperature: float = 1.0,
     scale_by_t2: bool = True,
     soft_weight: float = 1.0,
-    hard_weight: float = 0.0,
+    hard_weight: Optional[float] = None,
     ignore_index: int = -100,
     reduction: Reduction = "batchmean",
     tail: Tail = "renormalize",

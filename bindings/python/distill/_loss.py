@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 
@@ -101,6 +102,21 @@ def _device_of(x):
     return (int(kind), int(index))
 
 
+def _hard_weight_or_warn(hard_weight, labels):
+    """hard_weight None is 0; with labels that is most likely a forgotten
+    hard_weight, since the labels then add no cross-entropy (UserWarning,
+    shown once per call site by Python's default filter)."""
+    if hard_weight is not None:
+        return hard_weight
+    if labels is not None:
+        warnings.warn(
+            "kd_loss: labels were given without hard_weight, so they add no cross-entropy "
+            "and only mask the rows labelled ignore_index; pass hard_weight > 0 for the "
+            "hard-label loss, or hard_weight=0.0 if masking is all you want",
+            UserWarning, stacklevel=3)
+    return 0.0
+
+
 def kd_loss(
     student_logits,
     teacher_logits=None,
@@ -113,7 +129,7 @@ def kd_loss(
     temperature=1.0,
     scale_by_t2=True,
     soft_weight=1.0,
-    hard_weight=0.0,
+    hard_weight=None,
     ignore_index=-100,
     reduction="batchmean",
     tail="renormalize",
@@ -139,7 +155,9 @@ def kd_loss(
     ``"forward_kl"``, ``"reverse_kl"``, ``"jsd"`` (mixing ``beta``), ``"tvd"``;
     ``temperature`` T (soft loss × T² when ``scale_by_t2``); row loss =
     ``soft_weight`` · soft + ``hard_weight`` · cross-entropy(labels); rows
-    whose label is ``ignore_index`` count 0; ``reduction`` in
+    whose label is ``ignore_index`` count 0; ``hard_weight`` None means 0,
+    and with ``labels`` it warns (the labels then only mask the rows equal to
+    ``ignore_index``: pass ``hard_weight=0.0`` to say that is meant); ``reduction`` in
     ``"batchmean"``, ``"sum"``, ``"none"``; ``tail`` (top-k only) in
     ``"renormalize"``, ``"bucket"``.
 
@@ -155,6 +173,7 @@ def kd_loss(
     combinations such as reverse KL against a renormalised top-k teacher.
     """
     torch = _torch_module(student_logits)
+    hard_weight = _hard_weight_or_warn(hard_weight, labels)
     div = _choice("divergence", divergence, DIVERGENCES)
     red = _choice("reduction", reduction, REDUCTIONS)
     tl = _choice("tail", tail, TAILS)

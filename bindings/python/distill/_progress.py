@@ -1,7 +1,11 @@
 """Small progress bars on stderr for Trainer.fit, Dataset.ask_teacher and
-distill.collect (``progress=True``), in the style of tqdm without needing it:
-one line redrawn with a carriage return at most ten times a second, which
-terminals and Jupyter both render in place."""
+distill.collect (``progress=True``), in the style of tqdm without needing it.
+
+On a terminal or in Jupyter: one line redrawn with a carriage return at most
+ten times a second, which both render in place. Anywhere else (a log file, a
+pipe, CI): whole lines, at most one every ``log_interval`` seconds plus the
+final one, so a log holds readable lines rather than carriage-return
+redraws."""
 from __future__ import annotations
 
 import math
@@ -19,13 +23,27 @@ def _duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
+def _redraws_in_place(stream) -> bool:
+    """True for a terminal and for Jupyter's output streams (ipykernel's
+    OutStream says it is no tty, yet the notebook renders ``\\r`` in place)."""
+    if type(stream).__module__.startswith("ipykernel"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except (ValueError, OSError):  # a closed or detached stream
+        return False
+
+
 class Bar:
     """``desc: 45%|██████▉       | 450/1000 [00:02<00:03, 150.0 ex/s, extra]``."""
 
-    def __init__(self, unit: str, stream=None, min_interval: float = 0.1):
+    def __init__(self, unit: str, stream=None, min_interval: float = 0.1,
+                 log_interval: float = 10.0):
         self.unit = unit
         self.stream = stream if stream is not None else sys.stderr
-        self.min_interval = min_interval
+        self.in_place = _redraws_in_place(self.stream)
+        self.min_interval = min_interval if self.in_place else log_interval
         self._last_draw = 0.0
         self._last_line = ""
         self._open = False
@@ -46,11 +64,14 @@ class Bar:
         line = (f"{desc}: {fraction * 100:3.0f}%|{bar}| {done}/{total} "
                 f"[{_duration(seconds)}<{_duration(left)}, {rate:.1f} {self.unit}/s"
                 f"{', ' + extra if extra else ''}]")
-        pad = " " * max(0, len(self._last_line) - len(line))
-        self.stream.write("\r" + line + pad)
+        if self.in_place:
+            pad = " " * max(0, len(self._last_line) - len(line))
+            self.stream.write("\r" + line + pad)
+            self._open = True
+        else:
+            self.stream.write(line + "\n")
         self.stream.flush()
         self._last_line = line
-        self._open = True
 
     def close(self) -> None:
         if self._open:

@@ -54,9 +54,9 @@ class KDLoss(torch.nn.Module):
     """Knowledge-distillation loss (distill.kd_loss) as a ``torch.nn.Module``.
 
     ``KDLoss(divergence="forward_kl", beta=0.5, temperature=1.0,
-    scale_by_t2=True, soft_weight=1.0, hard_weight=0.0, ignore_index=-100,
+    scale_by_t2=True, soft_weight=1.0, hard_weight=None, ignore_index=-100,
     reduction="batchmean", tail="renormalize")`` — the options of
-    ``distill.kd_loss``.
+    ``distill.kd_loss`` (hard_weight None is 0, and warns when labels come).
 
     Called as ``loss_fn(student_logits, teacher_logits=None, *, labels=None,
     teacher_topk_ids=None, teacher_topk_logprobs=None)`` with shapes
@@ -68,7 +68,7 @@ class KDLoss(torch.nn.Module):
     """
 
     def __init__(self, divergence="forward_kl", beta=0.5, temperature=1.0, scale_by_t2=True,
-                 soft_weight=1.0, hard_weight=0.0, ignore_index=-100, reduction="batchmean",
+                 soft_weight=1.0, hard_weight=None, ignore_index=-100, reduction="batchmean",
                  tail="renormalize"):
         super().__init__()
         # Refuse bad choices now rather than at the first call.
@@ -81,7 +81,7 @@ class KDLoss(torch.nn.Module):
             temperature=float(temperature),
             scale_by_t2=bool(scale_by_t2),
             soft_weight=float(soft_weight),
-            hard_weight=float(hard_weight),
+            hard_weight=None if hard_weight is None else float(hard_weight),
             ignore_index=int(ignore_index),
             reduction=reduction,
             tail=tail,

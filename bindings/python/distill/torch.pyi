@@ -16,7 +16,7 @@ class KDLoss(torch.nn.Module):
     options: dict
     def __init__(self, divergence: Divergence = "forward_kl", beta: float = 0.5,
                  temperature: float = 1.0, scale_by_t2: bool = True, soft_weight: float = 1.0,
-                 hard_weight: float = 0.0, ignore_index: int = -100,
+                 hard_weight: Optional[float] = None, ignore_index: int = -100,
                  reduction: Reduction = "batchmean", tail: Tail = "renormalize") -> None: ...
     def forward(self, student_logits: torch.Tensor, teacher_logits: Optional[torch.Tensor] = None, *,
                 labels: Optional[torch.Tensor] = None, teacher_topk_ids: Optional[torch.Tensor] = None,
