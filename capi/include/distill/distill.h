@@ -716,9 +716,12 @@ typedef struct distill_collect_options {
     distill_collect_progress progress; /* NULL (default) = no progress */
     void * progress_user_data;   /* passed to progress, not owned */
     int32_t stop_on_fatal_error; /* nonzero (default): stop at the first failure that
-                                    every request would meet — an HTTP 4xx that is not
-                                    retried (bad key, insufficient_quota, a refused
-                                    request); a callback's INVALID_ARGUMENT */
+                                    every request would meet — HTTP 401/403/404, codes
+                                    invalid_api_key, insufficient_quota,
+                                    model_not_found; a callback's INVALID_ARGUMENT.
+                                    A request the server rejects alone (a 400 such as
+                                    context_length_exceeded, 413, 422) is stored as a
+                                    failure and the job goes on either way */
 } distill_collect_options;
 
 /* Fills *options with the defaults above. Errors: options == NULL. */
