@@ -4,7 +4,7 @@
 // file of the prompts not yet stored, upload it and download the output
 // yourself, then ingest the output into the store. Requests are spelled and
 // keyed exactly as `distill query` spells them for the same teacher URL,
-// model, dialect and options, so the two routes share one store: query
+// model and options, so the two routes share one store: query
 // skips what a batch stored, and a batch leaves out what query stored.
 #include "commands.h"
 #include "prompts.h"

@@ -65,12 +65,10 @@ http_teacher::http_teacher(http_teacher_settings settings) : settings_(std::move
                      settings_.base_url + "\"");
     settings_.base_url = without_trailing_slash(settings_.base_url);
     api_key_ = read_api_key(settings_);
-    // Who answers: server, model and dialect; never the key (the same
-    // question under another key is the same question).
-    identity_ = {{"kind", "http"},
-                 {"base_url", settings_.base_url},
-                 {"model", settings_.model},
-                 {"dialect", dialect_name(settings_.dialect)}};
+    // Who answers: server and model; not how we read its answers (the
+    // dialect: auto and llama.cpp ask the same server the same question),
+    // never the key (the same question under another key is the same one).
+    identity_ = {{"kind", "http"}, {"base_url", settings_.base_url}, {"model", settings_.model}};
 }
 
 // Shorter keys are words that may occur by chance in a message.
@@ -152,6 +150,37 @@ std::optional<int32_t> http_teacher::top_logprobs_to_send(int32_t asked) const {
     return top_logprobs_taken_;
 }
 
+http_dialect http_teacher::dialect() const {
+    if (settings_.dialect != http_dialect::auto_detect) return settings_.dialect;
+    std::lock_guard<std::mutex> lock(detect_mutex_);
+    if (!detected_) {
+        http_request http = base_request(request_kind::chat);
+        http.url = settings_.base_url + "/models";
+        http.get = true;
+        // A question of identity, not of answers: a server that is slow to
+        // list its models is read as plain OpenAI rather than waited for.
+        http.timeout_ms = std::min<int64_t>(settings_.timeout_ms, 10000);
+        const http_response response = std::move(http_post_all({http}).front());
+        // A server without /models (or down) is read as plain OpenAI; asked once.
+        detected_ = response.status >= 200 && response.status < 300
+                        ? detect_dialect(response.headers, response.body)
+                        : http_dialect::auto_detect;
+    }
+    return *detected_;
+}
+
+std::vector<nlohmann::json> http_teacher::former_identities() const {
+    std::vector<nlohmann::json> former;
+    for (const http_dialect d :
+         {http_dialect::auto_detect, http_dialect::openai, http_dialect::vllm,
+          http_dialect::llama_cpp, http_dialect::ollama}) {
+        nlohmann::json identity = identity_;
+        identity["dialect"] = dialect_name(d);
+        former.push_back(std::move(identity));
+    }
+    return former;
+}
+
 http_request http_teacher::prepare(const nlohmann::json & request, teacher_record & record) const {
     const request_kind kind = kind_of(request);
     http_request http = base_request(kind);
@@ -172,7 +201,7 @@ http_request http_teacher::prepare(const nlohmann::json & request, teacher_recor
         }
     }
     http.body = body.dump();
-    record.origin.provider = provider_of(settings_.dialect);
+    record.origin.provider = provider_of(dialect());
     record.origin.endpoint = http.url;
     return http;
 }
@@ -199,7 +228,7 @@ http_attempt_outcome http_teacher::read_attempt(const nlohmann::json & request,
         try {
             if (body.is_discarded()) fail_invalid("response body is not JSON");
             const std::string header_id = record.origin.request_id;
-            normalise_response(settings_.dialect, kind_of(request), body, record);
+            normalise_response(dialect(), kind_of(request), body, record);
             // The header names the HTTP call; prefer it over the body's id when both exist.
             if (!header_id.empty()) record.origin.request_id = header_id;
         } catch (const error & e) {

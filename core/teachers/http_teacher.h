@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "teachers/http_client.h"
 #include "teachers/http_dialect.h"
@@ -63,6 +64,10 @@ public:
     explicit http_teacher(http_teacher_settings settings);
 
     const nlohmann::json & identity() const override { return identity_; }
+    // Before the dialect left the identity, it was part of every key.
+    std::vector<nlohmann::json> former_identities() const override;
+    // The dialect given in the settings (auto_detect included).
+    http_dialect configured_dialect() const { return settings_.dialect; }
     const nlohmann::json & parameters() const override { return settings_.parameters; }
     // Runs the attempts of one request on the calling thread, waiting
     // between them: prepare, then read_attempt until done.
@@ -94,6 +99,11 @@ public:
     // time). Thread-safe.
     std::optional<int32_t> top_logprobs_to_send(int32_t asked) const;
 
+    // The dialect answers are read in: the one given, or for auto_detect
+    // the one detect_dialect() finds from GET <base_url>/models, asked once
+    // (the first time it is needed) and remembered. Thread-safe.
+    http_dialect dialect() const;
+
 private:
     // The URL, headers and limits of a request of `kind`; the body is the caller's.
     http_request base_request(request_kind kind) const;
@@ -110,6 +120,8 @@ private:
     std::string api_key_;
     nlohmann::json identity_;
     mutable std::mutex probe_mutex_;
+    mutable std::mutex detect_mutex_;
+    mutable std::optional<http_dialect> detected_;
     mutable int32_t top_logprobs_taken_ = 0;            // the largest seen taken (0: none yet)
     mutable int32_t top_logprobs_refused_ = INT32_MAX;  // the smallest seen refused
 };
