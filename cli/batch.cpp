@@ -4,7 +4,7 @@
 // file of the prompts not yet stored, upload it and download the output
 // yourself, then ingest the output into the store. Requests are spelled and
 // keyed exactly as `distill query` spells them for the same teacher URL,
-// model, dialect and options, so the two routes share one store: query
+// model and options, so the two routes share one store: query
 // skips what a batch stored, and a batch leaves out what query stored.
 #include "commands.h"
 #include "prompts.h"
@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -53,6 +54,8 @@ distill::Teacher teacher_of(const BatchOptions & o) {
         {"auto", DISTILL_HTTP_DIALECT_AUTO},
         {"openai", DISTILL_HTTP_DIALECT_OPENAI},
         {"vllm", DISTILL_HTTP_DIALECT_VLLM},
+        {"llama.cpp", DISTILL_HTTP_DIALECT_LLAMA_CPP},
+        {"llamacpp", DISTILL_HTTP_DIALECT_LLAMA_CPP},
         {"llama_cpp", DISTILL_HTTP_DIALECT_LLAMA_CPP}};
     distill_http_teacher_options options;
     distill::check(distill_http_teacher_options_init(&options));
@@ -65,8 +68,15 @@ distill::Teacher teacher_of(const BatchOptions & o) {
 int run_build(const BatchOptions & o) {
     const std::vector<std::string> requests = read_prompts(o);
     distill::Teacher teacher = teacher_of(o);
+    // A store that does not exist yet holds nothing to leave out; build
+    // only reads it, so it is not created here (query or ingest create it).
     std::optional<distill::Store> store;
-    if (!o.store.empty()) store.emplace(o.store, true);
+    if (!o.store.empty() && std::filesystem::exists(o.store))
+        store.emplace(o.store, true);
+    else if (!o.store.empty())
+        std::fprintf(stderr,
+                     "distill batch build: store %s does not exist yet: no prompt is left out\n",
+                     o.store.c_str());
     const distill_batch_build_summary s =
         distill::batch_build(teacher, store ? &*store : nullptr, requests, o.out, o.endpoint);
     if (o.json)
@@ -122,14 +132,17 @@ void add_request_options(CLI::App * cmd, BatchOptions & o) {
     cmd->add_option("--teacher-url", o.teacher,
                     "The teacher's base URL (part of every request key, as for distill query)")
         ->capture_default_str();
-    cmd->add_option("--dialect", o.dialect, "Server dialect (part of every request key)")
-        ->check(CLI::IsMember({"auto", "openai", "vllm", "llama_cpp"}))
+    cmd->add_option("--dialect", o.dialect,
+                    "Server dialect: auto, openai, vllm, llama.cpp (or llamacpp, llama_cpp)")
+        ->check(CLI::IsMember({"auto", "openai", "vllm", "llama.cpp", "llamacpp", "llama_cpp"}))
         ->capture_default_str();
     cmd->add_option("--top-logprobs", o.top_logprobs, "Ask for this many top log-probabilities")
         ->check(CLI::Range(0, 20));
-    cmd->add_option("--max-tokens", o.max_tokens, "max_tokens of every request")
+    cmd->add_option("--max-tokens", o.max_tokens,
+                    "max_tokens of every request whose line sets none")
         ->check(CLI::PositiveNumber);
-    cmd->add_option("--temperature", o.temperature, "temperature of every request")
+    cmd->add_option("--temperature", o.temperature,
+                    "temperature of every request whose line sets none")
         ->check(CLI::Range(0.0, 100.0));
     cmd->add_flag("--json", o.json, "Print the summary as one JSON object");
 }
@@ -163,8 +176,9 @@ void add_batch(CLI::App & app, int & exit_code) {
     build->add_option("--endpoint", built->endpoint,
                       "The url of every line (default: /v1/chat/completions for chat prompts, "
                       "/v1/completions for prompt ones)");
-    build->add_option("--store", built->store, "Leave out the prompts this store holds")
-        ->check(CLI::ExistingFile);
+    build->add_option("--store", built->store,
+                      "Leave out the prompts this store holds (read only; a store that does not "
+                      "exist yet leaves out nothing)");
     build->callback([built, &exit_code] {
         run_verb(
             "build", [&] { return run_build(*built); }, exit_code);

@@ -1,6 +1,9 @@
 // Reading a prompts file (JSON Lines: {"messages": [...]} or {"prompt": "..."},
-// optional "id") into the request bodies `distill query` and `distill batch`
-// send — the same fields and overrides, hence the same request keys.
+// optional "id", any other request field) into the request bodies `distill
+// query` and `distill batch` send — the same fields and defaults, hence the
+// same request keys. Every field of a line is sent as written and is part of
+// its key ("id" is keyed but stays local); the command line's options are
+// defaults that a line's own fields override.
 #pragma once
 
 #include <string>
@@ -8,7 +11,7 @@
 
 namespace distill_cli {
 
-// The per-request overrides of the command line; < 0 means "not given".
+// The per-request defaults of the command line; < 0 means "not given".
 struct prompt_overrides {
     int top_logprobs = -1;
     int max_tokens = -1;

@@ -53,6 +53,7 @@ struct QueryOptions {
     int max_retries = 2;
     int progress_every = 10;
     bool json = false;
+    bool keep_going = false;
 };
 
 // Draws the progress line on stderr from the job's progress callback:
@@ -60,8 +61,8 @@ struct QueryOptions {
 struct Progress {
     bool tty = false;
     int64_t every = 10;
-    int64_t printed_at = -1;  // done count of the last line (non-terminal)
-    double price = 0;         // any price given: show the cost
+    int64_t printed_at = 0;  // done count of the last line (non-terminal)
+    double price = 0;        // any price given: show the cost
     distill_collect_summary last{};
 
     static int64_t done(const distill_collect_summary & s) {
@@ -89,7 +90,9 @@ struct Progress {
     distill_status update(const distill_collect_summary & s) {
         last = s;
         const int64_t d = done(s);
-        if (tty || d == s.requests || d - printed_at >= every) {
+        // A line each time the count passes a multiple of `every` (answers
+        // are counted as their group is stored, so a line may cover more).
+        if (tty || d == s.requests || d / every > printed_at / every) {
             if (tty || d != printed_at) draw(s);
             printed_at = d;
         }
@@ -100,14 +103,16 @@ struct Progress {
     }
 };
 
-void print_summary(const distill_collect_summary & s, bool stopped, bool json) {
+// `priced`: prices were given, so the cost means something (else it is left out).
+void print_summary(const distill_collect_summary & s, bool stopped, bool json, bool priced) {
     const double rate = s.elapsed_seconds > 0 ? double(s.asked) / s.elapsed_seconds : 0.0;
     const int64_t done = Progress::done(s);
     if (json) {
         const nlohmann::json j = {{"total", s.requests},
                                   {"done", done},
                                   {"asked", s.asked},
-                                  {"cached", s.answered_from_store},
+                                  {"from_store", s.answered_from_store},
+                                  {"cached", s.answered_from_store},  // the old name of from_store
                                   {"succeeded", s.succeeded},
                                   {"failed", s.failed},
                                   {"prompt_tokens", s.prompt_tokens},
@@ -120,13 +125,16 @@ void print_summary(const distill_collect_summary & s, bool stopped, bool json) {
         std::printf("%s\n", j.dump().c_str());
         return;
     }
+    char cost[48] = "";
+    if (priced) std::snprintf(cost, sizeof cost, ", $%.4f", s.cost_usd);
     std::printf(
-        "%lld/%lld done: %lld asked, %lld cached, %lld failed, %lld prompt (%lld cached) + %lld "
-        "completion tokens, $%.4f, %.1fs (%.1f req/s)%s\n",
+        "%lld/%lld done: %lld asked, %lld from the store, %lld failed; %lld prompt tokens (%lld "
+        "served from the server's prompt cache) + %lld completion tokens%s, %.1fs (%.1f "
+        "req/s)%s\n",
         (long long)done, (long long)s.requests, (long long)s.asked,
         (long long)s.answered_from_store, (long long)s.failed, (long long)s.prompt_tokens,
-        (long long)s.cached_tokens, (long long)s.completion_tokens, s.cost_usd, s.elapsed_seconds,
-        rate, stopped ? " (interrupted; rerun to resume)" : "");
+        (long long)s.cached_tokens, (long long)s.completion_tokens, cost, s.elapsed_seconds, rate,
+        stopped ? " (interrupted; rerun to resume)" : "");
 }
 
 // Names the stored failures of this run (a few; the store keeps them all).
@@ -145,14 +153,41 @@ void report_failures(distill::Teacher & teacher, distill::Store & store,
     }
 }
 
+// Says once when the server took fewer top_logprobs than asked: the probe
+// clamps every chat request asking more alike, so the first such request's
+// stored record tells (its parameters_json records what was sent).
+void report_clamp(distill::Teacher & teacher, distill::Store & store,
+                  const std::vector<prompt_request> & requests) {
+    for (const prompt_request & r : requests) {
+        const nlohmann::json request = nlohmann::json::parse(r.json);
+        const auto top = request.find("top_logprobs");
+        if (!request.contains("messages") || top == request.end() || !top->is_number_integer() ||
+            top->get<int64_t>() <= 5)
+            continue;
+        const std::optional<distill::TeacherRecord> stored = store.get(teacher.request_key(r.json));
+        if (!stored) return;
+        const nlohmann::json parameters =
+            nlohmann::json::parse(stored->string(DISTILL_RECORD_PARAMETERS_JSON), nullptr, false);
+        if (!parameters.is_object() || !parameters.contains("top_logprobs_clamped")) return;
+        const nlohmann::json & clamp = parameters["top_logprobs_clamped"];
+        std::fprintf(stderr,
+                     "distill query: the server takes at most %s top_logprobs on chat: requests "
+                     "asking %s were sent %s (each answer's parameters record "
+                     "\"top_logprobs_clamped\")\n",
+                     clamp.value("sent", nlohmann::json()).dump().c_str(),
+                     clamp.value("asked", nlohmann::json()).dump().c_str(),
+                     clamp.value("sent", nlohmann::json()).dump().c_str());
+        return;
+    }
+}
+
 int32_t milliseconds(double seconds) { return int32_t(std::lround(seconds * 1000.0)); }
 
 int run_query(const QueryOptions & o) {
     static const std::map<std::string, distill_http_dialect> dialects = {
-        {"auto", DISTILL_HTTP_DIALECT_AUTO},
-        {"openai", DISTILL_HTTP_DIALECT_OPENAI},
-        {"vllm", DISTILL_HTTP_DIALECT_VLLM},
-        {"llama_cpp", DISTILL_HTTP_DIALECT_LLAMA_CPP},
+        {"auto", DISTILL_HTTP_DIALECT_AUTO},          {"openai", DISTILL_HTTP_DIALECT_OPENAI},
+        {"vllm", DISTILL_HTTP_DIALECT_VLLM},          {"llama.cpp", DISTILL_HTTP_DIALECT_LLAMA_CPP},
+        {"llamacpp", DISTILL_HTTP_DIALECT_LLAMA_CPP}, {"llama_cpp", DISTILL_HTTP_DIALECT_LLAMA_CPP},
         {"ollama", DISTILL_HTTP_DIALECT_OLLAMA}};
     std::vector<prompt_request> requests;
     try {
@@ -186,6 +221,7 @@ int run_query(const QueryOptions & o) {
     job.get().price_prompt = o.price_prompt;
     job.get().price_cached = o.price_cached;
     job.get().price_completion = o.price_completion;
+    job.get().stop_on_fatal_error = o.keep_going ? 0 : 1;
     job.get().progress = Progress::callback;
     job.get().progress_user_data = &progress;
     std::vector<std::string> bodies;
@@ -214,10 +250,21 @@ int run_query(const QueryOptions & o) {
     sigaction(SIGINT, &previous, nullptr);
     if (progress.tty) std::fputc('\n', stderr);
 
+    report_clamp(teacher, store, requests);
     if (summary.failed > 0 || !failure.empty())
         report_failures(teacher, store, requests, o.prompts);
     if (!failure.empty()) std::fprintf(stderr, "distill query: error: %s\n", failure.c_str());
-    print_summary(summary, stopped, o.json);
+    if (!failure.empty() && o.api_key_env.empty() && o.api_key_file.empty() &&
+        failure.find("no API key was sent") != std::string::npos)
+        std::fprintf(stderr,
+                     "distill query: no API key was sent: distill query sends one only with "
+                     "--api-key-env NAME (the variable holding it) or --api-key-file PATH\n");
+    else if (!failure.empty() && !o.keep_going &&
+             failure.find("stop_on_fatal_error") != std::string::npos)
+        std::fprintf(stderr,
+                     "distill query: every request would meet this failure, so the job stopped; "
+                     "--keep-going asks the rest anyway\n");
+    print_summary(summary, stopped, o.json, progress.price > 0);
     if (stopped) return exit_interrupted;
     return summary.failed > 0 || !failure.empty() ? exit_failure : exit_ok;
 }
@@ -229,26 +276,38 @@ void add_query(CLI::App & app, int & exit_code) {
     CLI::App * cmd = app.add_subcommand(
         "query",
         "Ask an HTTP teacher every prompt of a JSONL file and store the answers. Each line is "
-        "{\"messages\": [...]} or {\"prompt\": \"...\"}, with an optional \"id\". Answers are "
+        "{\"messages\": [...]} or {\"prompt\": \"...\"}, with an optional local \"id\" and any "
+        "request field (max_tokens, temperature, top_p, seed, stop, logprobs, top_logprobs, n, "
+        "echo, a server's own extensions...): every field is sent as written and is part of the "
+        "request's key; --max-tokens, --temperature and --top-logprobs are defaults a line's own "
+        "fields override. Answers are "
         "keyed by the request and stored as they arrive, so a rerun (after Ctrl-C, a crash or "
-        "kill -9) asks only what is missing. Progress on stderr; summary on stdout (\"cached\" = "
-        "answered from the store). Exit 0 ok, 1 failure, 2 bad usage, 130 interrupted.");
+        "kill -9) asks only what is missing. Progress on stderr; summary on stdout (--json: "
+        "\"from_store\" = answered "
+        "from the store, also named \"cached\"; \"cached_tokens\" = prompt tokens the server "
+        "served "
+        "from its own cache). Exit 0 ok, 1 failure, 2 bad usage, 130 interrupted.");
     cmd->add_option("--teacher", o->teacher, "Base URL, e.g. http://host:8000/v1")->required();
     cmd->add_option("--model", o->model, "Model name sent with every request")->required();
     cmd->add_option("--prompts", o->prompts, "Prompts, one JSON object per line")->required();
     cmd->add_option("--store", o->store, "The store file (created when missing)")->required();
     cmd->add_option("--top-logprobs", o->top_logprobs, "Ask for this many top log-probabilities")
         ->check(CLI::Range(0, 1000));
-    cmd->add_option("--dialect", o->dialect, "Server dialect")
-        ->check(CLI::IsMember({"auto", "openai", "vllm", "llama_cpp", "ollama"}))
+    cmd->add_option("--dialect", o->dialect,
+                    "Server dialect: auto, openai, vllm, llama.cpp (or llamacpp, llama_cpp), "
+                    "ollama")
+        ->check(CLI::IsMember(
+            {"auto", "openai", "vllm", "llama.cpp", "llamacpp", "llama_cpp", "ollama"}))
         ->capture_default_str();
     auto * key_env = cmd->add_option("--api-key-env", o->api_key_env,
                                      "Environment variable holding the API key");
     cmd->add_option("--api-key-file", o->api_key_file, "File holding the API key")
         ->excludes(key_env);
-    cmd->add_option("--max-tokens", o->max_tokens, "max_tokens of every request")
+    cmd->add_option("--max-tokens", o->max_tokens,
+                    "max_tokens of every request whose line sets none")
         ->check(CLI::PositiveNumber);
-    cmd->add_option("--temperature", o->temperature, "temperature of every request")
+    cmd->add_option("--temperature", o->temperature,
+                    "temperature of every request whose line sets none")
         ->check(CLI::Range(0.0, 100.0));
     cmd->add_option("--concurrency", o->concurrency, "Requests in flight at once")
         ->check(CLI::Range(1, 4096))
@@ -273,9 +332,17 @@ void add_query(CLI::App & app, int & exit_code) {
         ->check(CLI::Range(0, 100))
         ->capture_default_str();
     cmd->add_option("--progress-every", o->progress_every,
-                    "When stderr is not a terminal, print progress every N answers")
+                    "When stderr is not a terminal, print a progress line each time the "
+                    "count of answers passes a multiple of N (answers are counted as they are "
+                    "stored, in groups of up to 64 or 100 ms, so one line may pass several)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    cmd->add_flag("--keep-going", o->keep_going,
+                  "Ask every prompt even after a failure that every request would meet (a "
+                  "refused key: 401/403, no quota, an unknown model: 404/model_not_found), which "
+                  "otherwise stops the job. A prompt the server rejects alone (400 such as "
+                  "context_length_exceeded, 413, 422) never stops it: it is stored as a failure "
+                  "and asked again by the next run");
     cmd->add_flag("--json", o->json, "Print the summary as one JSON object");
     cmd->callback([o, &exit_code] {
         try {

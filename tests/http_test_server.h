@@ -21,15 +21,20 @@ namespace http_test {
 class server {
 public:
     httplib::Server http;
-    std::atomic<int> requests{0};
+    std::atomic<int> requests{0};     // POSTs: the questions asked
+    std::atomic<int> model_lists{0};  // GETs of .../models: an auto teacher's detection
 
     server() {
         // As production servers do: without it, a response written in two
         // send() calls on a kept-alive connection waits for a delayed ACK.
         http.set_tcp_nodelay(true);
         // Count every request before its handler runs.
-        http.set_pre_routing_handler([this](const httplib::Request &, httplib::Response &) {
-            ++requests;
+        http.set_pre_routing_handler([this](const httplib::Request & q, httplib::Response &) {
+            if (q.method == "GET" && q.path.size() >= 7 &&
+                q.path.compare(q.path.size() - 7, 7, "/models") == 0)
+                ++model_lists;
+            else
+                ++requests;
             return httplib::Server::HandlerResponse::Unhandled;
         });
     }

@@ -3,8 +3,10 @@
 // asked once, fatal failures stopping the job, cost and token counts.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "collect_test_support.h"
@@ -174,6 +176,96 @@ TEST_CASE("collect: insufficient_quota stops the job, naming the request and the
     const distill_collect_summary s = distill::collect(teacher, store, requests, go_on);
     CHECK(s.asked + s.answered_from_store == 60);
     CHECK(s.failed == s.asked);
+}
+
+// What the server rejects for one request fails that request alone: the
+// rest are collected, the failure is stored, a rerun asks only it.
+TEST_CASE("collect: a request the server rejects alone does not stop the job") {
+    struct rejection {
+        int status;
+        const char * body;
+    };
+    const rejection rejections[] = {
+        {400, R"({"error": {"message": "This model's maximum context length is 8 tokens",
+                 "type": "invalid_request_error", "code": "context_length_exceeded"}})"},
+        {400, R"({"error": {"message": "bad stop", "type": "invalid_request_error"}})"},
+        {400, R"({"error": {"message": "flagged", "code": "content_filter"}})"},
+        {413, R"({"error": "request entity too large"})"},
+        {422, R"({"detail": [{"msg": "field required"}]})"},
+    };
+    for (const rejection & rejected : rejections) {
+        CAPTURE(rejected.status);
+        CAPTURE(rejected.body);
+        http_test::server server;
+        std::atomic<bool> reject{true};
+        server.http.Post("/v1/chat/completions",
+                         [&](const httplib::Request & q, httplib::Response & r) {
+                             if (reject && collect_test::prompt_of(q) == "prompt 3") {
+                                 r.status = rejected.status;
+                                 r.set_content(rejected.body, json_type);
+                                 return;
+                             }
+                             collect_test::answer(q, r);
+                         });
+        server.start();
+        const std::string url = server.url();
+        distill::Teacher teacher = distill::Teacher::http(fast_options(url));
+        store_test::temp_dir dir;
+        distill::Store store(dir.file("run.db"));
+        const std::vector<std::string> requests = chat_requests(12);
+        // The default stop_on_fatal_error: still every request is asked.
+        distill_collect_summary s = distill::collect(teacher, store, requests, with_concurrency(1));
+        CHECK(s.asked == 12);
+        CHECK(s.succeeded == 11);
+        CHECK(s.failed == 1);
+        CHECK(server.requests == 12);  // not retried either
+        CHECK(store.stats().failures == 1);
+        const std::optional<distill::TeacherRecord> failure =
+            store.get(teacher.request_key(requests[3]));
+        REQUIRE(failure.has_value());
+        CHECK(failure->failed());
+        CHECK(failure->string(DISTILL_RECORD_ERROR_MESSAGE)
+                  .find("HTTP " + std::to_string(rejected.status)) != std::string::npos);
+
+        reject = false;
+        s = distill::collect(teacher, store, requests);
+        CHECK(s.asked == 1);  // only the stored failure
+        CHECK(s.succeeded == 1);
+        CHECK(server.requests == 13);
+    }
+}
+
+// What every request would meet stops the job at once.
+TEST_CASE("collect: a refused key or an unknown model stops the job") {
+    struct refusal {
+        int status;
+        const char * body;
+    };
+    const refusal refusals[] = {
+        {401, R"({"error": {"message": "Incorrect API key", "code": "invalid_api_key"}})"},
+        {403, R"({"error": {"message": "forbidden"}})"},
+        {404, R"({"error": {"message": "The model `m` does not exist",
+                 "code": "model_not_found"}})"},
+        {400, R"({"error": {"message": "no such model", "code": "model_not_found"}})"},
+    };
+    for (const refusal & refused : refusals) {
+        CAPTURE(refused.status);
+        http_test::server server;
+        server.http.Post("/v1/chat/completions",
+                         [&](const httplib::Request &, httplib::Response & r) {
+                             r.status = refused.status;
+                             r.set_content(refused.body, json_type);
+                         });
+        server.start();
+        const std::string url = server.url();
+        distill::Teacher teacher = distill::Teacher::http(fast_options(url));
+        store_test::temp_dir dir;
+        distill::Store store(dir.file("run.db"));
+        CHECK_THROWS_WITH_AS(
+            distill::collect(teacher, store, chat_requests(20), with_concurrency(1)),
+            doctest::Contains("stop_on_fatal_error"), distill::Exception);
+        CHECK(server.requests == 1);
+    }
 }
 
 TEST_CASE("collect: tokens and cost from the price table") {

@@ -14,15 +14,16 @@ using http_test::json_type;
 
 namespace {
 
-// A chat server that takes top_logprobs <= 5 and answers with that many
-// alternatives, and refuses more with a 400.
-void limited_to_5(const httplib::Request & q, httplib::Response & r) {
+// A chat server that takes top_logprobs <= `limit` and answers with that
+// many alternatives, and refuses more with a 400.
+void limited_to(int limit, const httplib::Request & q, httplib::Response & r) {
     const nlohmann::json body = nlohmann::json::parse(q.body);
     const int k = body.value("top_logprobs", 0);
-    if (k > 5) {
+    if (k > limit) {
         r.status = 400;
-        r.set_content(R"({"error": {"message": "top_logprobs must be <= 5", "type":
-            "invalid_request_error", "param": "top_logprobs", "code": null}})",
+        r.set_content(R"({"error": {"message": "top_logprobs must be <= )" + std::to_string(limit) +
+                          R"(", "type": "invalid_request_error",
+            "param": "top_logprobs", "code": null}})",
                       json_type);
         return;
     }
@@ -36,6 +37,18 @@ void limited_to_5(const httplib::Request & q, httplib::Response & r) {
             {{"content", {{{"token", "t0"}, {"logprob", -0.5}, {"top_logprobs", top}}}}}}}}},
         {"usage", {{"prompt_tokens", 3}, {"completion_tokens", 1}}}};
     r.set_content(answer.dump(), json_type);
+}
+
+void limited_to_5(const httplib::Request & q, httplib::Response & r) { limited_to(5, q, r); }
+
+// The number of alternatives of a record's first position.
+int32_t alternatives(const distill::TeacherRecord & r) {
+    const char * token = nullptr;
+    int32_t id = 0, k = -1;
+    float logprob = 0;
+    distill::check(distill_teacher_record_get_position(r.get(), 0, &token, nullptr, nullptr, &id,
+                                                       &logprob, &k));
+    return k;
 }
 
 std::vector<std::string> asking_top(int k, int count) {
@@ -108,4 +121,42 @@ TEST_CASE("probe: an inconclusive probe (401) clamps nothing; the request's own 
     CHECK(r.failed());
     CHECK(r.string(DISTILL_RECORD_ERROR_MESSAGE).find("invalid_api_key") != std::string::npos);
     CHECK(server.requests == 2);  // one probe, then the request itself, unclamped
+}
+
+TEST_CASE("probe: starts from what was asked; a server that takes it is not clamped") {
+    http_test::server server;
+    server.http.Post("/v1/chat/completions", [](const httplib::Request & q, httplib::Response & r) {
+        limited_to(50, q, r);
+    });
+    server.start();
+    const std::string url = server.url();
+    distill::Teacher teacher = distill::Teacher::http(fast_options(url));
+    const distill::TeacherRecord r = teacher.query(asking_top(50, 1)[0]);
+    CHECK_FALSE(r.failed());
+    CHECK(alternatives(r) == 50);
+    CHECK(r.string(DISTILL_RECORD_PARAMETERS_JSON) == "null");
+    CHECK(server.requests == 2);  // one probe (50: taken), then the request
+    CHECK(alternatives(teacher.query(asking_top(30, 1)[0])) == 30);
+    CHECK(server.requests == 3);  // below what was taken: no probe
+}
+
+TEST_CASE("probe: asked above the server's limit, the largest common value below is sent") {
+    http_test::server server;
+    server.http.Post("/v1/chat/completions", [](const httplib::Request & q, httplib::Response & r) {
+        limited_to(30, q, r);
+    });
+    server.start();
+    const std::string url = server.url();
+    distill::Teacher teacher = distill::Teacher::http(fast_options(url));
+    const distill::TeacherRecord r = teacher.query(asking_top(50, 1)[0]);
+    CHECK_FALSE(r.failed());
+    CHECK(alternatives(r) == 20);
+    CHECK(r.string(DISTILL_RECORD_PARAMETERS_JSON) ==
+          R"({"top_logprobs_clamped":{"asked":50,"sent":20}})");
+    CHECK(server.requests == 3);  // probes of 50 (refused) and 20 (taken), the request
+    // 25: between what was taken and what was refused, so it is asked once.
+    CHECK(alternatives(teacher.query(asking_top(25, 1)[0])) == 25);
+    CHECK(server.requests == 5);
+    CHECK(alternatives(teacher.query(asking_top(60, 1)[0])) == 25);  // above a refusal: no probe
+    CHECK(server.requests == 6);
 }

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "http_test_server.h"
+#include "store_test_support.h"
 
 using http_test::fast_options;
 using http_test::json_type;
@@ -106,7 +107,7 @@ TEST_CASE("http teacher: an OpenAI chat completion with logprobs fills the recor
     CHECK(r.string(DISTILL_RECORD_SYSTEM_FINGERPRINT) == "fp_44");
     CHECK(r.string(DISTILL_RECORD_REQUEST_ID) == "req_abc123");
     CHECK(r.string(DISTILL_RECORD_TEACHER_JSON) ==
-          R"({"base_url":")" + url + R"(","dialect":"openai","kind":"http","model":"teacher-1"})");
+          R"({"base_url":")" + url + R"(","kind":"http","model":"teacher-1"})");
     CHECK(r.integer(DISTILL_RECORD_PROMPT_TOKENS) == 5);
     CHECK(r.integer(DISTILL_RECORD_COMPLETION_TOKENS) == 2);
     CHECK(r.integer(DISTILL_RECORD_CACHED_TOKENS) == 3);
@@ -175,7 +176,7 @@ TEST_CASE("http teacher: llama.cpp server gives ids beside tokens") {
         teacher.query(R"({"messages": [{"role": "user", "content": "x"}], "logprobs": true})");
     CHECK_FALSE(r.failed());
     CHECK(r.string(DISTILL_RECORD_PROVIDER) == "llama.cpp");
-    CHECK(r.integer(DISTILL_RECORD_LOGPROBS_KIND) == DISTILL_LOGPROBS_UNKNOWN);
+    CHECK(r.integer(DISTILL_RECORD_LOGPROBS_KIND) == DISTILL_LOGPROBS_RAW);
     REQUIRE(r.position_count() == 1);
     const position p = read_position(r, 0);
     CHECK(p.id == 2);
@@ -262,4 +263,86 @@ TEST_CASE("http teacher: embeddings are matched by index") {
     CHECK(dim == 2);
     CHECK(values[0] == 1.0f);
     CHECK(r.integer(DISTILL_RECORD_PROMPT_TOKENS) == 2);
+}
+
+namespace {
+
+// A chat answer with one log-probability, from whichever server.
+void one_logprob(const httplib::Request &, httplib::Response & r) {
+    r.set_content(R"({"id": "c", "model": "m", "choices": [{"message": {"content": "a"},
+        "logprobs": {"content": [{"token": "a", "logprob": -0.25, "top_logprobs": []}]}}]})",
+                  json_type);
+}
+
+}  // namespace
+
+// --dialect auto asks GET /v1/models once and reads the answers as the
+// server it finds: llama.cpp (Server header, or owned_by "llamacpp", or
+// llama-cpp-python's "me"), vLLM (owned_by "vllm"), OpenAI.
+TEST_CASE("http teacher: auto detects the server from /v1/models and its headers") {
+    struct server_kind {
+        const char * server_header;
+        const char * models;
+        const char * provider;
+        int32_t logprob_kind;
+    };
+    const server_kind kinds[] = {
+        {"llama.cpp", R"({"object": "list", "data": [{"id": "m", "object": "model"}]})",
+         "llama.cpp", DISTILL_LOGPROBS_RAW},
+        {"", R"({"object": "list", "data": [{"id": "m", "owned_by": "llamacpp"}]})", "llama.cpp",
+         DISTILL_LOGPROBS_RAW},
+        {"uvicorn",
+         R"({"object": "list", "data": [{"id": "m", "object": "model", "owned_by": "me",
+             "permissions": []}]})",
+         "llama.cpp", DISTILL_LOGPROBS_RAW},
+        {"uvicorn", R"({"object": "list", "data": [{"id": "m", "owned_by": "vllm"}]})", "vllm",
+         DISTILL_LOGPROBS_RAW},
+        {"", R"({"object": "list", "data": [{"id": "m", "owned_by": "system"}]})", "openai",
+         DISTILL_LOGPROBS_POST_SAMPLING},
+        {"", R"({"object": "list", "data": [{"id": "m", "owned_by": "library"}]})",
+         "openai-compatible", DISTILL_LOGPROBS_UNKNOWN},
+    };
+    for (const server_kind & kind : kinds) {
+        CAPTURE(kind.models);
+        http_test::server server;
+        server.http.Get("/v1/models", [&](const httplib::Request &, httplib::Response & r) {
+            if (*kind.server_header) r.set_header("Server", kind.server_header);
+            r.set_content(kind.models, json_type);
+        });
+        server.http.Post("/v1/chat/completions", one_logprob);
+        server.start();
+        const std::string url = server.url();
+        distill::Teacher teacher =
+            distill::Teacher::http(fast_options(url, DISTILL_HTTP_DIALECT_AUTO));
+        const char * request =
+            R"({"messages": [{"role": "user", "content": "x"}], "logprobs": true})";
+        for (int i = 0; i < 2; ++i) {
+            const distill::TeacherRecord r = teacher.query(request);
+            CHECK_FALSE(r.failed());
+            CHECK(r.string(DISTILL_RECORD_PROVIDER) == kind.provider);
+            CHECK(r.integer(DISTILL_RECORD_LOGPROBS_KIND) == kind.logprob_kind);
+        }
+        CHECK(server.model_lists == 1);  // asked once, remembered
+        CHECK(server.requests == 2);
+    }
+}
+
+// Switching --dialect between auto and llama_cpp asks nothing again.
+TEST_CASE("http teacher: answers are keyed by server, model and request, not by dialect") {
+    http_test::server server;
+    server.http.Post("/v1/chat/completions", one_logprob);
+    server.start();
+    const std::string url = server.url();
+    distill::Teacher automatic =
+        distill::Teacher::http(fast_options(url, DISTILL_HTTP_DIALECT_AUTO));
+    distill::Teacher llama =
+        distill::Teacher::http(fast_options(url, DISTILL_HTTP_DIALECT_LLAMA_CPP));
+    const char * request = R"({"messages": [{"role": "user", "content": "x"}]})";
+    CHECK(automatic.request_key(request) == llama.request_key(request));
+    store_test::temp_dir dir;
+    distill::Store store(dir.file("run.db"));
+    automatic.query_cached(store, request);
+    CHECK(server.requests == 1);
+    CHECK_FALSE(llama.query_cached(store, request).failed());
+    CHECK(server.requests == 1);
 }

@@ -71,6 +71,38 @@ TEST_CASE("http teacher: the key from an env var is sent and never written anywh
     unsetenv("DISTILL_TEST_HTTP_KEY");
 }
 
+// Short keys (vLLM's EMPTY, one letter) that also occur inside "[redacted]"
+// or in our own words: the query returns, the echoed key is gone, the
+// rest of the message reads as written.
+TEST_CASE("http teacher: short keys echoed back are redacted; the message is not mangled") {
+    http_test::server server;
+    server.http.Post(
+        "/v1/chat/completions", [&](const httplib::Request & q, httplib::Response & r) {
+            const std::string key = q.get_header_value("Authorization").substr(7);  // "Bearer "
+            r.status = 401;
+            r.set_content(R"({"error": {"message": "Incorrect API key provided: )" + key +
+                              R"(. Check max_retries.", "code": "invalid_api_key"}})",
+                          json_type);
+        });
+    server.start();
+    const std::string url = server.url();
+    for (const char * key : {"e", "a", "d", "red", "act", "x", "EMPTY"}) {
+        CAPTURE(key);
+        setenv("DISTILL_TEST_SHORT_KEY", key, 1);
+        distill_http_teacher_options o = fast_options(url);
+        o.api_key_env = "DISTILL_TEST_SHORT_KEY";
+        distill::Teacher teacher = distill::Teacher::http(o);
+        const distill::TeacherRecord r = teacher.query(chat_request);
+        REQUIRE(r.failed());
+        const std::string message = r.string(DISTILL_RECORD_ERROR_MESSAGE);
+        CHECK(message.find("Incorrect API key provided: [redacted]. Check max_retries.") !=
+              std::string::npos);
+        CHECK(message.find(std::string(": ") + key + ".") == std::string::npos);
+        CHECK(message.find("(code invalid_api_key); not retried") != std::string::npos);
+    }
+    unsetenv("DISTILL_TEST_SHORT_KEY");
+}
+
 TEST_CASE("http teacher: a key file is read and trimmed") {
     store_test::temp_dir dir;
     const std::string path = dir.file("key.txt");

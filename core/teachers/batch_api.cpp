@@ -20,7 +20,7 @@ using nlohmann::json;
 constexpr size_t ingest_group_size = 256;
 
 void check_openai(const http_teacher & t) {
-    if (t.identity().value("dialect", "") == dialect_name(http_dialect::ollama))
+    if (t.configured_dialect() == http_dialect::ollama)
         fail_invalid("teacher: the Batch API is OpenAI's; an Ollama teacher cannot use it");
 }
 
@@ -141,12 +141,11 @@ batch_build_summary write_batch_input(const http_teacher & t, store * s,
             ++summary.repeated;
             continue;
         }
-        if (s != nullptr) {
-            const std::optional<teacher_record> stored = s->get(key);
-            if (stored && !stored->failed()) {
-                ++summary.already_stored;
-                continue;
-            }
+        // Read only (a build writes nothing to the store): an answer under
+        // a key of an older distill counts as stored without being filed again.
+        if (s != nullptr && stored_success(t, *s, request, false)) {
+            ++summary.already_stored;
+            continue;
         }
         if (++summary.written > batch_max_requests)
             fail_invalid("requests: more than " + std::to_string(batch_max_requests) +
@@ -172,6 +171,9 @@ batch_ingest_summary read_batch_output(const http_teacher & t, store & s,
         try {
             kind_of(requests[i]);
             index_of_key.emplace(request_key(t, requests[i]), i);
+            // An input file built by an older distill names requests by their old keys.
+            for (const json & former : t.former_identities())
+                index_of_key.emplace(request_key(former, requests[i], t.parameters()), i);
         } catch (const error & e) {
             throw error(e.code(), "requests[" + std::to_string(i) + "]: " + e.what());
         }
@@ -221,7 +223,7 @@ batch_ingest_summary read_batch_output(const http_teacher & t, store & s,
             continue;
         }
         if (record.failed()) {
-            const std::optional<teacher_record> stored = s.get(key);
+            const std::optional<teacher_record> stored = s.get(record.key);
             if (stored && !stored->failed()) {
                 ++summary.already_stored;
                 continue;

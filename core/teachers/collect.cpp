@@ -51,8 +51,7 @@ public:
                     ++summary_.answered_from_store;
                     continue;
                 }
-                const std::optional<teacher_record> stored = store_.get(key);
-                if (stored && !stored->failed())
+                if (stored_success(teacher_, store_, requests_[i], true))
                     ++summary_.answered_from_store;
                 else
                     to_ask.push_back(i);

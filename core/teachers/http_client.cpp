@@ -94,9 +94,13 @@ struct http_multi::transfer {
         headers.reset(list);
         curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
-        curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, request.body.c_str());
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
+        if (request.get) {
+            curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        } else {
+            curl_easy_setopt(e, CURLOPT_POST, 1L);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, request.body.c_str());
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
+        }
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, &response);
         curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

@@ -1,8 +1,8 @@
-// A small HTTP POST client over libcurl's multi interface: http_multi
-// keeps many requests in flight on the calling thread (no thread per
-// request; connections are reused between requests), http_post_all runs a
-// batch to completion. Nothing here retries or parses JSON: that is
-// retry_policy and http_dialect.
+// A small HTTP client over libcurl's multi interface (POSTs, and the GET
+// of a server's /models): http_multi keeps many requests in flight on the
+// calling thread (no thread per request; connections are reused between
+// requests), http_post_all runs a batch to completion. Nothing here
+// retries or parses JSON: that is retry_policy and http_dialect.
 #pragma once
 
 #include <chrono>
@@ -19,7 +19,8 @@ namespace distill {
 
 struct http_request {
     std::string url;
-    std::string body;                  // sent as application/json
+    std::string body;                  // sent as application/json (POST)
+    bool get = false;                  // a GET without a body instead of a POST
     std::vector<std::string> headers;  // "Name: value" lines
     // Secret header lines (Authorization): sent, never echoed anywhere.
     std::vector<std::string> secret_headers;

@@ -276,6 +276,26 @@ std::string endpoint_path(http_dialect dialect, request_kind kind) {
     return "";
 }
 
+http_dialect detect_dialect(const header_map & headers, const std::string & models_body) {
+    if (const auto server = headers.find("server");
+        server != headers.end() && server->second.find("llama.cpp") != std::string::npos)
+        return http_dialect::llama_cpp;
+    const json models = json::parse(models_body, nullptr, false);
+    const json * data = member(models, "data");
+    if (data != nullptr && data->is_array() && !data->empty()) {
+        const json & first = data->front();
+        const std::string owner = string_or(first, "owned_by");
+        if (owner == "llamacpp") return http_dialect::llama_cpp;
+        if (owner == "me" && first.contains("permissions")) return http_dialect::llama_cpp;
+        if (owner == "vllm") return http_dialect::vllm;
+        if (owner == "openai" || owner == "system" || owner == "openai-internal")
+            return http_dialect::openai;
+    }
+    for (const auto & [name, value] : headers)
+        if (name.rfind("openai-", 0) == 0) return http_dialect::openai;
+    return http_dialect::auto_detect;
+}
+
 json build_body(http_dialect dialect, request_kind kind, const json & request,
                 const json & parameters, const std::string & model) {
     json body = parameters.is_object() ? parameters : json::object();
@@ -301,7 +321,9 @@ void normalise_response(http_dialect dialect, request_kind kind, const json & bo
     // vLLM's default --logprobs-mode is raw_logprobs; OpenAI's values are
     // after temperature and penalties; the others do not say.
     if (!record.positions.empty()) {
-        if (dialect == http_dialect::vllm)
+        // llama.cpp's server (and llama-cpp-python) report the model's own
+        // distribution unless asked for post_sampling_probs.
+        if (dialect == http_dialect::vllm || dialect == http_dialect::llama_cpp)
             record.kind = logprob_kind::raw;
         else if (dialect == http_dialect::openai)
             record.kind = logprob_kind::post_sampling;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "teachers/retry_policy.h"
 #include "teachers/teacher_record.h"
 
 namespace distill {
@@ -33,6 +34,13 @@ request_kind kind_of(const nlohmann::json & request);
 
 // The path appended to base_url ("/chat/completions"; Ollama: "/api/chat").
 std::string endpoint_path(http_dialect dialect, request_kind kind);
+
+// The dialect of a server answering "auto", from its answer to GET
+// <base_url>/models: llama.cpp's server names itself in its Server header
+// and owns its models as "llamacpp" (llama-cpp-python's as "me"); vLLM's
+// are owned_by "vllm"; OpenAI's by "openai" or "system", with openai-*
+// headers. auto_detect when nothing tells (read then as plain OpenAI).
+http_dialect detect_dialect(const header_map & headers, const std::string & models_body);
 
 // The wire body: the teacher-wide parameters, overridden by the request's
 // own fields, plus the model; our prompt-set "id" stays local.

@@ -1,11 +1,14 @@
 #include "teachers/http_teacher.h"
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "common/error.h"
 #include "teachers/http_client.h"
@@ -62,19 +65,41 @@ http_teacher::http_teacher(http_teacher_settings settings) : settings_(std::move
                      settings_.base_url + "\"");
     settings_.base_url = without_trailing_slash(settings_.base_url);
     api_key_ = read_api_key(settings_);
-    // Who answers: server, model and dialect; never the key (the same
-    // question under another key is the same question).
-    identity_ = {{"kind", "http"},
-                 {"base_url", settings_.base_url},
-                 {"model", settings_.model},
-                 {"dialect", dialect_name(settings_.dialect)}};
+    // Who answers: server and model; not how we read its answers (the
+    // dialect: auto and llama.cpp ask the same server the same question),
+    // never the key (the same question under another key is the same one).
+    identity_ = {{"kind", "http"}, {"base_url", settings_.base_url}, {"model", settings_.model}};
 }
 
-std::string http_teacher::redact(std::string text) const {
-    if (api_key_.empty()) return text;
-    for (size_t at = text.find(api_key_); at != std::string::npos; at = text.find(api_key_, at))
-        text.replace(at, api_key_.size(), "[redacted]");
-    return text;
+// Shorter keys are words that may occur by chance in a message.
+constexpr size_t key_redacted_anywhere = 8;
+
+namespace {
+
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+// Whether `outside` continues the run `inside` belongs to (letters with
+// letters, digits with digits).
+bool continues(char outside, char inside) {
+    return (is_letter(outside) && is_letter(inside)) || (is_digit(outside) && is_digit(inside));
+}
+
+}  // namespace
+
+std::string redact_key(const std::string & text, const std::string & key) {
+    if (key.empty()) return text;
+    std::string out;
+    size_t from = 0;
+    for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+        const size_t end = at + key.size();
+        const bool alone = key.size() >= key_redacted_anywhere ||
+                           ((at == 0 || !continues(text[at - 1], key.front())) &&
+                            (end == text.size() || !continues(text[end], key.back())));
+        if (!alone || at < from) continue;  // inside a word, or overlapping the last one
+        out.append(text, from, at - from).append("[redacted]");
+        from = end;
+    }
+    return out.append(text, from, std::string::npos);
 }
 
 http_request http_teacher::base_request(request_kind kind) const {
@@ -89,32 +114,71 @@ http_request http_teacher::base_request(request_kind kind) const {
     return http;
 }
 
-// Every server that returns log-probabilities takes at least this many
-// alternatives (the legacy API's own limit), so only larger asks are probed.
-constexpr int32_t top_logprobs_everywhere = 5;
-
-std::optional<int32_t> http_teacher::probe_top_logprobs() const {
+std::optional<bool> http_teacher::takes_top_logprobs(int32_t k) const {
     http_request http = base_request(request_kind::chat);
-    for (const int32_t k : {20, 10, top_logprobs_everywhere}) {
-        const nlohmann::json probe = {{"messages", {{{"role", "user"}, {"content", "Hi"}}}},
-                                      {"max_tokens", 1},
-                                      {"logprobs", true},
-                                      {"top_logprobs", k}};
-        http.body =
-            build_body(settings_.dialect, request_kind::chat, probe, nullptr, settings_.model)
-                .dump();
-        const http_response response = std::move(http_post_all({http}).front());
-        if (response.status >= 200 && response.status < 300) return k;
-        // Only a 400 says "not this value"; anything else says nothing.
-        if (response.status != 400) return std::nullopt;
-    }
-    return 0;
+    const nlohmann::json probe = {{"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                                  {"max_tokens", 1},
+                                  {"logprobs", true},
+                                  {"top_logprobs", k}};
+    http.body =
+        build_body(settings_.dialect, request_kind::chat, probe, nullptr, settings_.model).dump();
+    const http_response response = std::move(http_post_all({http}).front());
+    if (response.status >= 200 && response.status < 300) return true;
+    // Only a 400 says "not this value"; anything else says nothing.
+    if (response.status == 400) return false;
+    return std::nullopt;
 }
 
-std::optional<int32_t> http_teacher::max_top_logprobs() const {
+std::optional<int32_t> http_teacher::top_logprobs_to_send(int32_t asked) const {
     std::lock_guard<std::mutex> lock(probe_mutex_);
-    if (!max_top_logprobs_) max_top_logprobs_ = probe_top_logprobs();
-    return max_top_logprobs_;
+    if (asked <= top_logprobs_taken_) return asked;
+    // What was asked first, then the common limits below it (OpenAI's 20,
+    // ...), leaving out what is known taken or refused already.
+    std::vector<int32_t> ladder;
+    if (asked < top_logprobs_refused_) ladder.push_back(asked);
+    for (const int32_t k : {20, 10, top_logprobs_everywhere})
+        if (k < asked && k > top_logprobs_taken_ && k < top_logprobs_refused_) ladder.push_back(k);
+    for (const int32_t k : ladder) {
+        const std::optional<bool> taken = takes_top_logprobs(k);
+        if (!taken) return std::nullopt;
+        if (*taken) {
+            top_logprobs_taken_ = k;
+            return k;
+        }
+        top_logprobs_refused_ = k;
+    }
+    return top_logprobs_taken_;
+}
+
+http_dialect http_teacher::dialect() const {
+    if (settings_.dialect != http_dialect::auto_detect) return settings_.dialect;
+    std::lock_guard<std::mutex> lock(detect_mutex_);
+    if (!detected_) {
+        http_request http = base_request(request_kind::chat);
+        http.url = settings_.base_url + "/models";
+        http.get = true;
+        // A question of identity, not of answers: a server that is slow to
+        // list its models is read as plain OpenAI rather than waited for.
+        http.timeout_ms = std::min<int64_t>(settings_.timeout_ms, 10000);
+        const http_response response = std::move(http_post_all({http}).front());
+        // A server without /models (or down) is read as plain OpenAI; asked once.
+        detected_ = response.status >= 200 && response.status < 300
+                        ? detect_dialect(response.headers, response.body)
+                        : http_dialect::auto_detect;
+    }
+    return *detected_;
+}
+
+std::vector<nlohmann::json> http_teacher::former_identities() const {
+    std::vector<nlohmann::json> former;
+    for (const http_dialect d :
+         {http_dialect::auto_detect, http_dialect::openai, http_dialect::vllm,
+          http_dialect::llama_cpp, http_dialect::ollama}) {
+        nlohmann::json identity = identity_;
+        identity["dialect"] = dialect_name(d);
+        former.push_back(std::move(identity));
+    }
+    return former;
 }
 
 http_request http_teacher::prepare(const nlohmann::json & request, teacher_record & record) const {
@@ -126,7 +190,9 @@ http_request http_teacher::prepare(const nlohmann::json & request, teacher_recor
     if (kind == request_kind::chat && top != body.end() && top->is_number_integer() &&
         top->get<int64_t>() > top_logprobs_everywhere) {
         const int64_t asked = top->get<int64_t>();
-        if (const std::optional<int32_t> most = max_top_logprobs(); most && asked > *most) {
+        const int32_t probed = int32_t(std::min<int64_t>(asked, INT32_MAX));
+        if (const std::optional<int32_t> most = top_logprobs_to_send(probed);
+            most && asked > *most) {
             *top = *most;
             nlohmann::json sent =
                 settings_.parameters.is_object() ? settings_.parameters : nlohmann::json::object();
@@ -135,7 +201,7 @@ http_request http_teacher::prepare(const nlohmann::json & request, teacher_recor
         }
     }
     http.body = body.dump();
-    record.origin.provider = provider_of(settings_.dialect);
+    record.origin.provider = provider_of(dialect());
     record.origin.endpoint = http.url;
     return http;
 }
@@ -162,7 +228,7 @@ http_attempt_outcome http_teacher::read_attempt(const nlohmann::json & request,
         try {
             if (body.is_discarded()) fail_invalid("response body is not JSON");
             const std::string header_id = record.origin.request_id;
-            normalise_response(settings_.dialect, kind_of(request), body, record);
+            normalise_response(dialect(), kind_of(request), body, record);
             // The header names the HTTP call; prefer it over the body's id when both exist.
             if (!header_id.empty()) record.origin.request_id = header_id;
         } catch (const error & e) {
@@ -172,15 +238,15 @@ http_attempt_outcome http_teacher::read_attempt(const nlohmann::json & request,
             record.embeddings.clear();
             record.kind = logprob_kind::unknown;
             record.error_status = int32_t(status::internal);
-            record.error_message = redact("HTTP " + std::to_string(response.status) + " from " +
-                                          http.url + ": " + e.what());
+            record.error_message = "HTTP " + std::to_string(response.status) + " from " +
+                                   redact(http.url) + ": " + redact(e.what());
         }
         return {};
     } else if (response.status != 0) {
         const server_error e = parse_error_body(response.body);
         code = e.code;
-        failure = "HTTP " + std::to_string(response.status) + " from " + http.url + ": " +
-                  e.message + (e.code.empty() ? "" : " (code " + e.code + ")");
+        failure = "HTTP " + std::to_string(response.status) + " from " + redact(http.url) + ": " +
+                  redact(e.message) + (e.code.empty() ? "" : " (code " + redact(e.code) + ")");
         // 4xx: the request (or the account) is wrong; 5xx: the server.
         failure_status =
             int32_t(response.status < 500 ? status::invalid_argument : status::internal);
@@ -190,8 +256,8 @@ http_attempt_outcome http_teacher::read_attempt(const nlohmann::json & request,
                  ? "request timed out (timeout_ms = " + std::to_string(settings_.timeout_ms) +
                        ", connect_timeout_ms = " + std::to_string(settings_.connect_timeout_ms) +
                        "): "
-                 : std::string("connection to ") + http.url + " failed: ") +
-            response.transport_error;
+                 : "connection to " + redact(http.url) + " failed: ") +
+            redact(response.transport_error);
         failure_status = int32_t(status::internal);
     }
 
@@ -214,10 +280,15 @@ http_attempt_outcome http_teacher::read_attempt(const nlohmann::json & request,
     }
     if (code == "insufficient_quota")
         why_stopped = "not retried: the account is out of quota; add credit or change the key";
+    else if (response.status == 401 && api_key_.empty())
+        why_stopped =
+            "not retried: no API key was sent (none was configured); give one through "
+            "api_key_env or api_key_file";
     record.error_status = failure_status;
-    record.error_message = redact(failure + "; " + why_stopped);
+    // Only what came from outside was redacted: our own words stay whole.
+    record.error_message = failure + "; " + why_stopped;
     return {true, std::chrono::milliseconds(0),
-            !retry && response.status >= 400 && response.status < 500};
+            !retry && response.status != 0 && fails_every_request(response.status, code)};
 }
 
 void http_teacher::ask(const nlohmann::json & request, teacher_record & record) {

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "teachers/http_client.h"
 #include "teachers/http_dialect.h"
@@ -36,11 +38,24 @@ struct http_attempt_outcome {
     // false: attempt again after `wait`; true: the record is final.
     bool done = true;
     std::chrono::milliseconds wait{0};
-    // A final failure that other requests would meet too: a 4xx that is
-    // not retried (bad key, insufficient_quota, a request the server
-    // refuses). A job stops on it rather than failing every request.
+    // A final failure that other requests would meet too
+    // (fails_every_request: a refused key, no quota, an unknown model). A
+    // job stops on it rather than failing every request; a request the
+    // server rejects on its own (400, 413, 422) fails alone.
     bool fatal = false;
 };
+
+// `text` with each occurrence of `key` replaced by "[redacted]", scanning
+// on after each replacement (so it ends whatever the key, "e" and "red"
+// included). A key of 8 characters or more is replaced wherever it occurs;
+// a shorter one (vLLM's "EMPTY", a test's "x") only where it does not
+// continue a run of letters or digits around it, so "max_retries" keeps its
+// x while "key x.", "Bearer x" or "%20EMPTY" lose the key. "" = no key.
+std::string redact_key(const std::string & text, const std::string & key);
+
+// Every server that returns log-probabilities takes at least this many
+// alternatives (the legacy API's own limit), so only larger asks are probed.
+constexpr int32_t top_logprobs_everywhere = 5;
 
 class http_teacher final : public teacher {
 public:
@@ -49,6 +64,10 @@ public:
     explicit http_teacher(http_teacher_settings settings);
 
     const nlohmann::json & identity() const override { return identity_; }
+    // Before the dialect left the identity, it was part of every key.
+    std::vector<nlohmann::json> former_identities() const override;
+    // The dialect given in the settings (auto_detect included).
+    http_dialect configured_dialect() const { return settings_.dialect; }
     const nlohmann::json & parameters() const override { return settings_.parameters; }
     // Runs the attempts of one request on the calling thread, waiting
     // between them: prepare, then read_attempt until done.
@@ -67,31 +86,44 @@ public:
     std::chrono::steady_clock::time_point retry_deadline(
         std::chrono::steady_clock::time_point start) const;
 
-    // The largest top_logprobs the server accepts among 20, 10 and 5,
-    // found by asking it (a one-token chat request per value, largest
-    // first) the first time a request asks for more than 5, then
-    // remembered for this teacher (its server and model). Chat requests
-    // asking for more are clamped to it, and the record's parameters_json
-    // says so ({"top_logprobs_clamped": {"asked": k, "sent": m}}), instead
-    // of every request failing with the same 400. Nothing when the probe
-    // was inconclusive (no answer, or an error other than 400: asked again
-    // next time). Thread-safe.
-    std::optional<int32_t> max_top_logprobs() const;
+    // The top_logprobs to send for a chat request asking `asked` (> 5):
+    // `asked` when the server takes it, else the largest value below it
+    // that it takes among 20, 10 and 5. Found by asking (a one-token chat
+    // request per value: `asked` first, then smaller) the first time it is
+    // not known, then remembered for this teacher (its server and model):
+    // the largest value taken and the smallest refused. Requests asking for
+    // more are clamped, and the record's parameters_json says so
+    // ({"top_logprobs_clamped": {"asked": k, "sent": m}}), instead of every
+    // request failing with the same 400. Nothing when the probe was
+    // inconclusive (no answer, or an error other than 400: asked again next
+    // time). Thread-safe.
+    std::optional<int32_t> top_logprobs_to_send(int32_t asked) const;
+
+    // The dialect answers are read in: the one given, or for auto_detect
+    // the one detect_dialect() finds from GET <base_url>/models, asked once
+    // (the first time it is needed) and remembered. Thread-safe.
+    http_dialect dialect() const;
 
 private:
     // The URL, headers and limits of a request of `kind`; the body is the caller's.
     http_request base_request(request_kind kind) const;
-    std::optional<int32_t> probe_top_logprobs() const;
+    // Whether the server answers a chat request for k alternatives; nothing
+    // when its answer says neither (not a 2xx nor a 400).
+    std::optional<bool> takes_top_logprobs(int32_t k) const;
 
-    // The key must never leave this object: messages built from server
-    // bodies go through redact() first (some servers echo the key back).
-    std::string redact(std::string text) const;
+    // The key must never leave this object: what a message quotes from
+    // outside (the server's body, libcurl's error, the URL) goes through
+    // redact() first (some servers echo the key back).
+    std::string redact(const std::string & text) const { return redact_key(text, api_key_); }
 
     http_teacher_settings settings_;
     std::string api_key_;
     nlohmann::json identity_;
     mutable std::mutex probe_mutex_;
-    mutable std::optional<int32_t> max_top_logprobs_;
+    mutable std::mutex detect_mutex_;
+    mutable std::optional<http_dialect> detected_;
+    mutable int32_t top_logprobs_taken_ = 0;            // the largest seen taken (0: none yet)
+    mutable int32_t top_logprobs_refused_ = INT32_MAX;  // the smallest seen refused
 };
 
 }  // namespace distill

@@ -57,6 +57,13 @@ bool should_retry(long http_status, bool transport_retryable, const header_map &
     return http_status == 408 || http_status == 409 || http_status >= 500;
 }
 
+bool fails_every_request(long http_status, const std::string & error_code) {
+    if (error_code == "insufficient_quota" || error_code == "invalid_api_key" ||
+        error_code == "model_not_found")
+        return true;
+    return http_status == 401 || http_status == 403 || http_status == 404;
+}
+
 std::optional<std::chrono::milliseconds> server_retry_delay(
     const header_map & headers, std::chrono::system_clock::time_point now) {
     using std::chrono::milliseconds;

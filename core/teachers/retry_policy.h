@@ -32,6 +32,14 @@ using header_map = std::map<std::string, std::string>;
 bool should_retry(long http_status, bool transport_retryable, const header_map & headers,
                   const std::string & error_code);
 
+// Whether a final failure (one not retried) would meet every request of a
+// job, so that asking the rest is waste: a key or account the server
+// refuses (401, 403, invalid_api_key), an account out of credit
+// (insufficient_quota), an unknown model or endpoint (404, model_not_found).
+// Everything else fails its own request only: a 400 for this request (too
+// long for the context, invalid, content filtered), 413, 422, a 5xx.
+bool fails_every_request(long http_status, const std::string & error_code);
+
 // The server's own wait, from retry-after-ms (milliseconds), else
 // retry-after (delta-seconds or an HTTP date, relative to `now`).
 std::optional<std::chrono::milliseconds> server_retry_delay(

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +24,10 @@ public:
     // Who answers: the same request to a different teacher is a different
     // question ({"kind": "callback", "name": ..., "model": ...}).
     virtual const nlohmann::json & identity() const = 0;
+    // Identities an older distill keyed this teacher's answers by (read,
+    // never written): their stored answers are found and filed again
+    // under the current key instead of being asked again.
+    virtual std::vector<nlohmann::json> former_identities() const { return {}; }
     // The teacher-wide parameters merged into every request (temperature,
     // top_logprobs, ...), part of the key and of the provenance.
     virtual const nlohmann::json & parameters() const = 0;
@@ -34,6 +40,13 @@ public:
 
 // The key of `request` for `t` (request_key.h).
 std::string request_key(const teacher & t, const nlohmann::json & request);
+
+// The stored success for `request`: under its key, else under the key of
+// one of t.former_identities(), which is then filed again under its key
+// (record key and teacher_json updated) when `refile`. Nothing when only
+// failures or nothing are stored.
+std::optional<teacher_record> stored_success(const teacher & t, store & s,
+                                             const nlohmann::json & request, bool refile);
 
 // What query() adds to an answer: the key, the canonical teacher/request/
 // parameters JSON (parameters: those ask() recorded when it changed what it

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -18,9 +19,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -50,11 +53,13 @@ std::string slurp(const std::filesystem::path & path) {
 std::filesystem::path dir;
 std::string binary;
 
-// Runs `distill <args>` through the shell, stdout and stderr to files.
-Result run(const std::string & args) {
+// Runs `distill <args>` through the shell, stdout and stderr to files;
+// `env` ("NAME=value ...") goes before the command. A run that does not end
+// within a minute is killed (exit 124): a hang fails its test, not the suite.
+Result run(const std::string & args, const std::string & env = "") {
     const auto out = dir / "stdout.txt", err = dir / "stderr.txt";
-    const std::string command =
-        "'" + binary + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
+    const std::string command = env + " timeout 60 '" + binary + "' " + args + " >'" +
+                                out.string() + "' 2>'" + err.string() + "'";
     const int status = std::system(command.c_str());
     Result r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -79,6 +84,245 @@ void write_idx(const std::filesystem::path & path, std::vector<int32_t> sizes,
     be32(0x0800u | uint32_t(sizes.size()));
     for (int32_t size : sizes) be32(uint32_t(size));
     out.write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+// A key that occurs inside "[redacted]" (e) or in our own words (x): the
+// failed request's message comes out whole and the command returns.
+void check_short_keys() {
+    const auto one = dir / "one.jsonl";
+    write(one, "{\"prompt\": \"hi\"}\n");
+    const std::string url = "http://127.0.0.1:" + std::to_string(http_test::closed_port()) + "/v1";
+    for (const char * key : {"e", "x", "EMPTY"}) {
+        const Result r =
+            run("query --teacher " + url + " --model m --prompts '" + one.string() + "' --store '" +
+                    (dir / "k.db").string() + "' --api-key-env K --max-retries 0",
+                std::string("K=") + key);
+        expect(
+            r.code == 1 &&
+                r.err.find("connection to " + url + "/completions failed") != std::string::npos &&
+                r.err.find("max_retries = 0") != std::string::npos,
+            std::string("K=") + key +
+                ": a refused connection returns, its message whole: " + r.err);
+    }
+}
+
+// A prompt too long for the server's context fails alone: the others are
+// collected and the rerun asks only it.
+void check_one_rejected_prompt() {
+    http_test::server server;
+    std::atomic<bool> reject{true};
+    server.http.Post("/v1/completions", [&](const httplib::Request & q, httplib::Response & r) {
+        if (reject && q.body.find("long prompt") != std::string::npos) {
+            r.status = 400;
+            r.set_content(R"({"error": {"message": "maximum context length is 8 tokens",
+                "type": "invalid_request_error", "code": "context_length_exceeded"}})",
+                          "application/json");
+            return;
+        }
+        r.set_content(R"({"id": "c", "choices": [{"text": "ok"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1}})",
+                      "application/json");
+    });
+    server.start();
+    const auto prompts = dir / "one_long.jsonl";
+    std::string text;
+    for (int i = 0; i < 6; ++i)
+        text += std::string("{\"prompt\": \"") +
+                (i == 1 ? "long prompt" : "p" + std::to_string(i)) + "\"}\n";
+    write(prompts, text);
+    const std::string query = "query --teacher " + server.url() + " --model m --prompts '" +
+                              prompts.string() + "' --store '" + (dir / "long.db").string() +
+                              "' --concurrency 1 --json";
+    Result r = run(query);
+    try {
+        const auto j = nlohmann::json::parse(r.out);
+        expect(r.code == 1 && j.at("asked") == 6 && j.at("succeeded") == 5 && j.at("failed") == 1 &&
+                   r.err.find(":2 failed: HTTP 400") != std::string::npos &&
+                   r.err.find("context_length_exceeded") != std::string::npos,
+               "one prompt too long: the others are collected, it is named: " + r.out + r.err);
+    } catch (const std::exception & e) {
+        expect(false, std::string("one prompt too long: the summary is JSON: ") + e.what());
+    }
+    reject = false;
+    r = run(query);
+    expect(r.code == 0 && server.requests.load() == 7,
+           "the rerun asks only the failed prompt: " + std::to_string(server.requests.load()));
+    r = run("query --help");
+    expect(r.out.find("--keep-going") != std::string::npos, "query --help shows --keep-going");
+}
+
+// Every field of a prompt line reaches the server and is part of the key;
+// the command line's options are defaults a line overrides.
+void check_request_fields() {
+    http_test::server server;
+    std::mutex mutex;
+    std::vector<nlohmann::json> bodies;
+    const auto answer = [&](const httplib::Request & q, httplib::Response & r) {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            bodies.push_back(nlohmann::json::parse(q.body));
+        }
+        r.set_content(R"({"id": "c", "choices": [{"text": "ok", "message": {"content": "ok"}}]})",
+                      "application/json");
+    };
+    server.http.Post("/v1/completions", answer);
+    server.http.Post("/v1/chat/completions", answer);
+    server.start();
+    const nlohmann::json fields = {{"max_tokens", 2},
+                                   {"temperature", 0},
+                                   {"top_p", 0.5},
+                                   {"seed", 7},
+                                   {"stop", {"\n", "END"}},
+                                   {"logprobs", 3},
+                                   {"n", 1},
+                                   {"presence_penalty", 0.25},
+                                   {"frequency_penalty", -0.5},
+                                   {"echo", true},
+                                   {"top_k", 40},
+                                   {"logit_bias", {{"50256", -100}}},
+                                   {"user", "distill-test"}};
+    nlohmann::json line = fields;
+    line["prompt"] = "fields";
+    nlohmann::json chat = {{"messages", {{{"role", "user"}, {"content", "fields"}}}},
+                           {"top_logprobs", 4},
+                           {"seed", 9}};
+    const auto prompts = dir / "fields.jsonl";
+    write(prompts, line.dump() + "\n" + chat.dump() + "\n{\"prompt\": \"fields\"}\n");
+    const std::string query = "query --teacher " + server.url() + " --model m --prompts '" +
+                              prompts.string() + "' --store '" + (dir / "fields.db").string() +
+                              "' --concurrency 1 --max-tokens 8 --top-logprobs 2 --json";
+    Result r = run(query);
+    expect(r.code == 0 && bodies.size() == 3, "three requests with fields asked: " + r.err);
+    if (bodies.size() != 3) return;
+    bool all_sent = true;
+    for (const auto & [name, value] : fields.items())
+        if (bodies[0].value(name, nlohmann::json()) != value) {
+            all_sent = false;
+            expect(false, "the line's " + name + " is sent as written: " + bodies[0].dump());
+        }
+    expect(all_sent && bodies[0].at("prompt") == "fields" && bodies[0].at("model") == "m",
+           "a completion line's fields all reach the server: " + bodies[0].dump());
+    expect(bodies[1].at("top_logprobs") == 4 && bodies[1].at("logprobs") == true &&
+               bodies[1].at("seed") == 9 && bodies[1].at("max_tokens") == 8,
+           "a chat line overrides --top-logprobs, keeps --max-tokens: " + bodies[1].dump());
+    expect(bodies[2].at("max_tokens") == 8 && bodies[2].at("logprobs") == 2 &&
+               !bodies[2].contains("seed"),
+           "a bare line gets the command line's defaults: " + bodies[2].dump());
+    // Three different keys: the fields are part of it (the rerun asks nothing).
+    r = run("store stats --store '" + (dir / "fields.db").string() + "' --json");
+    try {
+        expect(nlohmann::json::parse(r.out).at("records") == 3,
+               "the line's fields change its key: " + r.out);
+    } catch (const std::exception & e) {
+        expect(false, std::string("store stats prints JSON: ") + e.what());
+    }
+    r = run(query);
+    expect(r.code == 0 && bodies.size() == 3, "the rerun asks nothing");
+
+    write(prompts, "{\"prompt\": \"x\", \"stream\": true}\n");
+    r = run(query);
+    expect(r.code == 1 && r.err.find(":1: \"stream\"") != std::string::npos && bodies.size() == 3,
+           "a streaming line is refused, naming the line and field: " + r.err);
+}
+
+// --top-logprobs 50 on a chat server that takes 20: probed from 50, clamped
+// to 20, said once on stderr.
+void check_top_logprobs_clamp() {
+    http_test::server server;
+    server.http.Post("/v1/chat/completions", [](const httplib::Request & q, httplib::Response & r) {
+        const int k = nlohmann::json::parse(q.body).value("top_logprobs", 0);
+        if (k > 20) {
+            r.status = 400;
+            r.set_content(R"({"error": {"message": "top_logprobs must be <= 20"}})",
+                          "application/json");
+            return;
+        }
+        r.set_content(R"({"id": "c", "choices": [{"message": {"content": "ok"}}]})",
+                      "application/json");
+    });
+    server.start();
+    const auto prompts = dir / "clamp.jsonl";
+    write(prompts,
+          "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n"
+          "{\"messages\": [{\"role\": \"user\", \"content\": \"b\"}]}\n");
+    const Result r =
+        run("query --teacher " + server.url() + " --model m --prompts '" + prompts.string() +
+            "' --store '" + (dir / "clamp.db").string() + "' --top-logprobs 50");
+    const std::string notice =
+        "takes at most 20 top_logprobs on chat: requests asking 50 were sent 20";
+    const size_t at = r.err.find(notice);
+    expect(r.code == 0 && server.requests.load() == 4 && at != std::string::npos &&
+               r.err.find(notice, at + 1) == std::string::npos,
+           "a clamp of --top-logprobs is said once: " + r.err);
+}
+
+// The words of distill query and batch build: a 401 without a key says so,
+// llama.cpp's names, progress lines on multiples, no cost without prices,
+// a store that does not exist yet.
+void check_messages() {
+    http_test::server server;
+    server.http.Post("/v1/completions", [](const httplib::Request & q, httplib::Response & r) {
+        if (!q.has_header("Authorization")) {
+            r.status = 401;
+            r.set_content(R"({"error": {"message": "Missing bearer authentication in header"}})",
+                          "application/json");
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        r.set_content(R"({"id": "c", "choices": [{"text": "ok"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1}})",
+                      "application/json");
+    });
+    server.start();
+    const auto prompts = dir / "forty.jsonl";
+    std::string text;
+    for (int i = 0; i < 40; ++i) text += "{\"prompt\": \"q" + std::to_string(i) + "\"}\n";
+    write(prompts, text);
+    const std::string query = "query --teacher " + server.url() + " --model m --prompts '" +
+                              prompts.string() + "' --concurrency 1 --store ";
+
+    Result r = run(query + "'" + (dir / "nokey.db").string() + "'");
+    expect(r.code == 1 && server.requests.load() == 1 &&
+               r.err.find("no API key was sent") != std::string::npos &&
+               r.err.find("--api-key-env") != std::string::npos &&
+               r.err.find("--keep-going") == std::string::npos,
+           "a 401 without a key says that none was sent and how to send one: " + r.err);
+    r = run(query + "'" + (dir / "nokey.db").string() + "' --keep-going --json");
+    expect(r.code == 1 && server.requests.load() == 41 &&
+               r.out.find("\"failed\":40") != std::string::npos,
+           "--keep-going asks every prompt after a 401: " + r.out);
+
+    const auto numbers = [](const std::string & err) {
+        std::vector<int> done;
+        std::istringstream lines(err);
+        for (std::string line; std::getline(lines, line);)
+            if (line.find(" done (") != std::string::npos) done.push_back(std::stoi(line));
+        return done;
+    };
+    setenv("K", "k", 1);
+    for (const char * dialect : {"llamacpp", "llama.cpp"}) {
+        const std::string store = (dir / (std::string("d-") + dialect + ".db")).string();
+        r = run(query + "'" + store + "' --api-key-env K --progress-every 10 --dialect " + dialect);
+        expect(r.code == 0, std::string("--dialect ") + dialect + " is taken: " + r.err);
+        const std::vector<int> done = numbers(r.err);
+        bool on_multiples = done.size() == 4;
+        for (size_t k = 0; k < done.size(); ++k)
+            on_multiples = on_multiples && done[k] >= 10 * int(k + 1) && done[k] < 10 * int(k + 2);
+        expect(on_multiples, "--progress-every 10: a line past each multiple of 10: " + r.err);
+        expect(r.out.find("40 from the store") == std::string::npos &&
+                   r.out.find("40 asked, 0 from the store") != std::string::npos &&
+                   r.out.find("$") == std::string::npos && r.err.find("$") == std::string::npos,
+               "the summary says from the store, and no cost without prices: " + r.out);
+    }
+    unsetenv("K");
+
+    const auto fresh = dir / "not-yet.db";
+    r = run("batch build --prompts '" + prompts.string() + "' --model m --out '" +
+            (dir / "batch.jsonl").string() + "' --store '" + fresh.string() + "'");
+    expect(r.code == 0 && r.out.find("40 written") != std::string::npos &&
+               r.err.find("does not exist yet") != std::string::npos &&
+               !std::filesystem::exists(fresh),
+           "batch build with a store not made yet leaves out nothing: " + r.out + r.err);
 }
 
 // distill train --teacher-store: a run that asked a teacher through a store,
@@ -234,8 +478,8 @@ int main(int argc, char ** argv) {
 
     // Human summary without --json.
     r = run(query.substr(0, query.size() - 7));
-    expect(r.code == 0 && r.out.find("5 cached") != std::string::npos,
-           "plain summary names the cached count: " + r.out);
+    expect(r.code == 0 && r.out.find("5 from the store") != std::string::npos,
+           "plain summary names the count from the store: " + r.out);
 
     // store stats.
     r = run("store stats --store '" + store.string() + "' --json");
@@ -350,6 +594,11 @@ int main(int argc, char ** argv) {
                "rerun after Ctrl-C asks only the rest: " + std::to_string(slow.requests.load()));
     }
 
+    check_short_keys();
+    check_one_rejected_prompt();
+    check_request_fields();
+    check_top_logprobs_clamp();
+    check_messages();
     check_train_offline();
 
     std::cout << passed << " passed, " << failed << " failed\n";

@@ -604,7 +604,10 @@ DISTILL_API distill_status distill_teacher_query_cached(distill_teacher * teache
  * Thread safety: one teacher may be queried from several threads at once.
  */
 typedef enum {
-    DISTILL_HTTP_DIALECT_AUTO = 0,      /* OpenAI wire format, provider "openai-compatible" */
+    DISTILL_HTTP_DIALECT_AUTO = 0,      /* OpenAI wire format; answers read as the server
+                                           that GET <base_url>/models (asked once) shows:
+                                           llama.cpp, vLLM, OpenAI, else provider
+                                           "openai-compatible" */
     DISTILL_HTTP_DIALECT_OPENAI = 1,    /* api.openai.com and compatible */
     DISTILL_HTTP_DIALECT_VLLM = 2,      /* vLLM's OpenAI server (raw logprobs) */
     DISTILL_HTTP_DIALECT_LLAMA_CPP = 3, /* llama.cpp server (token ids in logprobs) */
@@ -643,8 +646,11 @@ distill_http_teacher_options_init(distill_http_teacher_options * options);
 /*
  * An HTTP teacher (free with distill_teacher_free; query with
  * distill_teacher_query / _query_cached). Strings are copied. Its identity
- * (part of every request key) is {"kind": "http", "base_url", "model",
- * "dialect"}. Errors (INVALID_ARGUMENT): options or out NULL, no base_url
+ * (part of every request key) is {"kind": "http", "base_url", "model"}:
+ * the dialect only says how answers are read, so switching it asks nothing
+ * again. (Keys of distill 0.1.0 held "dialect" too: an answer stored under
+ * such a key is still found, and filed again under its new key, by
+ * _query_cached and distill_collect.) Errors (INVALID_ARGUMENT): options or out NULL, no base_url
  * or not http(s)://, an unknown dialect, a negative or zero limit,
  * invalid parameters_json, both api_key_env and api_key_file, an unset or
  * empty variable (named, its value never shown), an unreadable or empty
@@ -716,9 +722,12 @@ typedef struct distill_collect_options {
     distill_collect_progress progress; /* NULL (default) = no progress */
     void * progress_user_data;   /* passed to progress, not owned */
     int32_t stop_on_fatal_error; /* nonzero (default): stop at the first failure that
-                                    every request would meet — an HTTP 4xx that is not
-                                    retried (bad key, insufficient_quota, a refused
-                                    request); a callback's INVALID_ARGUMENT */
+                                    every request would meet — HTTP 401/403/404, codes
+                                    invalid_api_key, insufficient_quota,
+                                    model_not_found; a callback's INVALID_ARGUMENT.
+                                    A request the server rejects alone (a 400 such as
+                                    context_length_exceeded, 413, 422) is stored as a
+                                    failure and the job goes on either way */
 } distill_collect_options;
 
 /* Fills *options with the defaults above. Errors: options == NULL. */
