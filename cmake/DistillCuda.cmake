@@ -12,14 +12,10 @@ if(NOT DISTILL_CUDA STREQUAL "OFF")
     check_language(CUDA)
     if(CMAKE_CUDA_COMPILER)
         # A short architecture list keeps CI builds in minutes: sm_90, plus
-        # the local GPU's when one is present.
+        # the local GPUs' (DistillCudaArchitectures.cmake).
         if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-            set(_distill_archs 90)
-            execute_process(COMMAND nvidia-smi -L RESULT_VARIABLE _distill_smi_rc
-                            OUTPUT_QUIET ERROR_QUIET)
-            if(_distill_smi_rc EQUAL 0)
-                list(APPEND _distill_archs native)
-            endif()
+            include(DistillCudaArchitectures)
+            distill_cuda_architectures(_distill_archs)
             set(CMAKE_CUDA_ARCHITECTURES "${_distill_archs}")
         endif()
         enable_language(CUDA)
