@@ -1,3 +1,15 @@
+# distill_local_gpu_present(OUT): ON when `nvidia-smi -L` succeeds and lists
+# a GPU ("GPU 0: ..."), else OFF.
+function(distill_local_gpu_present out)
+    execute_process(COMMAND nvidia-smi -L RESULT_VARIABLE smi_rc OUTPUT_VARIABLE smi_out
+                    ERROR_QUIET)
+    if(smi_rc EQUAL 0 AND smi_out MATCHES "(^|\n)GPU [0-9]+:")
+        set(${out} ON PARENT_SCOPE)
+    else()
+        set(${out} OFF PARENT_SCOPE)
+    endif()
+endfunction()
+
 # distill_cuda_architectures(OUT): the CUDA architectures to build for when
 # CMAKE_CUDA_ARCHITECTURES is not given: 90 (sm_90, the H100/H200 the CI and
 # the GPU checks aim at), plus the compute capability of each local GPU that
