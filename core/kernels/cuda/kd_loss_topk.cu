@@ -256,8 +256,11 @@ cudaError_t launch_typed(float * row_losses, void * grad, const void * student, 
     const topk_mask_plan plan =
         plan_topk_mask(c.vocab, attributes.sharedSizeBytes, static_cast<size_t>(opt_in));
     if (plan.place == topk_mask_place::shared_opt_in) {
+        // The device's whole allowance, not this call's size: concurrent
+        // calls with other V then set the same value, and none can lower
+        // the limit under another's launch.
         failure = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       static_cast<int>(plan.shared_bytes));
+                                       opt_in - static_cast<int>(attributes.sharedSizeBytes));
         if (failure != cudaSuccess) return failure;
     }
     unsigned blocks = row_grid_blocks(c.rows);
