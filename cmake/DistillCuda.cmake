@@ -1,10 +1,27 @@
-# DISTILL_CUDA = AUTO | ON | OFF. AUTO builds the CUDA backend when nvcc is
-# found; ON requires it. Sets DISTILL_WITH_CUDA.
-set(DISTILL_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO, ON or OFF")
-set_property(CACHE DISTILL_CUDA PROPERTY STRINGS AUTO ON OFF)
+# DISTILL_CUDA = AUTO | IF_GPU | ON | OFF. AUTO builds the CUDA backend when
+# nvcc is found; IF_GPU only when nvcc is found and nvidia-smi also sees a
+# GPU (the wheel's default: the CUDA objects are most of a build's time, and
+# a machine without a GPU cannot use them); ON requires nvcc. Sets
+# DISTILL_WITH_CUDA.
+set(DISTILL_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO, IF_GPU, ON or OFF")
+set_property(CACHE DISTILL_CUDA PROPERTY STRINGS AUTO IF_GPU ON OFF)
+if(NOT DISTILL_CUDA MATCHES "^(AUTO|IF_GPU|ON|OFF)$")
+    message(FATAL_ERROR "DISTILL_CUDA: expected AUTO, IF_GPU, ON or OFF, got '${DISTILL_CUDA}'")
+endif()
+include(DistillCudaArchitectures)
 
 set(DISTILL_WITH_CUDA OFF)
-if(NOT DISTILL_CUDA STREQUAL "OFF")
+set(_distill_want_cuda ON)
+if(DISTILL_CUDA STREQUAL "OFF")
+    set(_distill_want_cuda OFF)
+elseif(DISTILL_CUDA STREQUAL "IF_GPU")
+    distill_local_gpu_present(_distill_want_cuda)
+    if(NOT _distill_want_cuda)
+        message(STATUS "distill: no GPU seen by nvidia-smi, so no CUDA backend "
+                       "(DISTILL_CUDA=ON builds it anyway)")
+    endif()
+endif()
+if(_distill_want_cuda)
     if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
         set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
     endif()
@@ -12,14 +29,9 @@ if(NOT DISTILL_CUDA STREQUAL "OFF")
     check_language(CUDA)
     if(CMAKE_CUDA_COMPILER)
         # A short architecture list keeps CI builds in minutes: sm_90, plus
-        # the local GPU's when one is present.
+        # the local GPUs' (DistillCudaArchitectures.cmake).
         if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-            set(_distill_archs 90)
-            execute_process(COMMAND nvidia-smi -L RESULT_VARIABLE _distill_smi_rc
-                            OUTPUT_QUIET ERROR_QUIET)
-            if(_distill_smi_rc EQUAL 0)
-                list(APPEND _distill_archs native)
-            endif()
+            distill_cuda_architectures(_distill_archs)
             set(CMAKE_CUDA_ARCHITECTURES "${_distill_archs}")
         endif()
         enable_language(CUDA)

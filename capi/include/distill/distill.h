@@ -238,9 +238,9 @@ DISTILL_API distill_status distill_kd_loss(const distill_context * context,
  * On CUDA the ids and log-probabilities are checked on the device, without
  * a host synchronisation: a row with an id out of range, a NaN or +inf
  * log-probability or a mass above 1 + 1e-3 gets a NaN loss and a NaN
- * gradient row; an id repeated within a row is NOT detected there (the CPU
- * refuses it). Above V = 393216 the CUDA kernel computes q_rest as
- * 1 − Σ q_i (its id bitmap no longer fits in shared memory).
+ * gradient row, and so does a row with an id repeated (the CPU refuses each
+ * of these with DISTILL_STATUS_INVALID_ARGUMENT). The student's mass outside
+ * the top-k is summed over those entries on both devices, at any V.
  */
 DISTILL_API distill_status distill_kd_loss_topk(const distill_context * context,
                                                 const distill_kd_loss_options * options,

@@ -3,13 +3,16 @@
 //   scan     over K: the ids are in [0, V) and the log-probabilities are
 //            not NaN/+inf with Σ exp ≤ 1 + tolerance (else the row is NaN:
 //            the checks the CPU path makes on the host), Σ exp(l) and max l/T
+//   bitmap   the ids' bits (kd_loss_topk_mask.h says where it lives); an
+//            id whose bit is already set is repeated: the row is NaN (the
+//            CPU refuses such a row)
 //   pass 1   online log-sum-exp of s = z/T (and of z for a hard term with
 //            T ≠ 1) over V, and of s over the entries outside the top-k,
-//            found in a shared-memory bitmap of the ids      (reads z)
+//            found in the bitmap                             (reads z)
 //   top-k    K + 1 categories, the ids and the rest: teacher p (renormalised,
 //            or with the tail as p_rest), student q_k at the ids and
-//            q_rest = Σ q outside the ids (no cancellation; 1 − Σ q_k only
-//            when V is too large for the bitmap); Σ of the terms and ḡ
+//            q_rest = Σ q outside the ids (summed, never 1 − Σ q_k, which
+//            loses the tail when the top-k mass is near 1); Σ of the terms and ḡ
 //   pass 2   gradient of every entry as a member of the rest:
 //            soft_coef · q_i · (g_rest − ḡ)                    (reads z; writes grad)
 //   fix-up   after a barrier, the K ids get soft_coef · (qg_k − q_k · ḡ).
@@ -17,6 +20,7 @@
 // Shapes: z, grad [N, V]; ids, logprobs [N, K]; labels [N]; row_losses [N].
 #include "../kd_divergence_terms.h"
 #include "kd_loss_cuda.cuh"
+#include "kd_loss_topk_mask.h"
 
 namespace distill::kernels::cuda {
 namespace {
@@ -63,16 +67,19 @@ __device__ __forceinline__ topk_category topk_entry(float z_at_id, float logprob
 
 //   row_losses [N]; grad [N, V] or nullptr; student [N, V]; topk_ids [N, K]
 //   (topk_id_type); logprobs [N, K]; labels [N] or nullptr; grad_scale
-//   device scalar or nullptr (= 1). mask_words: the dynamic shared memory
-//   holds a bitmap of V bits in that many words, or 0 for none.
+//   device scalar or nullptr (= 1). mask_words: ⌈V / 32⌉, the words of a
+//   row's id bitmap; global_masks: [gridDim.x, mask_words] scratch, or
+//   nullptr when the bitmap is the dynamic shared memory.
 template <divergence_kind D, class S, class L>
 __global__ void __launch_bounds__(max_row_block_threads)
     kd_loss_topk_kernel(float * __restrict__ row_losses, S * __restrict__ grad,
                         const S * __restrict__ student, const void * __restrict__ topk_ids,
                         const L * __restrict__ topk_logprobs, const void * __restrict__ labels,
                         row_constants c, const float * __restrict__ grad_scale,
-                        int64_t mask_words) {
-    extern __shared__ uint32_t topk_mask[];
+                        int64_t mask_words, uint32_t * __restrict__ global_masks) {
+    extern __shared__ uint32_t shared_mask[];
+    uint32_t * const topk_mask =
+        global_masks != nullptr ? global_masks + blockIdx.x * mask_words : shared_mask;
     const gradient_factors f = read_gradient_factors(c, grad_scale);
     const int64_t vocab = c.vocab;
     const int64_t k = c.topk;
@@ -111,16 +118,21 @@ __global__ void __launch_bounds__(max_row_block_threads)
             continue;
         }
 
-        // The row's ids in the bitmap. The previous row's last reads of the
-        // bitmap (pass 1) are behind the block reductions' barriers.
-        if (mask_words > 0) {
-            for (int64_t w = threadIdx.x; w < mask_words; w += blockDim.x) topk_mask[w] = 0u;
-            __syncthreads();
-            for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
-                const int64_t id = load_index(topk_ids, c.topk_id_type, ids_at + j);
-                atomicOr(&topk_mask[id >> 5], 1u << (id & 31));
-            }
-            __syncthreads();
+        // The row's ids in the bitmap; a bit found set is a repeated id.
+        // The previous row's last reads of the bitmap (pass 1) are behind
+        // the block reductions' barriers (or this row's scan's).
+        for (int64_t w = threadIdx.x; w < mask_words; w += blockDim.x) topk_mask[w] = 0u;
+        __syncthreads();
+        int repeated = 0;
+        for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
+            const int64_t id = load_index(topk_ids, c.topk_id_type, ids_at + j);
+            const uint32_t bit = 1u << (id & 31);
+            repeated |= (atomicOr(&topk_mask[id >> 5], bit) & bit) != 0u ? 1 : 0;
+        }
+        if (__syncthreads_or(repeated) != 0) {
+            if (g != nullptr) fill_row(g, vocab, quiet_nan());
+            if (threadIdx.x == 0) row_losses[row] = quiet_nan();
+            continue;
         }
 
         // pass 1: (student, untempered student, student outside the top-k)
@@ -130,8 +142,7 @@ __global__ void __launch_bounds__(max_row_block_threads)
             const float zi = to_float(z[i]);
             lse_add(lse.v[0], zi * inv_t);
             if (separate_raw_lse) lse_add(lse.v[1], zi);
-            if (mask_words > 0 && ((topk_mask[i >> 5] >> (i & 31)) & 1u) == 0u)
-                lse_add(lse.v[2], zi * inv_t);
+            if (((topk_mask[i >> 5] >> (i & 31)) & 1u) == 0u) lse_add(lse.v[2], zi * inv_t);
         }
         lse = block_reduce(lse, elementwise<lse_merge>{});
         const float student_lse = lse_value(lse.v[0]);
@@ -176,8 +187,7 @@ __global__ void __launch_bounds__(max_row_block_threads)
             parts = block_reduce(parts, elementwise<sum_op>{});
 
             // The rest.
-            const float q_rest = mask_words > 0 ? expf(rest_lse - student_lse)
-                                                : static_cast<float>(fmax(0.0, 1.0 - parts.v[0]));
+            const float q_rest = expf(rest_lse - student_lse);
             const float p_rest = expf(log_p_rest);
             const category_term rest =
                 divergence_term<D>(c.beta, p_rest, q_rest, log_p_rest, logf(q_rest), fp32_log{});
@@ -228,16 +238,51 @@ template <divergence_kind D, class S, class L>
 cudaError_t launch_typed(float * row_losses, void * grad, const void * student, const void * ids,
                          const void * logprobs, const void * labels, const row_constants & c,
                          const float * grad_scale, cudaStream_t stream) {
-    // A bitmap of the ids in shared memory, while V bits fit in the default
-    // 48 KiB (V ≤ 393216); beyond, q_rest falls back to 1 − Σ q_k.
-    constexpr int64_t max_mask_bytes = 48 * 1024;
-    const int64_t words = (c.vocab + 31) / 32;
-    const int64_t mask_words = words * 4 <= max_mask_bytes ? words : 0;
-    kd_loss_topk_kernel<D, S, L>
-        <<<row_grid_blocks(c.rows), row_block_threads(c.vocab), static_cast<size_t>(mask_words * 4),
-           stream>>>(row_losses, static_cast<S *>(grad), static_cast<const S *>(student), ids,
-                     static_cast<const L *>(logprobs), labels, c, grad_scale, mask_words);
-    return cudaGetLastError();
+    // The ids' bitmap: in shared memory up to the device's opt-in limit less
+    // the kernel's static shared memory, else in global scratch, one per
+    // block of a grid of a few blocks per multiprocessor (kd_loss_topk_mask.h).
+    const auto kernel = kd_loss_topk_kernel<D, S, L>;
+    cudaFuncAttributes attributes{};
+    cudaError_t failure = cudaFuncGetAttributes(&attributes, kernel);
+    int device = 0;
+    int opt_in = 0;
+    int multiprocessors = 0;
+    if (failure == cudaSuccess) failure = cudaGetDevice(&device);
+    if (failure == cudaSuccess)
+        failure = cudaDeviceGetAttribute(&opt_in, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    if (failure == cudaSuccess)
+        failure = cudaDeviceGetAttribute(&multiprocessors, cudaDevAttrMultiProcessorCount, device);
+    if (failure != cudaSuccess) return failure;
+    const topk_mask_plan plan =
+        plan_topk_mask(c.vocab, attributes.sharedSizeBytes, static_cast<size_t>(opt_in));
+    if (plan.place == topk_mask_place::shared_opt_in) {
+        // The device's whole allowance, not this call's size: concurrent
+        // calls with other V then set the same value, and none can lower
+        // the limit under another's launch.
+        failure = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       opt_in - static_cast<int>(attributes.sharedSizeBytes));
+        if (failure != cudaSuccess) return failure;
+    }
+    unsigned blocks = row_grid_blocks(c.rows);
+    uint32_t * global_masks = nullptr;
+    if (plan.place == topk_mask_place::global) {
+        const int64_t few = 2 * static_cast<int64_t>(multiprocessors);
+        blocks = static_cast<unsigned>(c.rows < few ? c.rows : few);
+        failure = cudaMallocAsync(reinterpret_cast<void **>(&global_masks),
+                                  static_cast<size_t>(blocks) * static_cast<size_t>(plan.words) *
+                                      sizeof(uint32_t),
+                                  stream);
+        if (failure != cudaSuccess) return failure;
+    }
+    kernel<<<blocks, row_block_threads(c.vocab), plan.shared_bytes, stream>>>(
+        row_losses, static_cast<S *>(grad), static_cast<const S *>(student), ids,
+        static_cast<const L *>(logprobs), labels, c, grad_scale, plan.words, global_masks);
+    failure = cudaGetLastError();
+    if (global_masks != nullptr) {
+        const cudaError_t freed = cudaFreeAsync(global_masks, stream);
+        if (failure == cudaSuccess) failure = freed;
+    }
+    return failure;
 }
 
 template <class S, class L>
