@@ -97,12 +97,12 @@ demo_plan make_plan(const demo_options & o) {
     // The distilled student needs unlabelled images: at least as many as labels.
     const int64_t most = (plan.train_rows - plan.validation_rows) / 2;
     if (plan.labelled > most)
-        throw distill::Exception(
-            DISTILL_STATUS_INVALID_ARGUMENT,
-            "--labels: expected at most " + std::to_string(most) + (o.quick ? " with --quick" : "") +
-                " (half of the " + std::to_string(plan.train_rows - plan.validation_rows) +
-                " training images outside the validation split), got " +
-                std::to_string(plan.labelled));
+        throw distill::Exception(DISTILL_STATUS_INVALID_ARGUMENT,
+                                 "--labels: expected at most " + std::to_string(most) +
+                                     (o.quick ? " with --quick" : "") + " (half of the " +
+                                     std::to_string(plan.train_rows - plan.validation_rows) +
+                                     " training images outside the validation split), got " +
+                                     std::to_string(plan.labelled));
     return plan;
 }
 
@@ -232,10 +232,10 @@ distill::Model cached_teacher(const distill::Context & cpu, const demo_plan & pl
                               const distill::Dataset & validation, model_row & row) {
     // The split is part of the name: a teacher that saw the validation
     // images (demo versions before the split) is not reused.
-    const std::string teacher_id = settings_hash(
-        plan.teacher_config + "|" + std::to_string(plan.train_rows) + "|" +
-        std::to_string(plan.teacher_epochs) + "|" + std::to_string(o.seed) + "|validation " +
-        std::to_string(plan.validation_rows));
+    const std::string teacher_id =
+        settings_hash(plan.teacher_config + "|" + std::to_string(plan.train_rows) + "|" +
+                      std::to_string(plan.teacher_epochs) + "|" + std::to_string(o.seed) +
+                      "|validation " + std::to_string(plan.validation_rows));
     const fs::path teacher_dir = cache / ("demo-teacher-" + teacher_id);
     // Checkpointed each epoch while it trains; renamed to teacher_dir, whose
     // manifest then means "finished", when done. A Ctrl-C'd run resumes here.
@@ -307,8 +307,8 @@ int run_demo(const demo_options & o) {
     // --- data: a seeded validation split out of the training images ---------------
     auto start = clock_type::now();
     std::fprintf(stderr, "demo: loading Fashion-MNIST%s\n", o.quick ? " (quick: a subset)" : "");
-    const distill::Dataset all_train = shuffled(
-        distill::Dataset::fashion_mnist("train", o.data_dir, plan.train_rows), o.seed);
+    const distill::Dataset all_train =
+        shuffled(distill::Dataset::fashion_mnist("train", o.data_dir, plan.train_rows), o.seed);
     const distill::Dataset validation = all_train.slice(0, plan.validation_rows);
     const distill::Dataset train_set =
         all_train.slice(plan.validation_rows, all_train.rows() - plan.validation_rows);
@@ -331,7 +331,8 @@ int run_demo(const demo_options & o) {
     teacher_row.name = "teacher";
     distill::Model teacher_model =
         cached_teacher(cpu, plan, o, cache, train_set, validation, teacher_row);
-    results.teacher_validation_accuracy = distill::evaluate(cpu, teacher_model, validation).accuracy;
+    results.teacher_validation_accuracy =
+        distill::evaluate(cpu, teacher_model, validation).accuracy;
     phase("teacher", start);
 
     // --- 2. the distiller: some labels, the other images, the teacher's answers -----
@@ -394,8 +395,8 @@ int run_demo(const demo_options & o) {
         teacher_model.predict(cpu, test_inputs, test_set.rows());
     {
         int64_t shape[2] = {test_set.rows(), 10};
-        DLTensor logits{teacher_test_logits.data(), {kDLCPU, 0}, 2, {kDLFloat, 32, 1},
-                        shape, nullptr, 0};
+        DLTensor logits{
+            teacher_test_logits.data(), {kDLCPU, 0}, 2, {kDLFloat, 32, 1}, shape, nullptr, 0};
         test_set.set_teacher_logits(logits);
     }
     model_row labels_row, distilled_row;
@@ -417,8 +418,8 @@ int run_demo(const demo_options & o) {
         m.row->agreement_with_teacher = e.agreement;
         m.row->mean_kl_to_teacher = e.mean_kl;
         m.row->expected_calibration_error = e.ece;
-        std::vector<float> probabilities = m.model->predict(cpu, test_inputs, test_set.rows(),
-                                                            DISTILL_OUTPUT_PROBABILITIES);
+        std::vector<float> probabilities =
+            m.model->predict(cpu, test_inputs, test_set.rows(), DISTILL_OUTPUT_PROBABILITIES);
         m.row->per_class_accuracy = per_class_accuracy(probabilities, test_labels, 10);
         m.row->reliability = reliability_bins(probabilities, test_labels, 10);
         measure_inference(cpu, *m.model, test_set, throughput_repeats, *m.row);

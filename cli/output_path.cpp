@@ -26,8 +26,9 @@ void require_writable_directory(const fs::path & dir, const std::string & flag,
     if (!fs::is_directory(status))
         refuse(flag, path, "expected '" + dir.string() + "' to be a directory; it is a file");
     if (::access(dir.c_str(), W_OK | X_OK) != 0)
-        refuse(flag, path, "expected the directory '" + dir.string() +
-                               "' to be writable; it is not (permissions)");
+        refuse(flag, path,
+               "expected the directory '" + dir.string() +
+                   "' to be writable; it is not (permissions)");
 }
 
 fs::path parent_or_current(const fs::path & path) {

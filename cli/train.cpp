@@ -126,8 +126,8 @@ void require_checkpoint_config(const train_options & o, const distill::Model & m
     if (given != model.config_json())
         throw distill::Exception(
             DISTILL_STATUS_INVALID_ARGUMENT,
-            "--checkpoint: '" + o.checkpoint + "' holds a model of config " +
-                model.config_json() + "; --config asks for " + given +
+            "--checkpoint: '" + o.checkpoint + "' holds a model of config " + model.config_json() +
+                "; --config asks for " + given +
                 " (drop --config to resume it, or give a new --checkpoint directory)");
 }
 
@@ -250,8 +250,8 @@ void add_train(CLI::App & app, int & exit_code) {
     cmd->add_option("--config", o->config,
                     "Student config: a JSON file or inline JSON (see distill.h)");
     cmd->add_option("--data", o->data, data_source_help)->required();
-    CLI::Option * validation = cmd->add_option(
-        "--validation", o->validation, "Evaluated after each epoch (same forms as --data)");
+    CLI::Option * validation = cmd->add_option("--validation", o->validation,
+                                               "Evaluated after each epoch (same forms as --data)");
     cmd->add_option(
         "--teacher", o->teacher,
         "A distill model (file or checkpoint) to distil from: asked about every example");

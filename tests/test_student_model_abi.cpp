@@ -208,8 +208,8 @@ TEST_CASE("model predict: a NaN weight or input is refused, as evaluate refuses 
 
     auto * x = static_cast<float *>(set.inputs.dl()->data);
     x[1 * 12 + 5] = std::nanf("");  // a NaN in input row 1, before the relu
-    CHECK(distill_model_predict(cpu.get(), m.get(), set.inputs.dl(), DISTILL_OUTPUT_RAW,
-                                y.dl()) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(distill_model_predict(cpu.get(), m.get(), set.inputs.dl(), DISTILL_OUTPUT_RAW, y.dl()) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
     CHECK(test::last_error().find("outputs: expected finite values, got nan at row 1") !=
           std::string::npos);
     CHECK(test::last_error().find("input row 1 holds nan at feature 5") != std::string::npos);

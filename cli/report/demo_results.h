@@ -36,9 +36,9 @@ struct model_row {
                                                         // the median over the repeats
     double samples_per_second_min = not_measured;       // the slowest and fastest repeat
     double samples_per_second_max = not_measured;
-    double latency_ms_batch1 = not_measured;            // inference latency of one image
+    double latency_ms_batch1 = not_measured;  // inference latency of one image
     double training_seconds = not_measured;
-    std::vector<double> per_class_accuracy;  // [C] test accuracy of each class; empty: none
+    std::vector<double> per_class_accuracy;    // [C] test accuracy of each class; empty: none
     std::vector<reliability_bin> reliability;  // ascending bins; empty: not measured
 };
 
@@ -66,20 +66,20 @@ struct run_settings {
     int throughput_repeats = 0;
     bool quick = false;  // a shrunk run (--quick): its figures are not the demo's
     std::string dataset_path;
-    std::string version;  // distill_version()
-    std::string date;     // when the run ended, ISO 8601 UTC
+    std::string version;               // distill_version()
+    std::string date;                  // when the run ended, ISO 8601 UTC
     std::vector<phase_timing> phases;  // in the order they ran; their sum is the run time
 };
 
 struct demo_results {
     std::string title = "Knowledge distillation on Fashion-MNIST";
-    std::vector<model_row> models;                // table rows, in display order
-    std::vector<training_curve> student_curves;   // one per student
+    std::vector<model_row> models;               // table rows, in display order
+    std::vector<training_curve> student_curves;  // one per student
     double teacher_test_accuracy = not_measured;
     // The teacher's accuracy on the validation images: the reference line of
     // the (validation) accuracy chart.
     double teacher_validation_accuracy = not_measured;
-    std::vector<std::string> class_names;         // [C]
+    std::vector<std::string> class_names;  // [C]
     // [C][C] test-image counts: row = the teacher's predicted class, column =
     // the distilled student's predicted class. Empty when not measured.
     std::vector<std::vector<int64_t>> confusion;

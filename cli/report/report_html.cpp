@@ -109,10 +109,10 @@ std::string curve_charts(const demo_results & r) {
         loss.series.push_back({c.model, c.train_loss, hue});
         accuracy.series.push_back({c.model, c.validation_accuracy, hue});
     }
-    accuracy.references.push_back({"teacher, validation accuracy " +
-                                       format_percent(r.teacher_validation_accuracy, 2,
-                                                      "not measured"),
-                                   r.teacher_validation_accuracy, teacher_color});
+    accuracy.references.push_back(
+        {"teacher, validation accuracy " +
+             format_percent(r.teacher_validation_accuracy, 2, "not measured"),
+         r.teacher_validation_accuracy, teacher_color});
     return "<div class=\"figures\"><figure>" + render_svg_line_chart(loss) +
            "<figcaption>Mean training loss of each epoch. The two students minimise different "
            "losses (cross-entropy on labels; divergence from the teacher), so compare shapes, "
@@ -155,8 +155,9 @@ std::string calibration_figure(const demo_results & r) {
         ++color;
     }
     return "<figure>" +
-           render_svg_reliability(series, "Reliability diagram: accuracy against confidence of "
-                                          "each model on the test images") +
+           render_svg_reliability(series,
+                                  "Reliability diagram: accuracy against confidence of "
+                                  "each model on the test images") +
            "<figcaption>Test images binned by the model's top-class probability: each dot is a "
            "bin's mean confidence and accuracy (hover for its count). On the dashed diagonal a "
            "model is as sure as it is right; below it, overconfident. The ECE of the table is "
@@ -171,8 +172,8 @@ std::string per_class_table(const demo_results & r) {
     for (const model_row & m : r.models) html += "<th>" + html_escape(m.name) + "</th>";
     html += "</tr></thead><tbody>";
     for (size_t c = 0; c < classes; ++c) {
-        html += "<tr>" + cell(c < r.class_names.size() ? html_escape(r.class_names[c])
-                                                       : std::to_string(c));
+        html += "<tr>" +
+                cell(c < r.class_names.size() ? html_escape(r.class_names[c]) : std::to_string(c));
         for (const model_row & m : r.models)
             html += cell(c < m.per_class_accuracy.size()
                              ? format_percent(m.per_class_accuracy[c], 1, missing)
@@ -183,19 +184,18 @@ std::string per_class_table(const demo_results & r) {
 }
 
 std::string settings_section(const run_settings & s) {
-    std::string html = "<dl><dt>Labelled examples</dt><dd>" +
-                       format_grouped(double(s.labelled_examples), missing) +
-                       "</dd><dt>Unlabelled examples (distillation)</dt><dd>" +
-                       format_grouped(double(s.unlabelled_examples), missing) +
-                       "</dd><dt>Validation examples (held out of training)</dt><dd>" +
-                       format_grouped(double(s.validation_examples), missing) +
-                       "</dd><dt>Test examples</dt><dd>" +
-                       format_grouped(double(s.test_examples), missing) +
-                       "</dd><dt>Seed</dt><dd>" + std::to_string(s.seed) +
-                       "</dd><dt>Threads</dt><dd>" + std::to_string(s.threads) +
-                       "</dd><dt>Dataset</dt><dd>" + html_escape(s.dataset_path) +
-                       "</dd><dt>distill version</dt><dd>" + html_escape(s.version) +
-                       "</dd><dt>Date</dt><dd>" + html_escape(s.date) + "</dd></dl>";
+    std::string html =
+        "<dl><dt>Labelled examples</dt><dd>" +
+        format_grouped(double(s.labelled_examples), missing) +
+        "</dd><dt>Unlabelled examples (distillation)</dt><dd>" +
+        format_grouped(double(s.unlabelled_examples), missing) +
+        "</dd><dt>Validation examples (held out of training)</dt><dd>" +
+        format_grouped(double(s.validation_examples), missing) + "</dd><dt>Test examples</dt><dd>" +
+        format_grouped(double(s.test_examples), missing) + "</dd><dt>Seed</dt><dd>" +
+        std::to_string(s.seed) + "</dd><dt>Threads</dt><dd>" + std::to_string(s.threads) +
+        "</dd><dt>Dataset</dt><dd>" + html_escape(s.dataset_path) +
+        "</dd><dt>distill version</dt><dd>" + html_escape(s.version) + "</dd><dt>Date</dt><dd>" +
+        html_escape(s.date) + "</dd></dl>";
     html += "<table><thead><tr><th>Phase</th><th>Wall-clock (s)</th></tr></thead><tbody>";
     double total = 0;
     for (const phase_timing & p : s.phases) {
@@ -227,18 +227,17 @@ std::string render_report_html(const demo_results & results) {
             "epochs, to test the pipeline. Its figures are not the demo's; run <code>distill "
             "demo</code> without --quick for those.</p>";
     const double ratio = teacher_to_student_parameters(results);
-    html +=
-        "<p class=\"lead\">A teacher trained on the labelled training images, and a student " +
-        (std::isfinite(ratio) ? format_fixed(ratio, 1, missing) + " times smaller "
-                              : std::string("smaller ")) +
-        "trained two ways: on " + format_grouped(double(s.labelled_examples), missing) +
-        " labelled images only, and by distillation from the teacher's answers on " +
-        format_grouped(double(s.unlabelled_examples), missing) +
-        " images whose labels it never sees. Each model's epochs are chosen on " +
-        format_grouped(double(s.validation_examples), missing) +
-        " validation images held out of the training images; the table's figures are on the " +
-        format_grouped(double(s.test_examples), missing) +
-        " test images, measured once at the end.</p></header>";
+    html += "<p class=\"lead\">A teacher trained on the labelled training images, and a student " +
+            (std::isfinite(ratio) ? format_fixed(ratio, 1, missing) + " times smaller "
+                                  : std::string("smaller ")) +
+            "trained two ways: on " + format_grouped(double(s.labelled_examples), missing) +
+            " labelled images only, and by distillation from the teacher's answers on " +
+            format_grouped(double(s.unlabelled_examples), missing) +
+            " images whose labels it never sees. Each model's epochs are chosen on " +
+            format_grouped(double(s.validation_examples), missing) +
+            " validation images held out of the training images; the table's figures are on the " +
+            format_grouped(double(s.test_examples), missing) +
+            " test images, measured once at the end.</p></header>";
     html += accuracy_cards(results);
     html += "<section><h2>Results</h2>" + results_table(results) +
             "<p class=\"note\">Agreement: share of test images where the model's top class is the "

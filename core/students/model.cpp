@@ -291,16 +291,15 @@ void require_finite_outputs(const model & m, const float * outputs, const float 
     }
     if (cause.empty()) {
         const float * input = inputs + row * m.input_size();
-        const float * found = std::find_if(input, input + m.input_size(),
-                                           [](float v) { return !std::isfinite(v); });
+        const float * found =
+            std::find_if(input, input + m.input_size(), [](float v) { return !std::isfinite(v); });
         cause = found != input + m.input_size()
                     ? "input row " + std::to_string(row) + " holds " + std::to_string(*found) +
                           " at feature " + std::to_string(found - input)
                     : "the weights and the input are finite: the values overflowed";
     }
     fail_invalid("outputs: expected finite values, got " + std::to_string(*bad) + " at row " +
-                 std::to_string(row) + ", output " + std::to_string(column) + " (" + cause +
-                 ")");
+                 std::to_string(row) + ", output " + std::to_string(column) + " (" + cause + ")");
 }
 
 }  // namespace distill

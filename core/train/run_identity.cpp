@@ -78,8 +78,8 @@ void require_same_identity(const nlohmann::json & recorded, const nlohmann::json
                              const std::string & prefix) {
         for (const auto & [key, value] : a.items()) {
             if (!b.contains(key) || b[key] == value) continue;
-            differences += (differences.empty() ? "" : "; ") + prefix + key + " = " +
-                           value.dump() + " there, " + b[key].dump() + " here";
+            differences += (differences.empty() ? "" : "; ") + prefix + key + " = " + value.dump() +
+                           " there, " + b[key].dump() + " here";
         }
     };
     for (const auto & [key, value] : recorded.items()) {

@@ -143,7 +143,7 @@ private:
     // checkpoints; null before any fit), and the one a resumed checkpoint
     // was trained on, which the next fit must match (null: none to check).
     nlohmann::json data_identity_, resumed_data_identity_;
-    std::string resumed_from_;  // that checkpoint, for the message
+    std::string resumed_from_;                   // that checkpoint, for the message
     std::vector<float> outputs_, grad_outputs_;  // [B, O] workspaces
     // Set for a CUDA context: the device student and the step's device
     // buffers. After model_, which it refers to.

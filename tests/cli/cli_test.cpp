@@ -187,8 +187,9 @@ void check_refused_up_front() {
                r.err.find("epoch 1/") == std::string::npos,
            "train --out in a missing directory is refused before training: " + r.err);
     r = run(train + "--out '" + dir.string() + "'");
-    expect(r.code == 1 && r.err.find("expected a file path; it is a directory") != std::string::npos,
-           "train --out naming a directory is refused: " + r.err);
+    expect(
+        r.code == 1 && r.err.find("expected a file path; it is a directory") != std::string::npos,
+        "train --out naming a directory is refused: " + r.err);
 
     // A bad loss with --teacher: refused before the teacher is asked (no store made).
     const auto teacher_path = dir / "up-front-teacher.safetensors";
@@ -197,11 +198,12 @@ void check_refused_up_front() {
     const auto never = dir / "never.db";
     r = run(train + "--teacher '" + teacher_path.string() + "' --store '" + never.string() +
             "' --temperature 0");
-    expect(r.code == 1 && r.err.find("--temperature: expected a finite value > 0, got 0") !=
-                              std::string::npos &&
-               r.err.find("asking the teacher") == std::string::npos &&
-               !std::filesystem::exists(never),
-           "--temperature 0 is refused before the teacher is asked: " + r.err);
+    expect(
+        r.code == 1 &&
+            r.err.find("--temperature: expected a finite value > 0, got 0") != std::string::npos &&
+            r.err.find("asking the teacher") == std::string::npos &&
+            !std::filesystem::exists(never),
+        "--temperature 0 is refused before the teacher is asked: " + r.err);
 
     // A checkpoint of another loss, other data or another config is refused.
     const auto answers = dir / "up-front-answers.db";
@@ -217,11 +219,14 @@ void check_refused_up_front() {
            "a checkpoint of another temperature is refused, saying so: " + r.err);
     r = run("train --config " + config + " --data '" + data + ":40' " + distil +
             "--epochs 2 --temperature 2");
-    expect(r.code == 1 && r.err.find("it was made with other training data (") != std::string::npos &&
+    expect(r.code == 1 &&
+               r.err.find("it was made with other training data (") != std::string::npos &&
                r.err.find("rows = 48 there, 40 here") != std::string::npos,
            "a checkpoint of other data is refused, saying so: " + r.err);
-    r = run("train --config '{\"kind\": \"mlp\", \"inputs\": 16, \"hidden\": [4], "
-            "\"outputs\": 3}' --data '" + data + "' " + distil + "--epochs 2 --temperature 2");
+    r =
+        run("train --config '{\"kind\": \"mlp\", \"inputs\": 16, \"hidden\": [4], "
+            "\"outputs\": 3}' --data '" +
+            data + "' " + distil + "--epochs 2 --temperature 2");
     expect(r.code == 1 && r.err.find("--checkpoint: '" + checkpoint.string() +
                                      "' holds a model of config") != std::string::npos,
            "a checkpoint of another config is refused, saying so: " + r.err);

@@ -12,8 +12,7 @@ inline distill_cli::demo_results sample_results() {
     using namespace distill_cli;
     demo_results r;
     const auto row = [](const char * name, int64_t parameters, double accuracy, double agreement,
-                        double kl, double ece, double throughput, double latency,
-                        double training) {
+                        double kl, double ece, double throughput, double latency, double training) {
         model_row m;
         m.name = name;
         m.parameters = parameters;
@@ -72,7 +71,8 @@ inline distill_cli::demo_results sample_results() {
     for (model_row & m : r.models) {
         m.samples_per_second_min = 0.9 * m.samples_per_second_batch256;
         m.samples_per_second_max = 1.05 * m.samples_per_second_batch256;
-        for (int c = 0; c < 10; ++c) m.per_class_accuracy.push_back(m.test_accuracy - 0.01 * (c % 3));
+        for (int c = 0; c < 10; ++c)
+            m.per_class_accuracy.push_back(m.test_accuracy - 0.01 * (c % 3));
         for (int b = 0; b < 15; ++b) {
             reliability_bin bin{b / 15.0, (b + 1) / 15.0, b < 4 ? 0 : 40 * b, not_measured,
                                 not_measured};

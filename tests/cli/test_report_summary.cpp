@@ -14,19 +14,11 @@ TEST_CASE("report json: stable keys and the figures as given") {
     const nlohmann::json j = distill_cli::summary_json(sample_results());
     std::vector<std::string> keys;
     for (const auto & item : j.items()) keys.push_back(item.key());
-    CHECK(keys == std::vector<std::string>{"class_names",
-                                           "confusion_teacher_vs_distilled",
-                                           "curves",
-                                           "date",
-                                           "models",
-                                           "quick",
-                                           "schema",
-                                           "settings",
-                                           "teacher_test_accuracy",
+    CHECK(keys == std::vector<std::string>{"class_names", "confusion_teacher_vs_distilled",
+                                           "curves", "date", "models", "quick", "schema",
+                                           "settings", "teacher_test_accuracy",
                                            "teacher_to_student_parameters",
-                                           "teacher_validation_accuracy",
-                                           "title",
-                                           "version"});
+                                           "teacher_validation_accuracy", "title", "version"});
     CHECK(j["schema"] == "distill.demo.summary/2");
     CHECK(j["quick"] == false);
     CHECK(j["version"] == "0.1.0");

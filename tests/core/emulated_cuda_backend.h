@@ -253,7 +253,7 @@ inline int32_t activation_backward(void * session, int32_t activation, float * d
     for (int64_t i = 0; i < n; ++i) {
         const double x = in[i];
         double slope = x <= 0.0 ? 0.0 : 1.0;  // relu: a NaN passes d_out
-        if (activation == 1)  // Φ(x) + x·φ(x)
+        if (activation == 1)                  // Φ(x) + x·φ(x)
             slope = 0.5 * (1.0 + std::erf(x / std::sqrt(2.0))) +
                     x * std::exp(-0.5 * x * x) / std::sqrt(2.0 * pi);
         d_in[i] = float(double(d_out[i]) * slope);
