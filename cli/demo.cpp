@@ -1,16 +1,23 @@
 // distill demo — the main job: a real distillation on Fashion-MNIST.
 //
+//  0. A seeded 5,000 of the 60,000 training images are held out as the
+//     validation set: every model's epochs are chosen on it (restore_best).
+//     The 10,000 test images serve once, at the end, for every figure.
 //  1. The teacher (Hinton's 784-1200-1200-10 MLP, ~2.4 M parameters) learns
-//     from the 60,000 labelled training images — or is loaded from the
+//     from the 55,000 other labelled training images — or is loaded from the
 //     cache, where the first run leaves its checkpoint.
-//  2. The distiller has 1,000 labels and 59,000 unlabelled images. It asks
-//     the teacher (an in-process model teacher, through the teacher
-//     interface and a store: a second run asks nothing) about the 59,000,
-//     and trains a 784-128-10 student (~24× fewer parameters) twice:
+//  2. The distiller has 1,000 of those labels and 54,000 unlabelled images.
+//     It asks the teacher (an in-process model teacher, through the teacher
+//     interface and a store: a second run asks nothing) about the 54,000,
+//     and trains a 784-128-10 student (~24x fewer parameters) twice:
 //     (a) on the 1,000 labels alone, (b) on the teacher's answers.
-//  3. Both are measured on the 10,000 test images — accuracy, agreement and
-//     KL to the teacher, calibration, inference speed — printed as a table
+//  3. All three are measured on the test images — accuracy, agreement and
+//     KL to the teacher, calibration (ECE and a reliability diagram),
+//     per-class accuracy, inference speed over repeats — printed as a table
 //     and written as report.html and summary.json.
+// --quick shrinks every number (8,000 training images, 1,000 of them for
+// validation, 2,000 test images, a 784-512-10 teacher: 4x the student) and
+// says so in the report.
 #include <distill/distill.hpp>
 
 #include <algorithm>
@@ -18,12 +25,18 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "commands.h"
+#include "demo_measure.h"
+#include "output_path.h"
 #include "report/atomic_file.h"
 #include "report/report.h"
 #include "training_progress.h"
@@ -41,7 +54,7 @@ struct demo_options {
     std::string data_dir;
     int threads = 0;
     uint64_t seed = 1;
-    int64_t labelled = 1000;
+    std::optional<int64_t> labelled;  // default: 1,000 (300 with --quick)
     bool json = false;
 };
 
@@ -49,7 +62,7 @@ struct demo_options {
 struct demo_plan {
     std::string teacher_config;
     std::string student_config;
-    int64_t train_rows, test_rows, labelled;
+    int64_t train_rows, validation_rows, test_rows, labelled;
     int teacher_epochs, labels_only_epochs, distilled_epochs;
     float temperature;
 };
@@ -64,8 +77,9 @@ demo_plan make_plan(const demo_options & o) {
         plan.teacher_config =
             R"({"kind": "mlp", "inputs": 784, "hidden": [512], "activation": "relu", "dropout": 0.1, "outputs": 10})";
         plan.train_rows = 8000;
+        plan.validation_rows = 1000;
         plan.test_rows = 2000;
-        plan.labelled = std::min<int64_t>(o.labelled, 300);
+        plan.labelled = o.labelled.value_or(300);
         plan.teacher_epochs = 3;
         plan.labels_only_epochs = 20;
         plan.distilled_epochs = 3;
@@ -73,12 +87,22 @@ demo_plan make_plan(const demo_options & o) {
         plan.teacher_config =
             R"({"kind": "mlp", "inputs": 784, "hidden": [1200, 1200], "activation": "relu", "dropout": 0.2, "outputs": 10})";
         plan.train_rows = 60000;
+        plan.validation_rows = 5000;
         plan.test_rows = 10000;
-        plan.labelled = o.labelled;
+        plan.labelled = o.labelled.value_or(1000);
         plan.teacher_epochs = 10;
         plan.labels_only_epochs = 60;
         plan.distilled_epochs = 12;
     }
+    // The distilled student needs unlabelled images: at least as many as labels.
+    const int64_t most = (plan.train_rows - plan.validation_rows) / 2;
+    if (plan.labelled > most)
+        throw distill::Exception(DISTILL_STATUS_INVALID_ARGUMENT,
+                                 "--labels: expected at most " + std::to_string(most) +
+                                     (o.quick ? " with --quick" : "") + " (half of the " +
+                                     std::to_string(plan.train_rows - plan.validation_rows) +
+                                     " training images outside the validation split), got " +
+                                     std::to_string(plan.labelled));
     return plan;
 }
 
@@ -130,8 +154,8 @@ std::string cosine(int64_t steps, int64_t warmup) {
            R"(, "total_steps": )" + std::to_string(steps) + R"(, "min_lr": 0})";
 }
 
-// Trains `model` with `options`, reporting per epoch on stderr; returns the
-// curves and the seconds it took.
+// Trains `model` with `options`, reporting per epoch on stderr, and ends on
+// its best epoch on `validation`; returns the curves and the seconds.
 struct training_run {
     std::vector<double> losses, val_accuracies;
     double seconds = 0;
@@ -147,6 +171,7 @@ training_run train(const distill::Context & cpu, distill::Model & model,
     fit.epochs = epochs;
     fit.batch_size = batch_size;
     fit.validation = validation.get();
+    fit.restore_best = 1;  // the epoch chosen on the validation images
     fit.progress = training_progress::callback;
     fit.progress_user_data = &progress;
     const distill_fit_summary summary = trainer.fit(data, fit);
@@ -154,57 +179,142 @@ training_run train(const distill::Context & cpu, distill::Model & model,
     return {progress.epoch_losses(), progress.epoch_val_accuracies(), summary.seconds};
 }
 
-// Inference speed: samples/s at batch 256 and milliseconds for one image.
-void measure_inference(const distill::Context & cpu, distill::Model & model,
-                       const distill::Dataset & test, model_row & row) {
-    const DLTensor inputs = *test.field(DISTILL_DATASET_INPUTS);
-    const auto * x = static_cast<const float *>(inputs.data);
-    const int64_t batch = std::min<int64_t>(256, test.rows());
-    model.predict(cpu, x, batch);  // warm-up: workspaces, caches
-    int runs = 0;
-    auto start = clock_type::now();
-    while (runs < 5 || seconds_since(start) < 0.3) {
-        model.predict(cpu, x, batch);
-        ++runs;
+// The training images in a seeded order (Fisher-Yates over a 64-bit
+// Mersenne Twister, the same on every platform), so that the validation
+// split and the labelled subset are a fair sample, the same for a seed.
+distill::Dataset shuffled(const distill::Dataset & source, uint64_t seed) {
+    const DLTensor inputs = *source.field(DISTILL_DATASET_INPUTS);
+    const DLTensor labels = *source.field(DISTILL_DATASET_LABELS);
+    const int64_t rows = source.rows(), features = inputs.shape[1];
+    std::vector<int64_t> order(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; ++i) order[size_t(i)] = i;
+    std::mt19937_64 random(seed ^ 0x76616c6964617465ull);  // "validate"
+    for (int64_t i = rows - 1; i > 0; --i)
+        std::swap(order[size_t(i)], order[size_t(random() % uint64_t(i + 1))]);
+    std::vector<float> x(static_cast<size_t>(rows * features));
+    std::vector<int64_t> y(static_cast<size_t>(rows));
+    const auto * from_x = static_cast<const float *>(inputs.data);
+    const auto * from_y = static_cast<const int64_t *>(labels.data);
+    for (int64_t i = 0; i < rows; ++i) {
+        std::copy_n(from_x + order[size_t(i)] * features, features, x.data() + i * features);
+        y[size_t(i)] = from_y[order[size_t(i)]];
     }
-    row.samples_per_second_batch256 = double(runs * batch) / seconds_since(start);
-    runs = 0;
-    start = clock_type::now();
-    while (runs < 20 || seconds_since(start) < 0.2) {
-        model.predict(cpu, x + (runs % batch) * inputs.shape[1], 1);
-        ++runs;
-    }
-    row.latency_ms_batch1 = 1000.0 * seconds_since(start) / runs;
+    int64_t x_shape[2] = {rows, features}, y_shape[1] = {rows};
+    const DLTensor x_view{x.data(), {kDLCPU, 0}, 2, {kDLFloat, 32, 1}, x_shape, nullptr, 0};
+    const DLTensor y_view{y.data(), {kDLCPU, 0}, 1, {kDLInt, 64, 1}, y_shape, nullptr, 0};
+    return distill::Dataset::create(x_view, &y_view);
 }
 
-// The argmax class of each row of a [N, C] output.
-std::vector<int64_t> predictions(const std::vector<float> & outputs, int64_t classes) {
-    std::vector<int64_t> out(outputs.size() / size_t(classes));
-    for (size_t r = 0; r < out.size(); ++r) {
-        const float * row = outputs.data() + r * size_t(classes);
-        out[r] = std::max_element(row, row + classes) - row;
+// The threads a context of `requested` threads uses: OpenMP's default for
+// 0 (OMP_NUM_THREADS, else every core).
+int resolved_threads(int requested) {
+    if (requested > 0) return requested;
+    if (const char * env = std::getenv("OMP_NUM_THREADS"); env && std::atoi(env) > 0)
+        return std::atoi(env);
+    return int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+std::string utc_now_iso8601() {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+// The teacher of `plan`, trained on `train_set` and chosen on `validation`
+// (checkpointed each epoch under `cache`, resumed after a Ctrl-C), or
+// loaded from the cache that a finished run leaves.
+distill::Model cached_teacher(const distill::Context & cpu, const demo_plan & plan,
+                              const demo_options & o, const fs::path & cache,
+                              const distill::Dataset & train_set,
+                              const distill::Dataset & validation, model_row & row) {
+    // The split is part of the name: a teacher that saw the validation
+    // images (demo versions before the split) is not reused.
+    const std::string teacher_id =
+        settings_hash(plan.teacher_config + "|" + std::to_string(plan.train_rows) + "|" +
+                      std::to_string(plan.teacher_epochs) + "|" + std::to_string(o.seed) +
+                      "|validation " + std::to_string(plan.validation_rows));
+    const fs::path teacher_dir = cache / ("demo-teacher-" + teacher_id);
+    // Checkpointed each epoch while it trains; renamed to teacher_dir, whose
+    // manifest then means "finished", when done. A Ctrl-C'd run resumes here.
+    const fs::path teacher_partial = cache / ("demo-teacher-" + teacher_id + ".partial");
+    if (fs::exists(teacher_dir / "manifest.json")) {
+        std::fprintf(stderr, "demo: teacher loaded from %s\n", teacher_dir.c_str());
+        return distill::Model::load(teacher_dir.string());
     }
-    return out;
+    distill::Model teacher = distill::Model::create(plan.teacher_config, o.seed);
+    distill_kd_loss_options labels_loss;
+    distill::check(distill_kd_loss_options_init(&labels_loss));
+    labels_loss.soft_weight = 0.0f;
+    labels_loss.hard_weight = 1.0f;
+    const int64_t steps = plan.teacher_epochs * ((train_set.rows() + 127) / 128);
+    const std::string schedule = cosine(steps, steps / 20);
+    const std::string optimizer = R"({"kind": "adamw", "lr": 1e-3, "weight_decay": 1e-4})";
+    const distill_trainer_options options =
+        trainer_options(optimizer, schedule, labels_loss, o.seed);
+    distill::Trainer trainer(cpu, teacher, options);
+    if (fs::exists(teacher_partial / "manifest.json")) {
+        trainer.resume(teacher_partial.string());
+        std::fprintf(stderr, "demo: resuming the teacher's training from %s (epoch %lld)\n",
+                     teacher_partial.c_str(), (long long)trainer.position().first);
+    }
+    // All epochs may be done already (stopped between the last save and the rename).
+    if (const int64_t remaining = plan.teacher_epochs - trainer.position().first; remaining > 0) {
+        training_progress progress("teacher");
+        distill_fit_options fit;
+        distill::check(distill_fit_options_init(&fit));
+        fit.epochs = int32_t(remaining);
+        fit.batch_size = 128;
+        fit.validation = validation.get();
+        fit.restore_best = 1;
+        fit.checkpoint_dir = teacher_partial.c_str();
+        fit.progress = training_progress::callback;
+        fit.progress_user_data = &progress;
+        const distill_fit_summary summary = trainer.fit(train_set, fit);
+        progress.finish();
+        row.training_seconds = summary.seconds;
+        // The last checkpoint holds the last epoch's weights; the cache keeps the chosen ones.
+        trainer.save(teacher_partial.string());
+    }
+    fs::remove_all(teacher_dir);  // a directory without a manifest: an interrupted rename
+    fs::rename(teacher_partial, teacher_dir);
+    std::fprintf(stderr, "demo: teacher saved to %s\n", teacher_dir.c_str());
+    return teacher;
 }
 
 int run_demo(const demo_options & o) {
     install_interrupt_handler();
     const auto run_start = clock_type::now();
+    // Every argument is checked before any work.
     const demo_plan plan = make_plan(o);
+    require_writable_directory_path(o.out_dir, "--out");
+    const fs::path cache = o.cache_dir.empty() ? default_cache_dir() : fs::path(o.cache_dir);
+    require_writable_directory_path(cache, "--cache-dir");
     const distill::Context cpu(distill::ContextOptions::cpu(o.threads));
     demo_results results;
     results.settings.seed = o.seed;
-    results.settings.threads = o.threads;
+    results.settings.threads = resolved_threads(o.threads);
+    results.settings.quick = o.quick;
+    results.settings.version = distill_version();
+    constexpr int throughput_repeats = 5;
+    results.settings.throughput_repeats = throughput_repeats;
     auto phase = [&](const std::string & name, clock_type::time_point start) {
         results.settings.phases.push_back({name, seconds_since(start)});
     };
 
-    // --- data ---------------------------------------------------------------
+    // --- data: a seeded validation split out of the training images ---------------
     auto start = clock_type::now();
     std::fprintf(stderr, "demo: loading Fashion-MNIST%s\n", o.quick ? " (quick: a subset)" : "");
+    const distill::Dataset all_train =
+        shuffled(distill::Dataset::fashion_mnist("train", o.data_dir, plan.train_rows), o.seed);
+    const distill::Dataset validation = all_train.slice(0, plan.validation_rows);
     const distill::Dataset train_set =
-        distill::Dataset::fashion_mnist("train", o.data_dir, plan.train_rows);
+        all_train.slice(plan.validation_rows, all_train.rows() - plan.validation_rows);
     distill::Dataset test_set = distill::Dataset::fashion_mnist("test", o.data_dir, plan.test_rows);
+    results.settings.validation_examples = validation.rows();
+    results.settings.test_examples = test_set.rows();
     results.settings.dataset_path =
         o.data_dir.empty()
             ? (std::getenv("DISTILL_FASHION_MNIST_DIR") ? std::getenv("DISTILL_FASHION_MNIST_DIR")
@@ -214,87 +324,26 @@ int run_demo(const demo_options & o) {
                            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
     phase("load data", start);
 
-    // --- 1. the teacher, trained on every label, cached -------------------------
+    // --- 1. the teacher, trained on the labels outside the validation split ----------
     start = clock_type::now();
-    const fs::path cache = o.cache_dir.empty() ? default_cache_dir() : fs::path(o.cache_dir);
-    const std::string teacher_id =
-        settings_hash(plan.teacher_config + "|" + std::to_string(plan.train_rows) + "|" +
-                      std::to_string(plan.teacher_epochs) + "|" + std::to_string(o.seed));
-    const fs::path teacher_dir = cache / ("demo-teacher-" + teacher_id);
-    // Checkpointed each epoch while it trains; renamed to teacher_dir, whose
-    // manifest then means "finished", when done. A Ctrl-C'd run resumes here.
-    const fs::path teacher_partial = cache / ("demo-teacher-" + teacher_id + ".partial");
-    model_row teacher_row{"teacher"};
-    std::optional<distill::Model> teacher_model;
-    if (fs::exists(teacher_dir / "manifest.json")) {
-        std::fprintf(stderr, "demo: teacher loaded from %s\n", teacher_dir.c_str());
-        teacher_model = distill::Model::load(teacher_dir.string());
-    } else {
-        teacher_model = distill::Model::create(plan.teacher_config, o.seed);
-        distill_kd_loss_options labels_loss;
-        distill::check(distill_kd_loss_options_init(&labels_loss));
-        labels_loss.soft_weight = 0.0f;
-        labels_loss.hard_weight = 1.0f;
-        const int64_t steps = plan.teacher_epochs * ((train_set.rows() + 127) / 128);
-        const std::string schedule = cosine(steps, steps / 20);
-        const std::string optimizer = R"({"kind": "adamw", "lr": 1e-3, "weight_decay": 1e-4})";
-        const distill_trainer_options options =
-            trainer_options(optimizer, schedule, labels_loss, o.seed);
-        distill::Trainer trainer(cpu, *teacher_model, options);
-        if (fs::exists(teacher_partial / "manifest.json")) {
-            trainer.resume(teacher_partial.string());
-            std::fprintf(stderr, "demo: resuming the teacher's training from %s (epoch %lld)\n",
-                         teacher_partial.c_str(), (long long)trainer.position().first);
-        }
-        // All epochs may be done already (stopped between the last save and the rename).
-        if (const int64_t remaining = plan.teacher_epochs - trainer.position().first;
-            remaining > 0) {
-            training_progress progress("teacher");
-            distill_fit_options fit;
-            distill::check(distill_fit_options_init(&fit));
-            fit.epochs = int32_t(remaining);
-            fit.batch_size = 128;
-            fit.validation = test_set.get();
-            fit.checkpoint_dir = teacher_partial.c_str();
-            fit.progress = training_progress::callback;
-            fit.progress_user_data = &progress;
-            const distill_fit_summary summary = trainer.fit(train_set, fit);
-            progress.finish();
-            teacher_row.training_seconds = summary.seconds;
-        }
-        fs::remove_all(teacher_dir);  // a directory without a manifest: an interrupted rename
-        fs::rename(teacher_partial, teacher_dir);
-        std::fprintf(stderr, "demo: teacher saved to %s\n", teacher_dir.c_str());
-    }
+    fs::create_directories(cache);
+    model_row teacher_row;
+    teacher_row.name = "teacher";
+    distill::Model teacher_model =
+        cached_teacher(cpu, plan, o, cache, train_set, validation, teacher_row);
+    results.teacher_validation_accuracy =
+        distill::evaluate(cpu, teacher_model, validation).accuracy;
     phase("teacher", start);
 
-    // The teacher's view of the test set: agreement and KL of the students.
-    const std::vector<float> teacher_test_logits = teacher_model->predict(
-        cpu, static_cast<const float *>(test_set.field(DISTILL_DATASET_INPUTS)->data),
-        test_set.rows());
-    {
-        int64_t shape[2] = {test_set.rows(), 10};
-        DLTensor logits{const_cast<float *>(teacher_test_logits.data()),
-                        {kDLCPU, 0},
-                        2,
-                        {kDLFloat, 32, 1},
-                        shape,
-                        nullptr,
-                        0};
-        test_set.set_teacher_logits(logits);
-    }
-
-    // --- 2. the distiller: 1,000 labels, 59,000 images, the teacher's answers ---
+    // --- 2. the distiller: some labels, the other images, the teacher's answers -----
     start = clock_type::now();
     const int64_t unlabelled_count = train_set.rows() - plan.labelled;
     const distill::Dataset labelled = train_set.slice(0, plan.labelled);
     distill::Dataset unlabelled = unlabelled_images(train_set, plan.labelled, unlabelled_count);
     results.settings.labelled_examples = plan.labelled;
     results.settings.unlabelled_examples = unlabelled_count;
-    fs::create_directories(cache);
     distill::Store store((cache / "demo-teacher-answers.db").string());
-    distill::Teacher teacher =
-        distill::Teacher::model(cpu, *teacher_model, "fashion-mnist-teacher");
+    distill::Teacher teacher = distill::Teacher::model(cpu, teacher_model, "fashion-mnist-teacher");
     training_progress asking("asking the teacher");
     distill_ask_options ask;
     distill::check(distill_ask_options_init(&ask));
@@ -318,7 +367,7 @@ int run_demo(const demo_options & o) {
         train(cpu, labels_student,
               trainer_options(R"({"kind": "adamw", "lr": 1e-3, "weight_decay": 0.05})",
                               cosine(label_steps, label_steps / 20), labels_loss, o.seed + 1),
-              labelled, test_set, plan.labels_only_epochs, 64, "student (labels only)");
+              labelled, validation, plan.labels_only_epochs, 64, "student (labels only)");
     phase("student (labels only)", start);
 
     // (b) distilled from the teacher's answers
@@ -332,20 +381,36 @@ int run_demo(const demo_options & o) {
         train(cpu, distilled_student,
               trainer_options(R"({"kind": "adamw", "lr": 2e-3, "weight_decay": 1e-4})",
                               cosine(soft_steps, soft_steps / 20), soft_loss, o.seed + 1),
-              unlabelled, test_set, plan.distilled_epochs, 128, "student (distilled)");
+              unlabelled, validation, plan.distilled_epochs, 128, "student (distilled)");
     phase("student (distilled)", start);
 
-    // --- 3. measure, print, write -------------------------------------------------
+    // --- 3. the test set, once: measure, print, write --------------------------------
     start = clock_type::now();
-    model_row labels_row{"student (labels only)"}, distilled_row{"student (distilled)"};
+    const auto * test_inputs =
+        static_cast<const float *>(test_set.field(DISTILL_DATASET_INPUTS)->data);
+    const auto * test_labels =
+        static_cast<const int64_t *>(test_set.field(DISTILL_DATASET_LABELS)->data);
+    // The teacher's view of the test set: agreement and KL of the students.
+    std::vector<float> teacher_test_logits =
+        teacher_model.predict(cpu, test_inputs, test_set.rows());
+    {
+        int64_t shape[2] = {test_set.rows(), 10};
+        DLTensor logits{
+            teacher_test_logits.data(), {kDLCPU, 0}, 2, {kDLFloat, 32, 1}, shape, nullptr, 0};
+        test_set.set_teacher_logits(logits);
+    }
+    model_row labels_row, distilled_row;
+    labels_row.name = "student (labels only)";
+    distilled_row.name = "student (distilled)";
     labels_row.training_seconds = labels_run.seconds;
     distilled_row.training_seconds = soft_run.seconds;
+    std::vector<float> distilled_probabilities;
     struct measured {
         distill::Model * model;
         model_row * row;
     };
     for (measured m :
-         {measured{&*teacher_model, &teacher_row}, measured{&labels_student, &labels_row},
+         {measured{&teacher_model, &teacher_row}, measured{&labels_student, &labels_row},
           measured{&distilled_student, &distilled_row}}) {
         const distill_eval_metrics e = distill::evaluate(cpu, *m.model, test_set);
         m.row->parameters = m.model->parameter_count();
@@ -353,23 +418,24 @@ int run_demo(const demo_options & o) {
         m.row->agreement_with_teacher = e.agreement;
         m.row->mean_kl_to_teacher = e.mean_kl;
         m.row->expected_calibration_error = e.ece;
-        measure_inference(cpu, *m.model, test_set, *m.row);
+        std::vector<float> probabilities =
+            m.model->predict(cpu, test_inputs, test_set.rows(), DISTILL_OUTPUT_PROBABILITIES);
+        m.row->per_class_accuracy = per_class_accuracy(probabilities, test_labels, 10);
+        m.row->reliability = reliability_bins(probabilities, test_labels, 10);
+        measure_inference(cpu, *m.model, test_set, throughput_repeats, *m.row);
+        if (m.row == &distilled_row) distilled_probabilities = std::move(probabilities);
     }
     results.models = {teacher_row, labels_row, distilled_row};
     results.teacher_test_accuracy = teacher_row.test_accuracy;
     results.student_curves = {{labels_row.name, labels_run.losses, labels_run.val_accuracies},
                               {distilled_row.name, soft_run.losses, soft_run.val_accuracies}};
     const std::vector<int64_t> teacher_classes = predictions(teacher_test_logits, 10);
-    const std::vector<int64_t> student_classes = predictions(
-        distilled_student.predict(
-            cpu, static_cast<const float *>(test_set.field(DISTILL_DATASET_INPUTS)->data),
-            test_set.rows()),
-        10);
+    const std::vector<int64_t> student_classes = predictions(distilled_probabilities, 10);
     results.confusion.assign(10, std::vector<int64_t>(10, 0));
     for (size_t i = 0; i < teacher_classes.size(); ++i)
         ++results.confusion[size_t(teacher_classes[i])][size_t(student_classes[i])];
     phase("measure", start);
-    results.settings.phases.push_back({"total", seconds_since(run_start)});
+    results.settings.date = utc_now_iso8601();
 
     fs::create_directories(o.out_dir);
     write_text_file_atomically(fs::path(o.out_dir) / "report.html", render_report_html(results));
@@ -378,12 +444,15 @@ int run_demo(const demo_options & o) {
     if (o.json) {
         std::printf("%s\n", summary.dump(2).c_str());
     } else {
+        if (o.quick)
+            std::printf("A --quick run (a subset, few epochs): not the demo's figures.\n\n");
         std::printf("%s", render_results_table(results).c_str());
         std::printf(
             "\nDistillation gain over labels only: %+.1f points of test accuracy; "
-            "gap to the teacher: %.1f points.\n",
+            "gap to the teacher: %.1f points; the student is %.1fx smaller than the teacher.\n",
             100.0 * (distilled_row.test_accuracy - labels_row.test_accuracy),
-            100.0 * (teacher_row.test_accuracy - distilled_row.test_accuracy));
+            100.0 * (teacher_row.test_accuracy - distilled_row.test_accuracy),
+            teacher_to_student_parameters(results));
         std::printf("Report: %s/report.html, figures: %s/summary.json (%.0f s in all)\n",
                     o.out_dir.c_str(), o.out_dir.c_str(), seconds_since(run_start));
     }
@@ -395,10 +464,13 @@ int run_demo(const demo_options & o) {
 void add_demo(CLI::App & app, int & exit_code) {
     auto options = std::make_shared<demo_options>();
     CLI::App * demo = app.add_subcommand(
-        "demo", "Distil a Fashion-MNIST teacher into a 24x smaller student, and report");
+        "demo",
+        "Distil a Fashion-MNIST teacher into a much smaller student (the report gives the "
+        "ratio), and report");
     demo->add_flag("--quick", options->quick,
                    "A small, fast run (a subset, few epochs): for tests");
-    demo->add_option("--out", options->out_dir, "Where report.html and summary.json go")
+    demo->add_option("--out", options->out_dir,
+                     "Directory where report.html and summary.json go (created if missing)")
         ->capture_default_str();
     demo->add_option("--cache-dir", options->cache_dir,
                      "Teacher checkpoints and the teacher-answer store "
@@ -410,9 +482,10 @@ void add_demo(CLI::App & app, int & exit_code) {
         ->check(CLI::NonNegativeNumber);
     demo->add_option("--seed", options->seed, "Seed of every initialisation and shuffle")
         ->capture_default_str();
-    demo->add_option("--labels", options->labelled, "Labelled examples the distiller has")
-        ->check(CLI::Range(int64_t{10}, int64_t{50000}))
-        ->capture_default_str();
+    demo->add_option("--labels", options->labelled,
+                     "Labelled examples the distiller has (default 1000; 300 with --quick; at "
+                     "most half of the training images outside the validation split)")
+        ->check(CLI::Range(int64_t{10}, int64_t{50000}));
     demo->add_flag("--json", options->json, "Print the summary as JSON instead of the table");
     demo->callback([options, &exit_code] {
         try {

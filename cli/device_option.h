@@ -9,8 +9,12 @@
 
 namespace distill_cli {
 
-inline constexpr const char * device_option_help =
-    "Where the student runs: cpu (default), cuda or cuda:N (a GPU; evaluation stays on the CPU)";
+inline constexpr const char * train_device_help =
+    "Where the student trains: cpu (default), cuda or cuda:N (a GPU; the teacher and the final "
+    "evaluation stay on the CPU)";
+inline constexpr const char * predict_device_help =
+    "Where the model predicts: cpu (default), cuda or cuda:N (a GPU; the data is read on the "
+    "CPU)";
 
 // The context options for `text`, with `threads` CPU threads for a CPU
 // device. Throws distill::Exception(INVALID_ARGUMENT) naming --device for

@@ -121,7 +121,8 @@ void add_eval(CLI::App & app, int & exit_code) {
         ->required();
     cmd->add_option("--data", o->data, data_source_help)->required();
     cmd->add_option("--teacher", o->teacher, "A teacher model: adds agreement and KL to it");
-    cmd->add_option("--threads", o->threads)->check(CLI::NonNegativeNumber);
+    cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--json", o->json, "Print JSON");
     cmd->callback([o, &exit_code] { run_guarded("eval", run_eval, *o, exit_code); });
 }
@@ -136,8 +137,9 @@ void add_predict(CLI::App & app, int & exit_code) {
     cmd->add_option("--limit", o->limit, "At most this many examples")
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--probabilities", o->probabilities, "Add every class's probability");
-    cmd->add_option("--threads", o->threads)->check(CLI::NonNegativeNumber);
-    cmd->add_option("--device", o->device, device_option_help);
+    cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--device", o->device, predict_device_help);
     cmd->callback([o, &exit_code] { run_guarded("predict", run_predict, *o, exit_code); });
 }
 

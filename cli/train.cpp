@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "data_source.h"
 #include "device_option.h"
+#include "output_path.h"
 #include "training_progress.h"
 
 namespace distill_cli {
@@ -67,7 +68,12 @@ std::string read_config(const std::string & config) {
 std::string with_flag_names(std::string message) {
     for (const auto & [argument, flag] :
          {std::pair<std::string, std::string>{"teacher_identity_json", "--teacher-identity"},
-          {"teacher_parameters_json", "--teacher-parameters"}})
+          {"teacher_parameters_json", "--teacher-parameters"},
+          {"options.temperature", "--temperature"},
+          {"options.soft_weight", "--soft-weight"},
+          {"options.hard_weight", "--hard-weight"},
+          {"options.optimizer_json", "--optimizer"},
+          {"options.schedule_json", "--schedule"}})
         for (size_t at = message.find(argument); at != std::string::npos;
              at = message.find(argument, at + flag.size()))
             message.replace(at, argument.size(), flag);
@@ -102,9 +108,37 @@ void read_stored_answers(const train_options & o, distill::Dataset & train,
     }
 }
 
+// The loss of the run: distilling (a teacher or stored answers) defaults
+// to the teacher term alone, else to the labels.
+distill_kd_loss_options make_loss(const train_options & o) {
+    distill_kd_loss_options loss;
+    distill::check(distill_kd_loss_options_init(&loss));
+    loss.temperature = o.temperature;
+    const bool distilling = !o.teacher.empty() || !o.teacher_store.empty();
+    loss.soft_weight = o.soft_weight.value_or(distilling ? 1.0f : 0.0f);
+    loss.hard_weight = o.hard_weight.value_or(distilling ? 0.0f : 1.0f);
+    return loss;
+}
+
+// Resuming with --config: the checkpoint's model must be that config's.
+void require_checkpoint_config(const train_options & o, const distill::Model & model) {
+    const std::string given = distill::Model::create(read_config(o.config), o.seed).config_json();
+    if (given != model.config_json())
+        throw distill::Exception(
+            DISTILL_STATUS_INVALID_ARGUMENT,
+            "--checkpoint: '" + o.checkpoint + "' holds a model of config " + model.config_json() +
+                "; --config asks for " + given +
+                " (drop --config to resume it, or give a new --checkpoint directory)");
+}
+
+// Every check that needs no data comes first (paths, the model, the loss,
+// the optimizer, the checkpoint), so that a bad argument is refused before
+// the teacher is asked and before any epoch.
 int run_train(const train_options & o) {
     install_interrupt_handler();
     namespace fs = std::filesystem;
+    if (!o.out.empty()) require_writable_file_path(o.out, "--out");
+    if (!o.checkpoint.empty()) require_writable_directory_path(o.checkpoint, "--checkpoint");
     const distill::Context cpu(distill::ContextOptions::cpu(o.threads));
     // The trainer's steps run here; teachers and evaluation use `cpu`.
     const distill::Context device(device_context_options(o.device, o.threads));
@@ -117,16 +151,28 @@ int run_train(const train_options & o) {
             "directory to resume)");
     distill::Model model = resuming ? distill::Model::load(o.checkpoint)
                                     : distill::Model::create(read_config(o.config), o.seed);
+    if (resuming && !o.config.empty()) require_checkpoint_config(o, model);
+
+    const distill_kd_loss_options loss = make_loss(o);
+    distill_trainer_options options;
+    distill::check(distill_trainer_options_init(&options));
+    options.optimizer_json = o.optimizer.c_str();
+    options.schedule_json = o.schedule.c_str();
+    options.loss = &loss;
+    options.max_grad_norm = o.max_grad_norm;
+    options.seed = o.seed;
+    std::optional<distill::Trainer> made;
+    try {
+        made.emplace(device, model, options);
+        if (resuming) made->resume(o.checkpoint);
+    } catch (const distill::Exception & e) {
+        throw distill::Exception(e.status(), with_flag_names(e.what()));
+    }
+    distill::Trainer & trainer = *made;
+
     distill::Dataset train = open_data_source(o.data);
     std::optional<distill::Dataset> validation;
     if (!o.validation.empty()) validation = open_data_source(o.validation);
-
-    distill_kd_loss_options loss;
-    distill::check(distill_kd_loss_options_init(&loss));
-    loss.temperature = o.temperature;
-    const bool distilling = !o.teacher.empty() || !o.teacher_store.empty();
-    loss.soft_weight = o.soft_weight.value_or(distilling ? 1.0f : 0.0f);
-    loss.hard_weight = o.hard_weight.value_or(distilling ? 0.0f : 1.0f);
     if (!o.teacher.empty()) {
         distill::Model teacher_model = distill::Model::load(o.teacher);
         distill::Teacher teacher = distill::Teacher::model(cpu, teacher_model, "teacher");
@@ -143,15 +189,6 @@ int run_train(const train_options & o) {
     }
     if (!o.teacher_store.empty()) read_stored_answers(o, train, validation);
 
-    distill_trainer_options options;
-    distill::check(distill_trainer_options_init(&options));
-    options.optimizer_json = o.optimizer.c_str();
-    options.schedule_json = o.schedule.c_str();
-    options.loss = &loss;
-    options.max_grad_norm = o.max_grad_norm;
-    options.seed = o.seed;
-    distill::Trainer trainer(device, model, options);
-    if (resuming) trainer.resume(o.checkpoint);
     const auto [done_epochs, done_steps] = trainer.position();
     // A run stopped inside an epoch has not completed it: it continues it.
     const int64_t remaining = o.epochs - done_epochs;
@@ -213,8 +250,8 @@ void add_train(CLI::App & app, int & exit_code) {
     cmd->add_option("--config", o->config,
                     "Student config: a JSON file or inline JSON (see distill.h)");
     cmd->add_option("--data", o->data, data_source_help)->required();
-    cmd->add_option("--validation", o->validation,
-                    "Evaluated after each epoch (same forms as --data)");
+    CLI::Option * validation = cmd->add_option("--validation", o->validation,
+                                               "Evaluated after each epoch (same forms as --data)");
     cmd->add_option(
         "--teacher", o->teacher,
         "A distill model (file or checkpoint) to distil from: asked about every example");
@@ -250,7 +287,8 @@ void add_train(CLI::App & app, int & exit_code) {
         ->capture_default_str();
     cmd->add_option("--early-stopping", o->patience,
                     "Stop after N epochs without a better validation accuracy")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::NonNegativeNumber)
+        ->needs(validation);
     cmd->add_option("--temperature", o->temperature, "Distillation temperature")
         ->capture_default_str();
     cmd->add_option("--soft-weight", o->soft_weight,
@@ -261,10 +299,13 @@ void add_train(CLI::App & app, int & exit_code) {
                     "else 1)");
     cmd->add_option("--max-grad-norm", o->max_grad_norm,
                     "Clip the gradients' global norm (0 = off)");
-    cmd->add_option("--seed", o->seed)->capture_default_str();
+    cmd->add_option("--seed", o->seed,
+                    "Seed of the student's initialisation, dropout and data order (a resumed run "
+                    "keeps its checkpoint's)")
+        ->capture_default_str();
     cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--device", o->device, device_option_help);
+    cmd->add_option("--device", o->device, train_device_help);
     cmd->add_flag("--json", o->json, "Print the summary as JSON");
     cmd->callback([o, &exit_code] {
         try {

@@ -196,3 +196,40 @@ TEST_CASE("model teacher: answers are the model's class distribution, best first
     CHECK(failed.string(DISTILL_RECORD_ERROR_MESSAGE).find("input.shape: expected [12]") !=
           std::string::npos);
 }
+
+TEST_CASE("model predict: a NaN weight or input is refused, as evaluate refuses it") {
+    // One rule for every front end: NaN in is an error, never class 0.
+    const distill::Context cpu;
+    distill::Model m = distill::Model::create(test::small_mlp, 5);
+    test::synthetic_set set = test::make_synthetic_set(3, 12, 4, 2);
+    test::host_tensor y(test::storage::f32, {3, 4});
+    auto * out = static_cast<float *>(y.dl()->data);
+    for (int i = 0; i < 12; ++i) out[i] = 7.0f;
+
+    auto * x = static_cast<float *>(set.inputs.dl()->data);
+    x[1 * 12 + 5] = std::nanf("");  // a NaN in input row 1, before the relu
+    CHECK(distill_model_predict(cpu.get(), m.get(), set.inputs.dl(), DISTILL_OUTPUT_RAW, y.dl()) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("outputs: expected finite values, got nan at row 1") !=
+          std::string::npos);
+    CHECK(test::last_error().find("input row 1 holds nan at feature 5") != std::string::npos);
+    for (int i = 0; i < 12; ++i) CHECK(out[i] == 7.0f);  // untouched
+    x[1 * 12 + 5] = 0.5f;
+
+    static_cast<float *>(m.parameter(0).data)[3] = std::nanf("");
+    for (const int32_t output : {DISTILL_OUTPUT_RAW, DISTILL_OUTPUT_PROBABILITIES}) {
+        CHECK(distill_model_predict(cpu.get(), m.get(), set.inputs.dl(), output, y.dl()) ==
+              DISTILL_STATUS_INVALID_ARGUMENT);
+        CHECK(test::last_error().find("the model's weight 'layers.0.weight' holds nan at "
+                                      "element 3") != std::string::npos);
+    }
+    for (int i = 0; i < 12; ++i) CHECK(out[i] == 7.0f);
+    // evaluate, even with no labels to score, refuses with the same message.
+    const distill::Dataset inputs_only = distill::Dataset::create(*set.inputs.dl(), nullptr);
+    distill_eval_metrics metrics{};
+    metrics.struct_size = sizeof metrics;
+    CHECK(distill_model_evaluate(cpu.get(), m.get(), inputs_only.get(), &metrics) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("the model's weight 'layers.0.weight' holds nan") !=
+          std::string::npos);
+}

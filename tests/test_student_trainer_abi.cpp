@@ -456,3 +456,55 @@ TEST_CASE("trainer resume: an optimizer state of another shape is refused, the t
     CHECK(test::all_parameters(model) == before);
     CHECK(trainer.position() == std::pair<int64_t, int64_t>{1, 1});
 }
+
+TEST_CASE("trainer resume: a checkpoint of another loss or other data is refused, saying what") {
+    // A resumed run trained on other data or with another loss would quietly
+    // continue the old model: the checkpoint records what made it.
+    const distill::Context cpu;
+    test::synthetic_set set = test::make_synthetic_set(40, 12, 4, 41);
+    distill::Dataset data = make_dataset(set, true);
+    losses soft(1.0f, 0.0f, 4.0f);
+    const auto dir = fresh_dir("identity");
+    distill_fit_options fit;
+    distill::check(distill_fit_options_init(&fit));
+    fit.epochs = 1;
+    fit.batch_size = 16;
+    fit.checkpoint_dir = dir.c_str();
+    {
+        distill::Model model = distill::Model::create(test::small_mlp, 2);
+        distill::Trainer trainer(cpu, model, make_options(soft.options));
+        trainer.fit(data, fit);
+    }
+
+    losses colder(1.0f, 0.0f, 1.0f);
+    distill::Model other_loss = distill::Model::load(dir.string());
+    distill::Trainer refused(cpu, other_loss, make_options(colder.options));
+    CHECK(distill_trainer_resume(refused.get(), dir.c_str()) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("it was made with other loss options (loss.temperature = 4.0 "
+                                  "there, 1.0 here)") != std::string::npos);
+    CHECK(refused.position() == std::pair<int64_t, int64_t>{0, 0});
+
+    // The same loss resumes; a fit on other data is refused before any step.
+    distill::Model model = distill::Model::load(dir.string());
+    distill::Trainer trainer(cpu, model, make_options(soft.options));
+    trainer.resume(dir.string());
+    const distill::Dataset fewer = data.slice(0, 32);
+    CHECK(distill_trainer_fit(trainer.get(), fewer.get(), &fit, nullptr) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("it was made with other training data (") !=
+          std::string::npos);
+    CHECK(test::last_error().find("rows = 40 there, 32 here") != std::string::npos);
+    CHECK(trainer.position() == std::pair<int64_t, int64_t>{1, 3});
+    test::synthetic_set relabelled = test::make_synthetic_set(40, 12, 4, 41);
+    auto * labels = static_cast<int64_t *>(relabelled.labels.dl()->data);
+    labels[0] = (labels[0] + 1) % 4;
+    const distill::Dataset changed = make_dataset(relabelled, true);
+    CHECK(distill_trainer_fit(trainer.get(), changed.get(), &fit, nullptr) ==
+          DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(test::last_error().find("labels = \"") != std::string::npos);
+    CHECK(test::last_error().find("inputs =") == std::string::npos);  // only what differs
+
+    // The data it was made with continues it.
+    CHECK(distill_trainer_fit(trainer.get(), data.get(), &fit, nullptr) == DISTILL_STATUS_OK);
+    CHECK(trainer.position() == std::pair<int64_t, int64_t>{2, 6});
+}

@@ -156,7 +156,8 @@ distill_status distill_model_predict(const distill_context * context, distill_mo
                                   std::to_string(m.output_size()) + "] (rows of inputs), got " +
                                   distill::shape_string(*out));
         distill::require_no_overlap(*out, "out", *inputs, "inputs");
-        float * result = const_cast<float *>(y);
+        // Computed aside: a refused result leaves `out` untouched.
+        std::vector<float> result(size_t(rows * out_columns));
         {
             std::lock_guard lock(m.usage_mutex());
             const distill::scoped_omp_threads threads(ctx.num_threads);
@@ -166,13 +167,16 @@ distill_status distill_model_predict(const distill_context * context, distill_mo
                 distill::device_student device(ctx, m);
                 device.upload_parameters();
                 device.forward(x, rows, false, 0);
-                device.download_logits(result);
+                device.download_logits(result.data());
             } else {
-                m.forward(x, rows, result, false, 0);
+                m.forward(x, rows, result.data(), false, 0);
             }
+            distill::require_finite_outputs(m, result.data(), x, rows);
         }
         if (output != DISTILL_OUTPUT_RAW)
-            normalise_rows(result, rows, out_columns, output == DISTILL_OUTPUT_LOG_PROBABILITIES);
+            normalise_rows(result.data(), rows, out_columns,
+                           output == DISTILL_OUTPUT_LOG_PROBABILITIES);
+        std::copy(result.begin(), result.end(), const_cast<float *>(y));
     });
 }
 

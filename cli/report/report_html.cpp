@@ -4,8 +4,11 @@
 #include "report/report.h"
 #include "report/svg_heatmap.h"
 #include "report/svg_line_chart.h"
+#include "report/svg_reliability.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace distill_cli {
 namespace {
@@ -56,7 +59,8 @@ std::string results_table(const demo_results & r) {
     std::string html =
         "<div class=\"scroll\"><table><thead><tr><th>Model</th><th>Parameters</th>"
         "<th>Test accuracy</th><th>Agreement with teacher</th><th>Mean KL to teacher "
-        "(nats)</th><th>ECE</th><th>Throughput, batch 256 (samples/s)</th><th>Latency, batch 1 "
+        "(nats)</th><th>ECE</th><th>Throughput, batch 256 (samples/s, median)</th><th>Range "
+        "over the repeats</th><th>Latency, batch 1 "
         "(ms)</th><th>Training (s)</th></tr></thead><tbody>";
     for (const model_row & m : r.models) {
         html += "<tr>" + cell(html_escape(m.name)) +
@@ -66,10 +70,14 @@ std::string results_table(const demo_results & r) {
                 cell(format_fixed(m.mean_kl_to_teacher, 4, missing)) +
                 cell(format_percent(m.expected_calibration_error, 2, missing)) +
                 cell(format_grouped(m.samples_per_second_batch256, missing)) +
+                cell(std::isfinite(m.samples_per_second_min)
+                         ? format_grouped(m.samples_per_second_min, missing) + "&#8211;" +
+                               format_grouped(m.samples_per_second_max, missing)
+                         : missing) +
                 cell(format_fixed(m.latency_ms_batch1, 3, missing)) +
                 cell(format_fixed(m.training_seconds, 1, missing)) + "</tr>";
     }
-    if (r.models.empty()) html += "<tr><td colspan=\"9\">No models were evaluated.</td></tr>";
+    if (r.models.empty()) html += "<tr><td colspan=\"10\">No models were evaluated.</td></tr>";
     return html + "</tbody></table></div>";
 }
 
@@ -88,7 +96,7 @@ std::string curve_charts(const demo_results & r) {
     line_chart loss{
         "Training loss per epoch of each student", "Epoch", "Training loss", false, {}, {}};
     line_chart accuracy{
-        "Validation accuracy per epoch of each student, with the teacher's test "
+        "Validation accuracy per epoch of each student, with the teacher's validation "
         "accuracy",
         "Epoch",
         "Validation accuracy",
@@ -102,15 +110,18 @@ std::string curve_charts(const demo_results & r) {
         accuracy.series.push_back({c.model, c.validation_accuracy, hue});
     }
     accuracy.references.push_back(
-        {"teacher, test accuracy " + format_percent(r.teacher_test_accuracy, 2, "not measured"),
-         r.teacher_test_accuracy, teacher_color});
+        {"teacher, validation accuracy " +
+             format_percent(r.teacher_validation_accuracy, 2, "not measured"),
+         r.teacher_validation_accuracy, teacher_color});
     return "<div class=\"figures\"><figure>" + render_svg_line_chart(loss) +
            "<figcaption>Mean training loss of each epoch. The two students minimise different "
            "losses (cross-entropy on labels; divergence from the teacher), so compare shapes, "
            "not heights.</figcaption></figure><figure>" +
            render_svg_line_chart(accuracy) +
-           "<figcaption>Accuracy on held-out images after each epoch; the dashed line is the "
-           "teacher's accuracy on the test set.</figcaption></figure></div>";
+           "<figcaption>Accuracy after each epoch on the validation images, held out of the "
+           "training images; each model keeps its best epoch here. The dashed line is the "
+           "teacher's accuracy on them. The test images play no part.</figcaption></figure>"
+           "</div>";
 }
 
 std::string confusion_figure(const demo_results & r) {
@@ -133,14 +144,58 @@ std::string confusion_figure(const demo_results & r) {
            "). Shade: square root of the share of the row.</figcaption></figure>";
 }
 
+std::string calibration_figure(const demo_results & r) {
+    std::vector<reliability_series> series;
+    size_t color = 0;
+    for (const model_row & m : r.models) {
+        const bool teacher = color == 0;
+        series.push_back(
+            {m.name, m.reliability,
+             teacher ? teacher_color : series_colors[(color - 1) % std::size(series_colors)]});
+        ++color;
+    }
+    return "<figure>" +
+           render_svg_reliability(series,
+                                  "Reliability diagram: accuracy against confidence of "
+                                  "each model on the test images") +
+           "<figcaption>Test images binned by the model's top-class probability: each dot is a "
+           "bin's mean confidence and accuracy (hover for its count). On the dashed diagonal a "
+           "model is as sure as it is right; below it, overconfident. The ECE of the table is "
+           "the count-weighted mean gap.</figcaption></figure>";
+}
+
+std::string per_class_table(const demo_results & r) {
+    size_t classes = r.class_names.size();
+    for (const model_row & m : r.models) classes = std::max(classes, m.per_class_accuracy.size());
+    if (classes == 0) return "<p class=\"note\">Not measured in this run.</p>";
+    std::string html = "<div class=\"scroll\"><table><thead><tr><th>Class</th>";
+    for (const model_row & m : r.models) html += "<th>" + html_escape(m.name) + "</th>";
+    html += "</tr></thead><tbody>";
+    for (size_t c = 0; c < classes; ++c) {
+        html += "<tr>" +
+                cell(c < r.class_names.size() ? html_escape(r.class_names[c]) : std::to_string(c));
+        for (const model_row & m : r.models)
+            html += cell(c < m.per_class_accuracy.size()
+                             ? format_percent(m.per_class_accuracy[c], 1, missing)
+                             : missing);
+        html += "</tr>";
+    }
+    return html + "</tbody></table></div>";
+}
+
 std::string settings_section(const run_settings & s) {
-    std::string html = "<dl><dt>Labelled examples</dt><dd>" +
-                       format_grouped(double(s.labelled_examples), missing) +
-                       "</dd><dt>Unlabelled examples (distillation)</dt><dd>" +
-                       format_grouped(double(s.unlabelled_examples), missing) +
-                       "</dd><dt>Seed</dt><dd>" + std::to_string(s.seed) +
-                       "</dd><dt>Threads</dt><dd>" + std::to_string(s.threads) +
-                       "</dd><dt>Dataset</dt><dd>" + html_escape(s.dataset_path) + "</dd></dl>";
+    std::string html =
+        "<dl><dt>Labelled examples</dt><dd>" +
+        format_grouped(double(s.labelled_examples), missing) +
+        "</dd><dt>Unlabelled examples (distillation)</dt><dd>" +
+        format_grouped(double(s.unlabelled_examples), missing) +
+        "</dd><dt>Validation examples (held out of training)</dt><dd>" +
+        format_grouped(double(s.validation_examples), missing) + "</dd><dt>Test examples</dt><dd>" +
+        format_grouped(double(s.test_examples), missing) + "</dd><dt>Seed</dt><dd>" +
+        std::to_string(s.seed) + "</dd><dt>Threads</dt><dd>" + std::to_string(s.threads) +
+        "</dd><dt>Dataset</dt><dd>" + html_escape(s.dataset_path) +
+        "</dd><dt>distill version</dt><dd>" + html_escape(s.version) + "</dd><dt>Date</dt><dd>" +
+        html_escape(s.date) + "</dd></dl>";
     html += "<table><thead><tr><th>Phase</th><th>Wall-clock (s)</th></tr></thead><tbody>";
     double total = 0;
     for (const phase_timing & p : s.phases) {
@@ -148,7 +203,7 @@ std::string settings_section(const run_settings & s) {
                 "</tr>";
         if (std::isfinite(p.seconds)) total += p.seconds;
     }
-    html += "</tbody><tfoot><tr><th>Total</th><th>" + format_fixed(total, 2, missing) +
+    html += "</tbody><tfoot><tr><th>Run time (the sum)</th><th>" + format_fixed(total, 2, missing) +
             "</th></tr></tfoot></table>";
     return html;
 }
@@ -158,30 +213,46 @@ std::string settings_section(const run_settings & s) {
 std::string render_report_html(const demo_results & results) {
     check_demo_results(results);
     const run_settings & s = results.settings;
-    const std::string title = html_escape(results.title);
+    const std::string title =
+        html_escape(results.title) + (s.quick ? " &#8212; quick run (a subset)" : "");
     std::string html =
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         "<title>" +
         title + "</title><style>" + page_style + "</style></head><body><main><header><h1>" + title +
         "</h1>";
-    html +=
-        "<p class=\"lead\">A teacher trained on every labelled training image, and a smaller "
-        "student trained two ways: on " +
-        format_grouped(double(s.labelled_examples), missing) +
-        " labelled images only, and by distillation from the teacher's answers on " +
-        format_grouped(double(s.unlabelled_examples), missing) +
-        " images whose labels it never sees. All figures are on the test set.</p></header>";
+    if (s.quick)
+        html +=
+            "<p class=\"lead\"><strong>A --quick run:</strong> a subset of the images and a few "
+            "epochs, to test the pipeline. Its figures are not the demo's; run <code>distill "
+            "demo</code> without --quick for those.</p>";
+    const double ratio = teacher_to_student_parameters(results);
+    html += "<p class=\"lead\">A teacher trained on the labelled training images, and a student " +
+            (std::isfinite(ratio) ? format_fixed(ratio, 1, missing) + " times smaller "
+                                  : std::string("smaller ")) +
+            "trained two ways: on " + format_grouped(double(s.labelled_examples), missing) +
+            " labelled images only, and by distillation from the teacher's answers on " +
+            format_grouped(double(s.unlabelled_examples), missing) +
+            " images whose labels it never sees. Each model's epochs are chosen on " +
+            format_grouped(double(s.validation_examples), missing) +
+            " validation images held out of the training images; the table's figures are on the " +
+            format_grouped(double(s.test_examples), missing) +
+            " test images, measured once at the end.</p></header>";
     html += accuracy_cards(results);
     html += "<section><h2>Results</h2>" + results_table(results) +
             "<p class=\"note\">Agreement: share of test images where the model's top class is the "
             "teacher's. Mean KL: KL(teacher &#8214; model) in nats, averaged over test images. "
             "ECE: expected calibration error (gap between confidence and accuracy, over "
             "confidence bins). Throughput and latency: inference on this machine with " +
-            std::to_string(s.threads) + " threads.</p></section>";
+            std::to_string(s.threads) + " threads; throughput is the median of " +
+            std::to_string(s.throughput_repeats) +
+            " repeats, with the slowest and fastest.</p></section>";
     html += "<section><h2>Learning curves</h2>" + curve_charts(results) + "</section>";
     html += "<section><h2>Where the distilled student and the teacher disagree</h2>" +
             confusion_figure(results) + "</section>";
+    html += "<section><h2>Calibration and per-class accuracy</h2><div class=\"figures\">" +
+            calibration_figure(results) + "<div>" + per_class_table(results) +
+            "</div></div></section>";
     html += "<section><h2>Run settings</h2>" + settings_section(s) + "</section>";
     return html + "</main></body></html>\n";
 }

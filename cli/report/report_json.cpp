@@ -1,6 +1,7 @@
 // summary_json: the figures of report.h as JSON, NaN as null.
 #include "report/report.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace distill_cli {
@@ -16,7 +17,27 @@ nlohmann::json numbers(const std::vector<double> & values) {
     return out;
 }
 
+nlohmann::json bins(const std::vector<reliability_bin> & reliability) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const reliability_bin & b : reliability)
+        out.push_back({{"lower", b.lower},
+                       {"upper", b.upper},
+                       {"count", b.count},
+                       {"mean_confidence", number_or_null(b.mean_confidence)},
+                       {"accuracy", number_or_null(b.accuracy)}});
+    return out;
+}
+
 }  // namespace
+
+double teacher_to_student_parameters(const demo_results & results) {
+    if (results.models.size() < 2) return not_measured;
+    int64_t smallest = results.models[1].parameters;
+    for (size_t i = 2; i < results.models.size(); ++i)
+        smallest = std::min(smallest, results.models[i].parameters);
+    if (smallest <= 0 || results.models[0].parameters <= 0) return not_measured;
+    return double(results.models[0].parameters) / double(smallest);
+}
 
 nlohmann::json summary_json(const demo_results & results) {
     check_demo_results(results);
@@ -30,8 +51,12 @@ nlohmann::json summary_json(const demo_results & results) {
             {"mean_kl_to_teacher", number_or_null(m.mean_kl_to_teacher)},
             {"expected_calibration_error", number_or_null(m.expected_calibration_error)},
             {"samples_per_second_batch256", number_or_null(m.samples_per_second_batch256)},
+            {"samples_per_second_min", number_or_null(m.samples_per_second_min)},
+            {"samples_per_second_max", number_or_null(m.samples_per_second_max)},
             {"latency_ms_batch1", number_or_null(m.latency_ms_batch1)},
             {"training_seconds", number_or_null(m.training_seconds)},
+            {"per_class_accuracy", numbers(m.per_class_accuracy)},
+            {"reliability", bins(m.reliability)},
         });
     }
     nlohmann::json curves = nlohmann::json::array();
@@ -46,9 +71,14 @@ nlohmann::json summary_json(const demo_results & results) {
     }
     const run_settings & s = results.settings;
     return {
-        {"schema", "distill.demo.summary/1"},
+        {"schema", "distill.demo.summary/2"},
         {"title", results.title},
+        {"quick", s.quick},
+        {"version", s.version},
+        {"date", s.date},
         {"teacher_test_accuracy", number_or_null(results.teacher_test_accuracy)},
+        {"teacher_validation_accuracy", number_or_null(results.teacher_validation_accuracy)},
+        {"teacher_to_student_parameters", number_or_null(teacher_to_student_parameters(results))},
         {"models", models},
         {"curves", curves},
         {"class_names", results.class_names},
@@ -56,8 +86,11 @@ nlohmann::json summary_json(const demo_results & results) {
         {"settings",
          {{"labelled_examples", s.labelled_examples},
           {"unlabelled_examples", s.unlabelled_examples},
+          {"validation_examples", s.validation_examples},
+          {"test_examples", s.test_examples},
           {"seed", s.seed},
           {"threads", s.threads},
+          {"throughput_repeats", s.throughput_repeats},
           {"dataset_path", s.dataset_path},
           {"phases", phases}}},
     };

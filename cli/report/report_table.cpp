@@ -3,23 +3,35 @@
 #include "report/report.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace distill_cli {
+namespace {
+
+// The median throughput, with the range of the repeats when measured.
+std::string throughput(const model_row & m, const char * missing) {
+    std::string text = format_grouped(m.samples_per_second_batch256, missing);
+    if (std::isfinite(m.samples_per_second_min) && std::isfinite(m.samples_per_second_max))
+        text += " (" + format_grouped(m.samples_per_second_min, missing) + "-" +
+                format_grouped(m.samples_per_second_max, missing) + ")";
+    return text;
+}
+
+}  // namespace
 
 std::string render_results_table(const demo_results & results) {
     check_demo_results(results);
     constexpr const char * missing = "-";
     std::vector<std::vector<std::string>> rows = {{"model", "params", "test acc", "agree",
-                                                   "KL(t||s)", "ECE", "samples/s@256", "ms@1",
-                                                   "train s"}};
+                                                   "KL(t||s)", "ECE", "samples/s@256 (min-max)",
+                                                   "ms@1", "train s"}};
     for (const model_row & m : results.models) {
         rows.push_back({m.name, format_grouped(double(m.parameters), missing),
                         format_percent(m.test_accuracy, 2, missing),
                         format_percent(m.agreement_with_teacher, 2, missing),
                         format_fixed(m.mean_kl_to_teacher, 4, missing),
                         format_percent(m.expected_calibration_error, 2, missing),
-                        format_grouped(m.samples_per_second_batch256, missing),
-                        format_fixed(m.latency_ms_batch1, 3, missing),
+                        throughput(m, missing), format_fixed(m.latency_ms_batch1, 3, missing),
                         format_fixed(m.training_seconds, 1, missing)});
     }
     std::vector<size_t> widths(rows[0].size(), 0);

@@ -269,4 +269,37 @@ void model::backward(const float * d_outputs) {
     }
 }
 
+void require_finite_outputs(const model & m, const float * outputs, const float * inputs,
+                            int64_t rows) {
+    const int64_t columns = m.output_size();
+    const float * end = outputs + rows * columns;
+    const float * bad = std::find_if(outputs, end, [](float v) { return !std::isfinite(v); });
+    if (bad == end) return;
+    const int64_t row = (bad - outputs) / columns, column = (bad - outputs) % columns;
+    // Only on failure: find the cause, a weight first (it spoils every row).
+    std::string cause;
+    const std::span<const float> parameters = m.parameters();
+    for (const parameter_info & p : m.parameter_table()) {
+        const auto first = parameters.begin() + p.offset;
+        const auto found =
+            std::find_if(first, first + p.count, [](float v) { return !std::isfinite(v); });
+        if (found != first + p.count) {
+            cause = "the model's weight '" + p.name + "' holds " + std::to_string(*found) +
+                    " at element " + std::to_string(found - first);
+            break;
+        }
+    }
+    if (cause.empty()) {
+        const float * input = inputs + row * m.input_size();
+        const float * found =
+            std::find_if(input, input + m.input_size(), [](float v) { return !std::isfinite(v); });
+        cause = found != input + m.input_size()
+                    ? "input row " + std::to_string(row) + " holds " + std::to_string(*found) +
+                          " at feature " + std::to_string(found - input)
+                    : "the weights and the input are finite: the values overflowed";
+    }
+    fail_invalid("outputs: expected finite values, got " + std::to_string(*bad) + " at row " +
+                 std::to_string(row) + ", output " + std::to_string(column) + " (" + cause + ")");
+}
+
 }  // namespace distill

@@ -134,4 +134,12 @@ private:
     fresh_mutex usage_mutex_;
 };
 
+// NaN in is an error, one rule for every front end: predict and evaluation
+// refuse outputs[rows, m.output_size()] holding a NaN or an infinity (relu
+// and maxpool propagate a NaN, as PyTorch does, so a bad weight or input
+// shows here). The message names the first such row and output, and what
+// holds the bad value: a weight of `m` (by parameter name) or the input row.
+void require_finite_outputs(const model & m, const float * outputs, const float * inputs,
+                            int64_t rows);
+
 }  // namespace distill

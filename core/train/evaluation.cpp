@@ -99,6 +99,7 @@ evaluation evaluate_model(model & m, const example_set & set, const context & ct
         } else {
             m.forward(inputs, count, logits.data(), false, 0);
         }
+        require_finite_outputs(m, logits.data(), inputs, count);
         const std::span<const float> batch_logits(logits);
         if (set.has_labels()) {
             const std::span<const int64_t> labels(set.labels.data() + begin, size_t(count));

@@ -17,6 +17,7 @@
 #include "train/host_tensor.h"
 #include "train/lr_schedule.h"
 #include "train/model_file.h"
+#include "train/run_identity.h"
 #include "train/seeded_order.h"
 
 namespace distill {
@@ -337,6 +338,16 @@ fit_outcome student_trainer::fit(const example_set & train, const fit_settings &
             "options.batch_size: the resumed run stopped inside an epoch with batch size " +
             std::to_string(batch_size_) + "; continue it with the same, got " +
             std::to_string(settings.batch_size));
+    if (!resumed_data_identity_.is_null() || !settings.checkpoint_dir.empty()) {
+        nlohmann::json identity = data_identity(train);
+        if (!resumed_data_identity_.is_null())
+            require_same_identity(resumed_data_identity_, identity, resumed_from_,
+                                  "training data",
+                                  "continue it on the data it was trained on, or start a new run "
+                                  "in another checkpoint directory");
+        data_identity_ = std::move(identity);
+    }
+    resumed_data_identity_ = nullptr;  // checked once: later fits may use other data
     batch_size_ = settings.batch_size;
 
     fit_outcome outcome;
@@ -462,7 +473,10 @@ fit_outcome student_trainer::fit(const example_set & train, const fit_settings &
 }
 
 nlohmann::json student_trainer::trainer_state() const {
+    nlohmann::json run = loss_identity(settings_.loss, settings_.max_grad_norm);
+    if (!data_identity_.is_null()) run["data"] = data_identity_;
     return {
+        {"run", run},
         {"epoch", epoch_},
         {"batch_in_epoch", batch_in_epoch_},
         {"batch_size", batch_size_},
@@ -520,6 +534,18 @@ void student_trainer::resume(const std::filesystem::path & dir) {
         const int32_t best_epoch = state.at("best_epoch").get<int32_t>();
         const int32_t without = state.at("epochs_without_improvement").get<int32_t>();
         const int64_t optimizer_steps = contents.optimizer.at("step").get<int64_t>();
+        nlohmann::json resumed_data = nullptr;
+        if (state.contains("run")) {  // absent from checkpoints of older versions
+            nlohmann::json run = state.at("run");
+            if (run.contains("data")) {
+                resumed_data = run["data"];
+                run.erase("data");
+            }
+            require_same_identity(run, loss_identity(settings_.loss, settings_.max_grad_norm),
+                                  source, "loss options",
+                                  "resume it with the same, or start a new run in another "
+                                  "checkpoint directory");
+        }
         if (epoch < 0 || batch_in_epoch < 0 || global_step < 0 || optimizer_steps != global_step)
             fail_invalid(source + ": inconsistent trainer state " + state.dump());
         // The optimizer state goes into a fresh optimizer of the trainer's
@@ -562,6 +588,9 @@ void student_trainer::resume(const std::filesystem::path & dir) {
         best_epoch_ = best_epoch;
         epochs_without_improvement_ = without;
         best_parameters_ = std::move(best_parameters);
+        data_identity_ = resumed_data;
+        resumed_data_identity_ = std::move(resumed_data);
+        resumed_from_ = source;
     } catch (const nlohmann::json::exception & e) {
         fail_invalid(source + ": malformed trainer state or optimizer metadata (" + e.what() + ")");
     }

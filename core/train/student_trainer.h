@@ -139,6 +139,11 @@ private:
     // and saved with checkpoints (best_model.safetensors), so that a resumed
     // run can still end on an epoch from before the resume. Empty: none.
     std::vector<float> best_parameters_;
+    // train/run_identity.h: the last fit's training set (saved with
+    // checkpoints; null before any fit), and the one a resumed checkpoint
+    // was trained on, which the next fit must match (null: none to check).
+    nlohmann::json data_identity_, resumed_data_identity_;
+    std::string resumed_from_;                   // that checkpoint, for the message
     std::vector<float> outputs_, grad_outputs_;  // [B, O] workspaces
     // Set for a CUDA context: the device student and the step's device
     // buffers. After model_, which it refers to.

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <thread>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -406,6 +407,126 @@ void check_train_offline() {
            "train --help shows --teacher-store and --teacher-identity");
 }
 
+// Work thrown away or silently changed: every argument is checked before
+// any work, a checkpoint of another run is refused saying what differs, and
+// NaN weights are an error for predict as for eval.
+void check_refused_up_front() {
+    constexpr int rows = 48, side = 4;
+    std::mt19937 random(11);
+    std::vector<uint8_t> pixels(rows * side * side), labels(rows);
+    for (uint8_t & p : pixels) p = uint8_t(random());
+    for (int i = 0; i < rows; ++i) labels[size_t(i)] = uint8_t(i % 3);
+    const auto images_path = dir / "up-front-images.idx", labels_path = dir / "up-front-labels.idx";
+    write_idx(images_path, {rows, side, side}, pixels);
+    write_idx(labels_path, {rows}, labels);
+    const std::string data = "idx:" + images_path.string() + "," + labels_path.string();
+    const std::string config = "'{\"kind\": \"mlp\", \"inputs\": 16, \"outputs\": 3}'";
+    const std::string train = "train --config " + config + " --data '" + data + "' ";
+
+    // --out in a missing directory: refused before the first epoch.
+    Result r = run(train + "--epochs 3 --out /nonexistent-dir/x.safetensors");
+    expect(r.code == 1 &&
+               r.err.find("--out: cannot write '/nonexistent-dir/x.safetensors': expected its "
+                          "directory '/nonexistent-dir' to exist") != std::string::npos &&
+               r.err.find("epoch 1/") == std::string::npos,
+           "train --out in a missing directory is refused before training: " + r.err);
+    r = run(train + "--out '" + dir.string() + "'");
+    expect(
+        r.code == 1 && r.err.find("expected a file path; it is a directory") != std::string::npos,
+        "train --out naming a directory is refused: " + r.err);
+
+    // A bad loss with --teacher: refused before the teacher is asked (no store made).
+    const auto teacher_path = dir / "up-front-teacher.safetensors";
+    distill::Model::create(R"({"kind": "mlp", "inputs": 16, "hidden": [8], "outputs": 3})", 3)
+        .save(teacher_path.string());
+    const auto never = dir / "never.db";
+    r = run(train + "--teacher '" + teacher_path.string() + "' --store '" + never.string() +
+            "' --temperature 0");
+    expect(
+        r.code == 1 &&
+            r.err.find("--temperature: expected a finite value > 0, got 0") != std::string::npos &&
+            r.err.find("asking the teacher") == std::string::npos &&
+            !std::filesystem::exists(never),
+        "--temperature 0 is refused before the teacher is asked: " + r.err);
+
+    // A checkpoint of another loss, other data or another config is refused.
+    const auto answers = dir / "up-front-answers.db";
+    const auto checkpoint = dir / "up-front-run";
+    const std::string distil = "--teacher '" + teacher_path.string() + "' --store '" +
+                               answers.string() + "' --checkpoint '" + checkpoint.string() + "' ";
+    r = run(train + distil + "--epochs 1 --temperature 2");
+    expect(r.code == 0, "a checkpointed run exits 0: " + r.err);
+    r = run(train + distil + "--epochs 2 --temperature 3");
+    expect(r.code == 1 &&
+               r.err.find("it was made with other loss options (loss.temperature = 2.0 there, "
+                          "3.0 here)") != std::string::npos,
+           "a checkpoint of another temperature is refused, saying so: " + r.err);
+    r = run("train --config " + config + " --data '" + data + ":40' " + distil +
+            "--epochs 2 --temperature 2");
+    expect(r.code == 1 &&
+               r.err.find("it was made with other training data (") != std::string::npos &&
+               r.err.find("rows = 48 there, 40 here") != std::string::npos,
+           "a checkpoint of other data is refused, saying so: " + r.err);
+    r =
+        run("train --config '{\"kind\": \"mlp\", \"inputs\": 16, \"hidden\": [4], "
+            "\"outputs\": 3}' --data '" +
+            data + "' " + distil + "--epochs 2 --temperature 2");
+    expect(r.code == 1 && r.err.find("--checkpoint: '" + checkpoint.string() +
+                                     "' holds a model of config") != std::string::npos,
+           "a checkpoint of another config is refused, saying so: " + r.err);
+    r = run(train + distil + "--epochs 2 --temperature 2");
+    expect(r.code == 0 && r.err.find("resuming from") != std::string::npos,
+           "the same run resumes: " + r.err);
+
+    // NaN weights: predict refuses them as eval does.
+    distill::Model spoiled =
+        distill::Model::create(R"({"kind": "mlp", "inputs": 16, "hidden": [8], "outputs": 3})", 4);
+    static_cast<float *>(spoiled.parameter(0).data)[0] = std::nanf("");
+    const auto spoiled_path = dir / "spoiled.safetensors";
+    spoiled.save(spoiled_path.string());
+    for (const char * verb : {"predict", "eval"}) {
+        r = run(std::string(verb) + " --model '" + spoiled_path.string() + "' --data '" + data +
+                "'");
+        expect(r.code == 1 &&
+                   r.err.find("outputs: expected finite values, got nan at row 0, output 0 (the "
+                              "model's weight 'layers.0.weight' holds nan at element 0)") !=
+                       std::string::npos &&
+                   r.out.empty(),
+               std::string(verb) + " refuses a model with NaN weights: " + r.err);
+    }
+
+    // Help: each verb's own words.
+    r = run("predict --help");
+    expect(r.code == 0 && r.out.find("Where the model predicts") != std::string::npos &&
+               r.out.find("evaluation stays") == std::string::npos &&
+               r.out.find("CPU threads") != std::string::npos,
+           "predict --help describes its own --device and --threads: " + r.out);
+    r = run("eval --help");
+    expect(r.code == 0 && r.out.find("CPU threads") != std::string::npos,
+           "eval --help describes --threads: " + r.out);
+    r = run("train --help");
+    expect(r.code == 0 && r.out.find("Seed of the student's initialisation") != std::string::npos,
+           "train --help describes --seed: " + r.out);
+
+    // distill demo: a file as --out, or too many --labels, refused before any work.
+    const auto file = dir / "a-file";
+    write(file, "x");
+    const auto demo_cache = dir / "demo-cache-never";
+    r = run("demo --quick --out '" + file.string() + "' --cache-dir '" + demo_cache.string() + "'");
+    expect(r.code == 1 &&
+               r.err.find("--out: cannot write '" + file.string() +
+                          "': expected a directory; it is a file") != std::string::npos &&
+               !std::filesystem::exists(demo_cache),
+           "demo --out on a file is refused up front: " + r.err);
+    r = run("demo --quick --labels 5000 --cache-dir '" + demo_cache.string() + "'");
+    expect(r.code == 1 &&
+               r.err.find("--labels: expected at most 3500 with --quick (half of the 7000 "
+                          "training images outside the validation split), got 5000") !=
+                   std::string::npos &&
+               !std::filesystem::exists(demo_cache),
+           "demo --quick --labels 5000 is refused up front: " + r.err);
+}
+
 }  // namespace
 
 int main(int argc, char ** argv) {
@@ -600,6 +721,7 @@ int main(int argc, char ** argv) {
     check_top_logprobs_clamp();
     check_messages();
     check_train_offline();
+    check_refused_up_front();
 
     std::cout << passed << " passed, " << failed << " failed\n";
     return failed == 0 ? 0 : 1;

@@ -96,24 +96,33 @@ TEST_CASE("report html: the sample page is well formed, self-contained and compl
         CAPTURE(external);
         CHECK(html.find(external) == std::string::npos);
     }
-    // Two line charts and the heat map; one polyline per student per chart;
-    // the teacher's accuracy as one dashed reference line.
-    CHECK(count_of(html, "<svg") == 3);
-    CHECK(count_of(html, "<polyline") == 4);
-    CHECK(count_of(html, "class=\"reference\"") == 1);
-    CHECK(count_of(html, "stroke-dasharray") == 2);  // the reference line and its legend swatch
+    // Two line charts, the heat map and the reliability diagram; one polyline
+    // per student per line chart and per model in the diagram; the teacher's
+    // validation accuracy and the diagonal as dashed reference lines.
+    CHECK(count_of(html, "<svg") == 4);
+    CHECK(count_of(html, "<polyline") == 4 + 3);
+    CHECK(count_of(html, "class=\"reference\"") == 2);
+    CHECK(count_of(html, "stroke-dasharray") == 3);  // the references and the legend swatch
     CHECK(count_of(html, "<rect") == 101);           // 10 x 10 cells and the frame
-    // 12 epochs: a dot per point, with its value on hover.
-    CHECK(count_of(html, "<circle") == 48);
+    // 12 epochs: a dot per point, with its value on hover; 11 non-empty bins a model.
+    CHECK(count_of(html, "<circle") == 48 + 3 * 11);
     CHECK(html.find("<title>student (distilled), epoch 12: 87.54%</title>") != std::string::npos);
-    CHECK(html.find("teacher, test accuracy 91.12%") != std::string::npos);
+    CHECK(html.find("teacher, validation accuracy 90.51%") != std::string::npos);
+    CHECK(html.find("<title>teacher, confidence 27%&#8211;33%: 160 images, mean confidence "
+                    "30.0%, accuracy 28.0%</title>") != std::string::npos);
     // Table figures, class names, settings and the agreement on the diagonal.
     for (const std::string expected :
          {"<td>student (distilled)</td><td>118,282</td><td>87.81%</td><td>92.63%</td>"
-          "<td>0.1532</td><td>2.11%</td><td>130,500</td><td>0.050</td><td>61.7</td>",
-          ">Ankle boot</text>", ">T-shirt/top</text>", "<dd>59,000</dd>",
+          "<td>0.1532</td><td>2.11%</td><td>130,500</td><td>117,450&#8211;137,025</td>"
+          "<td>0.050</td><td>61.7</td>",
+          ">Ankle boot</text>", ">T-shirt/top</text>", "<dd>54,000</dd>",
+          "<dt>Validation examples (held out of training)</dt><dd>5,000</dd>",
+          "<dt>Test examples</dt><dd>10,000</dd>", "<dd>0.1.0</dd>",
+          "<dd>2026-12-02T05:00:00Z</dd>", "with 2 threads; throughput is the median of 5 repeats",
+          "a student 10.1 times smaller", "<tr><td>Ankle boot</td><td>91.1%</td>",
           "<dd>/usr/share/datasets/fashion-mnist</dd>", "<td>train teacher</td><td>312.40</td>",
-          "<th>Total</th><th>385.41</th>", "They agree on the diagonal: 9,041 of 9,641 (93.78%)"}) {
+          "<th>Run time (the sum)</th><th>385.41</th>",
+          "They agree on the diagonal: 9,041 of 9,641 (93.78%)"}) {
         CAPTURE(expected);
         CHECK(html.find(expected) != std::string::npos);
     }
@@ -144,6 +153,7 @@ TEST_CASE("report html: NaN figures, empty and partial curves render without cra
     r.models[0].test_accuracy = distill_cli::not_measured;
     r.models[1].mean_kl_to_teacher = std::numeric_limits<double>::infinity();
     r.teacher_test_accuracy = distill_cli::not_measured;
+    r.teacher_validation_accuracy = distill_cli::not_measured;
     r.student_curves[0].train_loss.clear();
     r.student_curves[0].validation_accuracy.clear();
     r.student_curves[1].train_loss = {distill_cli::not_measured, 0.9, distill_cli::not_measured,
@@ -152,10 +162,11 @@ TEST_CASE("report html: NaN figures, empty and partial curves render without cra
     const std::string html = render_report_html(r);
     CHECK(well_formed_problem(html) == "");
     CHECK_FALSE(std::regex_search(html, std::regex("\\b(nan|inf)\\b", std::regex::icase)));
-    CHECK(count_of(html, "<polyline") == 1);  // only the distilled student's loss has data
+    // Only the distilled student's loss has data, and the reliability diagram.
+    CHECK(count_of(html, "<polyline") == 1 + 3);
     CHECK(count_of(html, "(no data)") == 3);
-    CHECK(count_of(html, "class=\"reference\"") == 0);
-    CHECK(html.find("teacher, test accuracy not measured") != std::string::npos);
+    CHECK(count_of(html, "class=\"reference\"") == 1);  // the diagonal
+    CHECK(html.find("teacher, validation accuracy not measured") != std::string::npos);
     CHECK(html.find("<td>teacher</td><td>1,199,882</td><td>&#8212;</td>") != std::string::npos);
 
     // Nothing at all: no models, curves, classes or confusion matrix.
@@ -163,7 +174,21 @@ TEST_CASE("report html: NaN figures, empty and partial curves render without cra
     CHECK(well_formed_problem(empty) == "");
     CHECK(empty.find("No models were evaluated.") != std::string::npos);
     CHECK(empty.find("Not measured in this run.") != std::string::npos);
-    CHECK(count_of(empty, "<svg") == 2);
+    CHECK(count_of(empty, "<svg") == 3);
+}
+
+TEST_CASE("report html: a --quick run says so at the top; a full run does not") {
+    distill_cli::demo_results r = sample_results();
+    CHECK(render_report_html(r).find("quick") == std::string::npos);
+    r.settings.quick = true;
+    const std::string html = render_report_html(r);
+    CHECK(well_formed_problem(html) == "");
+    CHECK(html.find("<h1>Knowledge distillation on Fashion-MNIST &#8212; quick run (a "
+                    "subset)</h1>") != std::string::npos);
+    CHECK(html.find("<strong>A --quick run:</strong>") != std::string::npos);
+    // The size ratio is computed from the models, never a fixed figure.
+    r.models[0].parameters = 4 * 118282;
+    CHECK(render_report_html(r).find("a student 4.0 times smaller") != std::string::npos);
 }
 
 TEST_CASE("report html: a confusion matrix of the wrong shape is refused by name") {

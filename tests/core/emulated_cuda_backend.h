@@ -235,7 +235,7 @@ inline int32_t activation_forward(void * session, int32_t activation, float * ou
     EMULATED_DEVICE(out, n, float, "activation_forward: out");
     for (int64_t i = 0; i < n; ++i) {
         const double x = in[i];
-        out[i] = float(activation == 0 ? (x > 0.0 ? x : 0.0)
+        out[i] = float(activation == 0 ? (x < 0.0 ? 0.0 : x)  // relu: a NaN stays NaN
                                        : 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))));
     }
     return 0;
@@ -252,8 +252,8 @@ inline int32_t activation_backward(void * session, int32_t activation, float * d
     const double pi = 3.14159265358979323846;
     for (int64_t i = 0; i < n; ++i) {
         const double x = in[i];
-        double slope = x > 0.0 ? 1.0 : 0.0;
-        if (activation == 1)  // Φ(x) + x·φ(x)
+        double slope = x <= 0.0 ? 0.0 : 1.0;  // relu: a NaN passes d_out
+        if (activation == 1)                  // Φ(x) + x·φ(x)
             slope = 0.5 * (1.0 + std::erf(x / std::sqrt(2.0))) +
                     x * std::exp(-0.5 * x * x) / std::sqrt(2.0 * pi);
         d_in[i] = float(double(d_out[i]) * slope);

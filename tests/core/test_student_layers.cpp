@@ -115,6 +115,19 @@ TEST_CASE("relu and gelu: known values; backward matches finite differences; fp3
     CHECK(y[2] == doctest::Approx(0.5 * 0.6914624612740131).epsilon(1e-15));
     CHECK(y[3] == doctest::Approx(2.0 * 0.9772498680518208).epsilon(1e-15));
 
+    SUBCASE("relu lets a NaN through, forward and backward, and keeps -0 (as PyTorch)") {
+        const double special[3] = {std::nan(""), -0.0, 0.0};
+        const double ones[3] = {1.0, 1.0, 1.0};
+        double y3[3], g3[3];
+        relu_forward(y3, special, 3);
+        CHECK(std::isnan(y3[0]));
+        CHECK((y3[1] == 0.0 && std::signbit(y3[1])));
+        CHECK((y3[2] == 0.0 && !std::signbit(y3[2])));
+        relu_backward(g3, ones, special, 3);
+        CHECK(g3[0] == 1.0);
+        CHECK(g3[1] == 0.0);
+        CHECK(g3[2] == 0.0);
+    }
     SUBCASE("relu") {
         const auto loss = [&] {
             relu_forward(out.data(), inp.data(), N);

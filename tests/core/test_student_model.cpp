@@ -255,6 +255,25 @@ TEST_CASE("model: the fused MLP path is bit-identical for any thread count, and 
     }
 }
 
+TEST_CASE("model: a NaN input reaches the outputs through relu, on the fused and layered paths") {
+    // PyTorch propagates it; a relu that zeroes it would hide a bad input.
+    for (const char * dropout : {"0", "0.5"}) {  // 0: feature-split path; 0.5: layer by layer
+        INFO("dropout ", dropout);
+        model m = make(std::string(R"({"kind": "mlp", "inputs": 784, "hidden": [128, 64],
+                                       "activation": "relu", "dropout": )") + dropout +
+                       R"(, "outputs": 10})");
+        const int64_t batch = 128;
+        auto inputs = random_values<float>(batch * 784, 83);
+        inputs[5 * 784 + 17] = std::nanf("");
+        std::vector<float> outputs(size_t(batch * 10));
+        m.forward(inputs.data(), batch, outputs.data(), false, 0);
+        for (int64_t c = 0; c < 10; ++c) {
+            CHECK(std::isnan(outputs[size_t(5 * 10 + c)]));
+            CHECK(!std::isnan(outputs[size_t(4 * 10 + c)]));
+        }
+    }
+}
+
 TEST_CASE("model: misuse is a clear error") {
     model m = make(R"({"kind": "mlp", "inputs": 4, "hidden": [3], "outputs": 2})");
     std::vector<float> inputs(8), outputs(4), d_outputs(4);

@@ -1,4 +1,5 @@
-"""Runs `distill demo --quick` twice and checks what a user would check.
+"""Runs `distill demo --quick` twice (the second with --labels 500) and checks what a user
+would check: the figures, the validation/test protocol, the report's contents.
 
 usage: check_demo_quick.py DISTILL_BINARY WORK_DIR
 """
@@ -9,9 +10,9 @@ import subprocess
 import sys
 
 
-def run(binary, out_dir, cache_dir):
+def run(binary, out_dir, cache_dir, *extra):
     result = subprocess.run(
-        [binary, "demo", "--quick", "--out", str(out_dir), "--cache-dir", str(cache_dir)],
+        [binary, "demo", "--quick", "--out", str(out_dir), "--cache-dir", str(cache_dir), *extra],
         capture_output=True, text=True, timeout=540)
     if result.returncode != 0:
         sys.exit(f"demo failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -42,18 +43,46 @@ def main():
     for curve in summary["curves"]:
         if not curve["train_loss"] or any(v is None for v in curve["validation_accuracy"]):
             problems.append(f"curve {curve['model']} is incomplete")
+    # The protocol: epochs chosen on a validation split of the training
+    # images; the test set (2000 quick images) only for the final figures.
+    settings = summary["settings"]
+    if settings["validation_examples"] != 1000 or settings["test_examples"] != 2000:
+        problems.append(f"expected 1000 validation and 2000 test images, got {settings}")
+    if settings["labelled_examples"] != 300 or settings["unlabelled_examples"] != 6700:
+        problems.append(f"expected 300 labelled and 6700 unlabelled images, got {settings}")
+    if not summary["quick"] or "quick run" not in (out / "report.html").read_text():
+        problems.append("the quick run is not marked as one")
+    if not settings["threads"] >= 1:
+        problems.append(f"threads reads {settings['threads']}, not the real count")
+    if any(p["phase"] == "total" for p in settings["phases"]):
+        problems.append("a 'total' phase counts the run time twice")
+    if not 3.9 < summary["teacher_to_student_parameters"] < 4.1:
+        problems.append(f"the quick teacher is 4x the student, the summary says "
+                        f"{summary['teacher_to_student_parameters']}")
+    if not summary["version"] or not summary["date"].endswith("Z"):
+        problems.append("the version or the date is missing")
+    for m in summary["models"]:
+        if len(m["per_class_accuracy"]) != 10 or sum(b["count"] for b in m["reliability"]) != 2000:
+            problems.append(f"{m['name']}: per-class accuracy or reliability bins incomplete")
+        if not (m["samples_per_second_min"] <= m["samples_per_second_batch256"]
+                <= m["samples_per_second_max"]):
+            problems.append(f"{m['name']}: the throughput's median is outside its range")
     html = (out / "report.html").read_text()
-    if html.count("<svg") < 3 or "student (distilled)" not in html:
-        problems.append("report.html lacks its charts or rows")
+    if html.count("<svg") < 4 or "student (distilled)" not in html:
+        problems.append("report.html lacks its charts (curves, confusion, reliability) or rows")
     if "Distillation gain over labels only" not in first.stdout:
         problems.append("the table's conclusion line is missing from stdout")
 
-    # Second run: the teacher comes from the cache, its answers from the store.
-    second = run(binary, work / "out2", cache)
+    # Second run, with --labels 500 (honoured, not capped): the teacher
+    # comes from the cache, its answers (a subset of the first run's) from the store.
+    second = run(binary, work / "out2", cache, "--labels", "500")
     if "teacher loaded from" not in second.stderr:
         problems.append("the second run trained the teacher again")
     if "the teacher answered 0 images" not in second.stderr:
         problems.append("the second run asked the teacher again:\n" + second.stderr[-2000:])
+    labels_500 = json.loads((work / "out2" / "summary.json").read_text())["settings"]
+    if labels_500["labelled_examples"] != 500:
+        problems.append(f"--quick --labels 500 used {labels_500['labelled_examples']} labels")
 
     if problems:
         sys.exit("\n".join(problems))

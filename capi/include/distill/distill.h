@@ -926,6 +926,10 @@ typedef enum {
  *  output   in   distill_output (PROBABILITIES and LOG_PROBABILITIES need
  *                a "logits" model).
  *  out      out  fp32 [B, O], contiguous, caller-allocated.
+ * Errors: DISTILL_STATUS_INVALID_ARGUMENT when an output is NaN or
+ * infinite (NaN in is an error, as in distill_model_evaluate: the message
+ * names the row and the weight or input value that caused it); `out` is
+ * then untouched.
  * Thread safety: calls on one model are serialised (the model keeps its
  * activations); use one model per thread for parallel inference.
  */
@@ -1224,7 +1228,8 @@ typedef struct distill_eval_metrics {
  * against its labels and teacher targets when it has them; on a CUDA
  * context the forward runs on the GPU and the metrics on the host.
  * Errors: an argument NULL, a feature count that differs from the model's,
- * a model with no "logits" output; on a CUDA context, device failures. */
+ * a model with no "logits" output, an output that is NaN or infinite (as
+ * distill_model_predict); on a CUDA context, device failures. */
 DISTILL_API distill_status distill_model_evaluate(const distill_context * context,
                                                   distill_model * model,
                                                   const distill_dataset * dataset,

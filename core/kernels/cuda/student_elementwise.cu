@@ -49,20 +49,20 @@ __global__ void zero_kernel(float * values, int64_t n) {
     for (int64_t at = grid_first(); at < n; at += grid_stride()) values[at] = 0.0f;
 }
 
-// out = in > 0 ? in : 0 (a NaN gives 0, as relu.cpp's comparison does).
+// out = in < 0 ? 0 : in (a NaN stays NaN and -0 stays -0, as in relu.cpp and PyTorch).
 __global__ void relu_forward_kernel(float * out, const float * in, int64_t n) {
     for (int64_t at = grid_first(); at < n; at += grid_stride()) {
         const float x = in[at];
-        out[at] = x > 0.0f ? x : 0.0f;
+        out[at] = x < 0.0f ? 0.0f : x;
     }
 }
 
-// d_in = in > 0 ? d_out : 0 (PyTorch's choice at 0; a NaN input gives 0).
+// d_in = in <= 0 ? 0 : d_out (PyTorch's choice at 0; a NaN input passes d_out).
 __global__ void relu_backward_kernel(float * d_in, const float * d_out, const float * in,
                                      int64_t n) {
     for (int64_t at = grid_first(); at < n; at += grid_stride()) {
         const float g = d_out[at];
-        d_in[at] = in[at] > 0.0f ? g : 0.0f;
+        d_in[at] = in[at] <= 0.0f ? 0.0f : g;
     }
 }
 
