@@ -20,9 +20,7 @@ public:
 
 // tests/fixtures, found from this header's own path (the build gives the
 // compiler absolute source paths).
-inline std::filesystem::path fixtures_dir() {
-    return std::filesystem::path(__FILE__).parent_path().parent_path() / "fixtures";
-}
+inline std::filesystem::path fixtures_dir() { return DISTILL_TEST_FIXTURES_DIR; }
 
 inline std::string file_bytes(const std::filesystem::path & path) {
     std::ifstream in(path, std::ios::binary);
