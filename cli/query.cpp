@@ -218,6 +218,7 @@ int run_query(const QueryOptions & o) {
         report_failures(teacher, store, requests, o.prompts);
     if (!failure.empty()) std::fprintf(stderr, "distill query: error: %s\n", failure.c_str());
     print_summary(summary, stopped, o.json);
+    warn_about_other_models(store, o.model);
     if (stopped) return exit_interrupted;
     return summary.failed > 0 || !failure.empty() ? exit_failure : exit_ok;
 }

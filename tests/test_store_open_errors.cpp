@@ -83,7 +83,7 @@ TEST_CASE("store: a store of a newer schema version is refused") {
     CHECK(open_status(path) == DISTILL_STATUS_UNSUPPORTED);
     CHECK(last_error() == "path: '" + path +
                               "' is a distill store of schema version 99, newer than this library "
-                              "reads (2); upgrade libdistill");
+                              "reads (3); upgrade libdistill");
     CHECK(open_status(path, 1) == DISTILL_STATUS_UNSUPPORTED);
 }
 

@@ -75,11 +75,12 @@ private:
 };
 
 // The index + 1 of the top-k entry that is the position's own token, or 0.
+// Its stored value is fp16(p.logprob): the entry must round to the same
+// fp16 (it does whether or not round_to_stored_precision ran before).
 uint64_t chosen_code(const token_position & p) {
     for (size_t i = 0; i < p.top.size(); ++i) {
         const top_logprob & t = p.top[i];
-        if (t.id == p.id && t.token == p.token &&
-            std::bit_cast<uint32_t>(t.logprob) == std::bit_cast<uint32_t>(p.logprob))
+        if (t.id == p.id && t.token == p.token && fp16_bits(t.logprob) == fp16_bits(p.logprob))
             return i + 1;
     }
     return 0;
