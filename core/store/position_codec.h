@@ -58,7 +58,8 @@ public:
     virtual ~token_texts() = default;
     // The id of `text`, numbering it when new.
     virtual uint64_t id_of(const std::string & text) = 0;
-    // The text numbered `id`, or nullptr when no text has that id.
+    // The text numbered `id`, or nullptr when no text has that id; valid
+    // until the next call.
     virtual const std::string * text_of(uint64_t id) = 0;
 };
 
