@@ -4,7 +4,6 @@
 // distill_teacher_record wraps.
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -31,9 +30,8 @@ struct top_logprob {
 // A log-probability the server did not give (it sent null: the first
 // prompt token of an `echo` answer has no context to be predicted from).
 // NaN, so that it can never pass for a real value (0 would read as
-// certainty); is_absent() tells it.
+// certainty); std::isnan tells it.
 inline constexpr float absent_logprob = std::numeric_limits<float>::quiet_NaN();
-inline bool is_absent(float logprob) { return std::isnan(logprob); }
 
 // One generated (or prompt) position.
 struct token_position {
