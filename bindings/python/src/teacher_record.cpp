@@ -155,6 +155,12 @@ T as(py::handle value, const std::string & where, const char * expected) {
     }
 }
 
+// None: absent (distill.h: NaN), as a server's null.
+float logprob_of(py::handle value, const std::string & where) {
+    if (value.is_none()) return std::numeric_limits<float>::quiet_NaN();
+    return as<float>(value, where, "a float or None");
+}
+
 int32_t id_of(py::handle value, const std::string & where) {
     if (value.is_none()) return -1;
     return as<int32_t>(value, where, "an int or None");
@@ -172,10 +178,8 @@ void append_position(distill_teacher_record * record, py::handle position,
     const std::string token =
         p.contains("token") ? as<std::string>(p["token"], where + ".token", "a str") : "";
     const int32_t id = p.contains("id") ? id_of(p["id"], where + ".id") : -1;
-    // None: absent (distill.h: NaN), as a server's null.
-    const float logprob = p.contains("logprob") && !p["logprob"].is_none()
-                              ? as<float>(p["logprob"], where + ".logprob", "a float or None")
-                              : std::numeric_limits<float>::quiet_NaN();
+    const float logprob = p.contains("logprob") ? logprob_of(p["logprob"], where + ".logprob")
+                                                : std::numeric_limits<float>::quiet_NaN();
     std::vector<int32_t> ids;
     std::vector<std::string> tokens;
     std::vector<float> logprobs;
@@ -189,13 +193,13 @@ void append_position(distill_teacher_record * record, py::handle position,
                 tokens.push_back(
                     a.contains("token") ? as<std::string>(a["token"], at + ".token", "a str") : "");
                 if (!a.contains("logprob")) bad(at + ": \"logprob\" is missing");
-                logprobs.push_back(as<float>(a["logprob"], at + ".logprob", "a float"));
+                logprobs.push_back(logprob_of(a["logprob"], at + ".logprob"));
             } else {
                 py::sequence a = as<py::sequence>(alt, at, "(id, token, logprob) or a dict");
                 if (a.size() != 3) bad(at + ": expected (id, token, logprob)");
                 ids.push_back(id_of(a[0], at + "[0]"));
                 tokens.push_back(as<std::string>(a[1], at + "[1]", "a str"));
-                logprobs.push_back(as<float>(a[2], at + "[2]", "a float"));
+                logprobs.push_back(logprob_of(a[2], at + "[2]"));
             }
         }
     }
@@ -321,7 +325,7 @@ Top-k log-probabilities have fp16 precision, fresh or from a store.)doc")
             "finish_reason",
             [](const PyRecord & r) -> py::object {
                 const std::string reason = r.record->string(DISTILL_RECORD_FINISH_REASON);
-                return reason.empty() ? py::none() : py::str(reason);
+                return reason.empty() ? py::object(py::none()) : py::object(py::str(reason));
             },
             "Why the server stopped: \"stop\", \"length\" (truncated by max_tokens), ...; "
             "None when it did not say.")
