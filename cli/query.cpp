@@ -265,6 +265,7 @@ int run_query(const QueryOptions & o) {
                      "distill query: every request would meet this failure, so the job stopped; "
                      "--keep-going asks the rest anyway\n");
     print_summary(summary, stopped, o.json, progress.price > 0);
+    warn_about_other_models(store, o.model);
     if (stopped) return exit_interrupted;
     return summary.failed > 0 || !failure.empty() ? exit_failure : exit_ok;
 }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <mutex>
 
 #include "http_test_server.h"
@@ -100,6 +101,8 @@ TEST_CASE("http teacher: an OpenAI chat completion with logprobs fills the recor
 
     CHECK_FALSE(r.failed());
     CHECK(r.text() == "Hi!");
+    CHECK(r.string(DISTILL_RECORD_FINISH_REASON) == "stop");
+    CHECK(r.integer(DISTILL_RECORD_OTHER_MODEL) == 1);  // asked teacher-1
     CHECK(r.key() == teacher.request_key(request));
     CHECK(r.string(DISTILL_RECORD_PROVIDER) == "openai");
     CHECK(r.string(DISTILL_RECORD_ENDPOINT) == url + "/chat/completions");
@@ -137,7 +140,8 @@ TEST_CASE("http teacher: vLLM token ids and raw logprobs; the body's id without 
             "message": {"content": "ok"}, "logprobs": {"content": [
               {"token": "token_id:1035", "logprob": -0.25, "bytes": [111, 107],
                "top_logprobs": [{"token": "token_id:1035", "logprob": -0.25},
-                                {"token": "token_id:77", "logprob": -1.75}]}]}}],
+                                {"token": "token_id:77", "logprob": -1.75}]}]},
+              "finish_reason": "length"}],
             "usage": {"prompt_tokens": 9, "completion_tokens": 1}})",
                       json_type);
     });
@@ -150,6 +154,7 @@ TEST_CASE("http teacher: vLLM token ids and raw logprobs; the body's id without 
     CHECK_FALSE(r.failed());
     CHECK(r.string(DISTILL_RECORD_PROVIDER) == "vllm");
     CHECK(r.string(DISTILL_RECORD_REQUEST_ID) == "cmpl-vllm-7");
+    CHECK(r.string(DISTILL_RECORD_FINISH_REASON) == "length");
     CHECK(r.integer(DISTILL_RECORD_LOGPROBS_KIND) == DISTILL_LOGPROBS_RAW);
     REQUIRE(r.position_count() == 1);
     const position p = read_position(r, 0);
@@ -165,7 +170,8 @@ TEST_CASE("http teacher: llama.cpp server gives ids beside tokens") {
             "message": {"content": "é"}, "logprobs": {"content": [
               {"id": 2, "token": "\u00e9", "logprob": -0.5, "bytes": [195, 169],
                "top_logprobs": [{"id": 2, "token": "\u00e9", "logprob": -0.5, "bytes": [195, 169]},
-                                {"id": 9, "token": "e", "logprob": -1.0, "bytes": [101]}]}]}}]})",
+                                {"id": 9, "token": "e", "logprob": -1.0, "bytes": [101]}]}]},
+            "finish_reason": "stop"}]})",
                       json_type);
     });
     server.start();
@@ -176,6 +182,7 @@ TEST_CASE("http teacher: llama.cpp server gives ids beside tokens") {
         teacher.query(R"({"messages": [{"role": "user", "content": "x"}], "logprobs": true})");
     CHECK_FALSE(r.failed());
     CHECK(r.string(DISTILL_RECORD_PROVIDER) == "llama.cpp");
+    CHECK(r.string(DISTILL_RECORD_FINISH_REASON) == "stop");
     CHECK(r.integer(DISTILL_RECORD_LOGPROBS_KIND) == DISTILL_LOGPROBS_RAW);
     REQUIRE(r.position_count() == 1);
     const position p = read_position(r, 0);
@@ -193,7 +200,7 @@ TEST_CASE("http teacher: Ollama's native chat: options nested, top-level logprob
             "logprobs": [{"token": "Yo", "logprob": -0.2,
                           "top_logprobs": [{"token": "Yo", "logprob": -0.2},
                                            {"token": "Hey", "logprob": -1.9}]}],
-            "done": true, "prompt_eval_count": 4, "eval_count": 1})",
+            "done": true, "done_reason": "length", "prompt_eval_count": 4, "eval_count": 1})",
                       json_type);
     });
     server.start();
@@ -210,6 +217,7 @@ TEST_CASE("http teacher: Ollama's native chat: options nested, top-level logprob
     CHECK(seen.body["top_logprobs"] == 2);
     CHECK_FALSE(r.failed());
     CHECK(r.text() == "Yo");
+    CHECK(r.string(DISTILL_RECORD_FINISH_REASON) == "length");
     CHECK(r.string(DISTILL_RECORD_MODEL) == "llama3.2");
     CHECK(r.integer(DISTILL_RECORD_PROMPT_TOKENS) == 4);
     CHECK(r.integer(DISTILL_RECORD_COMPLETION_TOKENS) == 1);
@@ -225,7 +233,7 @@ TEST_CASE("http teacher: legacy completions' parallel arrays, null logprob, unor
         r.set_content(R"({"id": "cmpl-2", "model": "davinci", "choices": [{"text": "a b",
             "logprobs": {"tokens": ["a", " b"], "token_logprobs": [null, -0.3],
                          "top_logprobs": [null, {" c": -2.0, " b": -0.3}],
-                         "text_offset": [0, 1]}}]})",
+                         "text_offset": [0, 1]}, "finish_reason": "length"}]})",
                       json_type);
     });
     server.start();
@@ -235,7 +243,8 @@ TEST_CASE("http teacher: legacy completions' parallel arrays, null logprob, unor
     CHECK_FALSE(r.failed());
     CHECK(r.text() == "a b");
     REQUIRE(r.position_count() == 2);
-    CHECK(read_position(r, 0).logprob == 0.0f);
+    CHECK(std::isnan(read_position(r, 0).logprob));  // null: absent, not 0 (certainty)
+    CHECK(r.string(DISTILL_RECORD_FINISH_REASON) == "length");
     const position p = read_position(r, 1);
     CHECK(p.token == " b");
     CHECK(p.top_tokens == std::vector<std::string>{" b", " c"});  // most likely first

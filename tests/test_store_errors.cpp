@@ -27,7 +27,7 @@ TEST_CASE("store: record setter and getter errors") {
     CHECK(distill_teacher_record_set_string(h, DISTILL_RECORD_TEXT, nullptr) == invalid);
     CHECK(last_error() == "value: expected a NUL-terminated UTF-8 string, got NULL");
     CHECK(distill_teacher_record_set_string(h, 99, "x") == invalid);
-    CHECK(last_error() == "field: expected a distill_record_string in [0, 10], got 99");
+    CHECK(last_error() == "field: expected a distill_record_string in [0, 11], got 99");
     CHECK(distill_teacher_record_set_string(h, DISTILL_RECORD_KEY, "abc") == invalid);
     CHECK(last_error() == "value: expected a request key (64 lowercase hex digits), got 'abc'");
     CHECK(distill_teacher_record_set_string(h, DISTILL_RECORD_PARAMETERS_JSON, "{") == invalid);
@@ -44,13 +44,13 @@ TEST_CASE("store: record setter and getter errors") {
     CHECK(last_error() == "value: expected a distill_logprobs_kind in [0, 2], got 3");
     CHECK(distill_teacher_record_set_int(h, DISTILL_RECORD_ERROR_STATUS, -2) == invalid);
     CHECK(distill_teacher_record_set_int(h, 42, 1) == invalid);
-    CHECK(last_error() == "field: expected a distill_record_int in [0, 9], got 42");
+    CHECK(last_error() == "field: expected a distill_record_int in [0, 10], got 42");
     CHECK(distill_teacher_record_get_int(h, DISTILL_RECORD_ATTEMPTS, nullptr) == invalid);
     CHECK(distill_teacher_record_get_int(h, 42, &value) == invalid);
     CHECK(value == -7);
 
     const float good[2] = {-0.5f, -1.0f};
-    const float nan[2] = {-0.5f, std::numeric_limits<float>::quiet_NaN()};
+    const float positive[2] = {-0.5f, 0.25f};  // (NaN is accepted: an absent value)
     const int32_t bad_ids[2] = {0, -5};
     CHECK(distill_teacher_record_append_position(nullptr, "a", nullptr, 0, 0, 0.0f, 0, nullptr,
                                                  nullptr, nullptr) == invalid);
@@ -65,7 +65,7 @@ TEST_CASE("store: record setter and getter errors") {
     CHECK(last_error() == "token_id: expected an id >= 0 or -1 (unknown), got -2");
     CHECK(distill_teacher_record_append_position(h, "a", nullptr, 0, 0, 0.5f, 0, nullptr, nullptr,
                                                  nullptr) == invalid);
-    CHECK(last_error().find("logprob: expected a log-probability <= 0 (or -inf), got 0.5") == 0);
+    CHECK(last_error().find("logprob: expected a log-probability <= 0 (or -inf, or NaN: absent), got 0.5") == 0);
     CHECK(distill_teacher_record_append_position(h, "a", nullptr, 0, 0, 0.0f, -1, nullptr, nullptr,
                                                  nullptr) == invalid);
     CHECK(last_error() == "top_k: expected >= 0, got -1");
@@ -73,7 +73,7 @@ TEST_CASE("store: record setter and getter errors") {
                                                  nullptr) == invalid);
     CHECK(last_error() == "topk_logprobs: expected [2] log-probabilities, got NULL");
     CHECK(distill_teacher_record_append_position(h, "a", nullptr, 0, 0, 0.0f, 2, nullptr, nullptr,
-                                                 nan) == invalid);
+                                                 positive) == invalid);
     CHECK(last_error().find("topk_logprobs[1]: expected a log-probability <= 0") == 0);
     CHECK(distill_teacher_record_append_position(h, "a", nullptr, 0, 0, 0.0f, 2, bad_ids, nullptr,
                                                  good) == invalid);

@@ -1,7 +1,8 @@
 // A store written by schema version 1 (positions blobs of format 1, a
 // string table in every blob) opens with today's library: it is migrated
-// to version 2 (the store-wide token_texts table), its old record still
-// reads exactly, and new records land beside it in format 2.
+// to version 3 (the store-wide token_texts table, then finish_reason), its
+// old record still reads exactly (finish reason ""), and new records land
+// beside it in format 2.
 #include "store_test_support.h"
 
 #include <sqlite3.h>
@@ -118,19 +119,26 @@ TEST_CASE("store: a schema version 1 store is migrated and its format 1 records 
     {
         distill::Store read_only(path, true);  // reads without migrating
         check_old_record(read_only);
+        const distill_store_stats stats = read_only.stats();
+        CHECK(stats.finish_not_given == 1);  // schema 1 has no finish_reason: ""
+        CHECK(read_only.get(std::string(64, 'a'))->string(DISTILL_RECORD_FINISH_REASON) == "");
     }
     CHECK(query_int(path, "SELECT version FROM schema_version") == 1);
     {
         distill::Store store(path);
         check_old_record(store);
-        store.put(store_test::make_record(store_test::key_of(1), 1, 5, 20));
+        distill::TeacherRecord added = store_test::make_record(store_test::key_of(1), 1, 5, 20);
+        added.set_string(DISTILL_RECORD_FINISH_REASON, "length");
+        store.put(added);
     }
-    CHECK(query_int(path, "SELECT version FROM schema_version") == 2);
+    CHECK(query_int(path, "SELECT version FROM schema_version") == 3);
     CHECK(query_int(path, "SELECT count(*) FROM token_texts") > 0);
     distill::Store reopened(path);
     check_old_record(reopened);
     const std::optional<distill::TeacherRecord> added = reopened.get(store_test::key_of(1));
     REQUIRE(added);
     CHECK(added->position_count() == 5);
+    CHECK(added->string(DISTILL_RECORD_FINISH_REASON) == "length");
+    CHECK(reopened.get(std::string(64, 'a'))->string(DISTILL_RECORD_FINISH_REASON) == "");
     CHECK(reopened.stats().records == 2);
 }

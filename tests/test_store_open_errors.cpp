@@ -1,8 +1,11 @@
 // What distill_store_open refuses, and how it says so: a file that is not
-// a distill store is never written to, a newer store is never misread.
+// a distill store is never written to, a newer store is never misread, a
+// directory is named as one; opening read-only leaves the directory as it
+// was (no -wal / -shm files), for stores and rejected files alike.
 #include "store_test_support.h"
 
 #include <fstream>
+#include <set>
 
 #include <sqlite3.h>
 
@@ -26,6 +29,14 @@ distill_status open_status(const std::string & path, int32_t read_only = 0) {
     else
         CHECK(out == reinterpret_cast<distill_store *>(0x1));
     return status;
+}
+
+// The names in `dir`, to compare before and after.
+std::set<std::string> listing(const std::filesystem::path & dir) {
+    std::set<std::string> names;
+    for (const auto & entry : std::filesystem::directory_iterator(dir))
+        names.insert(entry.path().filename().string());
+    return names;
 }
 
 void sql(const std::string & path, const char * statements) {
@@ -72,7 +83,7 @@ TEST_CASE("store: a store of a newer schema version is refused") {
     CHECK(open_status(path) == DISTILL_STATUS_UNSUPPORTED);
     CHECK(last_error() == "path: '" + path +
                               "' is a distill store of schema version 99, newer than this library "
-                              "reads (2); upgrade libdistill");
+                              "reads (3); upgrade libdistill");
     CHECK(open_status(path, 1) == DISTILL_STATUS_UNSUPPORTED);
 }
 
@@ -157,4 +168,78 @@ TEST_CASE("store: a read-only store refuses writes") {
           DISTILL_STATUS_INTERNAL);
     CHECK(last_error().find("attempt to write a readonly database") != std::string::npos);
     CHECK(store.stats().records == 0);
+}
+
+TEST_CASE("store: a directory is refused as one, for reading and for writing") {
+    temp_dir dir;
+    const std::string path = dir.file("runs");
+    std::filesystem::create_directory(path);
+    for (int32_t read_only : {0, 1}) {
+        distill_store_options options;
+        distill_store_options_init(&options);
+        options.read_only = read_only;
+        distill_store * out = nullptr;
+        CHECK(distill_store_open(path.c_str(), &options, &out) == DISTILL_STATUS_INVALID_ARGUMENT);
+        CHECK(out == nullptr);
+        CHECK(last_error() ==
+              "path: expected a distill store file, got '" + path + "', which is a directory");
+    }
+    CHECK(listing(path).empty());
+}
+
+TEST_CASE("store: reading a store read-only leaves no -wal or -shm files beside it") {
+    temp_dir dir;
+    const std::string path = dir.file("run.db");
+    {
+        distill::Store store(path);
+        for (int i = 0; i < 20; ++i) store.put(make_record(key_of(i), i, 5, 4));
+    }
+    const std::set<std::string> before = listing(dir.path());
+    CHECK(before == std::set<std::string>{"run.db"});
+    temp_dir out;
+    {
+        distill::Store store(path, /*read_only=*/true);
+        CHECK(store.stats().records == 20);
+        CHECK(store.get(key_of(3)));
+        store.export_jsonl(out.file("run.jsonl"));
+        CHECK(distill_store_put(store.get(), make_record(key_of(99), 1).get()) ==
+              DISTILL_STATUS_INTERNAL);  // still read-only
+    }
+    CHECK(listing(dir.path()) == before);
+    distill::Store reopened(path, /*read_only=*/true);
+    CHECK(reopened.stats().records == 20);
+}
+
+TEST_CASE("store: rejected files opened read-only leave their directory as it was") {
+    temp_dir dir;
+    // A WAL-mode database of another application, and a store cut short.
+    const std::string other = dir.file("other.db");
+    {
+        sqlite3 * db = nullptr;
+        REQUIRE(sqlite3_open(other.c_str(), &db) == SQLITE_OK);
+        CHECK(sqlite3_exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE photos (name TEXT)", nullptr,
+                           nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    const std::string cut = dir.file("cut.db");
+    {
+        distill::Store store(cut);
+        for (int i = 0; i < 200; ++i) store.put(make_record(key_of(i), i, 20, 20));
+    }
+    std::filesystem::resize_file(cut, std::filesystem::file_size(cut) / 2);
+    const std::set<std::string> before = listing(dir.path());
+    CHECK(before == std::set<std::string>{"cut.db", "other.db"});
+
+    distill_store_options options;
+    distill_store_options_init(&options);
+    options.read_only = 1;
+    distill_store * out = nullptr;
+    CHECK(distill_store_open(other.c_str(), &options, &out) == DISTILL_STATUS_INVALID_ARGUMENT);
+    if (distill_store_open(cut.c_str(), &options, &out) == DISTILL_STATUS_OK) {
+        distill_store_stats stats{};
+        stats.struct_size = sizeof stats;
+        distill_store_get_stats(out, &stats);  // fails somewhere past the cut
+        distill_store_free(out);
+    }
+    CHECK(listing(dir.path()) == before);
 }

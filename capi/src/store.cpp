@@ -91,6 +91,17 @@ distill_status distill_store_get_stats(distill_store * store, distill_store_stat
         full.failures = stats.failures;
         full.positions = stats.positions;
         full.blob_bytes = stats.blob_bytes;
+        for (const auto & [reason, count] : stats.finish_reasons) {
+            int64_t & bucket = reason == "stop"             ? full.finished_stop
+                               : reason == "length"         ? full.finished_length
+                               : reason == "content_filter" ? full.finished_content_filter
+                               : reason == "tool_calls" || reason == "function_call"
+                                   ? full.finished_tool_calls
+                               : reason.empty() ? full.finish_not_given
+                                                : full.finished_other;
+            bucket += count;
+        }
+        full.other_model = stats.other_model;
         std::memcpy(static_cast<void *>(out), &full, out->struct_size);
     });
 }

@@ -47,11 +47,13 @@ auto * string_field(Record & r, int32_t field) {
     case DISTILL_RECORD_TEACHER_JSON: return &o.teacher_json;
     case DISTILL_RECORD_REQUEST_JSON: return &o.request_json;
     case DISTILL_RECORD_PARAMETERS_JSON: return &o.parameters_json;
-    default: unknown_field("distill_record_string", field, DISTILL_RECORD_PARAMETERS_JSON);
+    case DISTILL_RECORD_FINISH_REASON: return &r.finish_reason;
+    default: unknown_field("distill_record_string", field, DISTILL_RECORD_FINISH_REASON);
     }
 }
 
-// The plain integer field `field` of r (not LOGPROBS_KIND or ERROR_STATUS).
+// The plain integer field `field` of r (not LOGPROBS_KIND, ERROR_STATUS or
+// OTHER_MODEL).
 template <class Record>
 auto * int_field(Record & r, int32_t field) {
     switch (field) {
@@ -63,13 +65,14 @@ auto * int_field(Record & r, int32_t field) {
     case DISTILL_RECORD_FINISHED_AT_MS: return &r.origin.finished_at_ms;
     case DISTILL_RECORD_LATENCY_US: return &r.origin.latency_us;
     case DISTILL_RECORD_ATTEMPTS: return &r.origin.attempts;
-    default: unknown_field("distill_record_int", field, DISTILL_RECORD_ERROR_STATUS);
+    default: unknown_field("distill_record_int", field, DISTILL_RECORD_OTHER_MODEL);
     }
 }
 
+// NaN is accepted: it is distill::absent_logprob.
 void check_logprob(float value, const std::string & argument) {
-    if (std::isnan(value) || value > 0.0f)
-        fail_invalid(argument + ": expected a log-probability <= 0 (or -inf), got " +
+    if (value > 0.0f)
+        fail_invalid(argument + ": expected a log-probability <= 0 (or -inf, or NaN: absent), got " +
                      std::to_string(value));
 }
 
@@ -131,6 +134,10 @@ distill_status distill_teacher_record_set_int(distill_teacher_record * record, i
                 distill::fail_invalid("value: expected a distill_logprobs_kind in [0, 2], got " +
                                       std::to_string(value));
             r.kind = distill::logprob_kind(value);
+        } else if (field == DISTILL_RECORD_OTHER_MODEL) {
+            distill::fail_invalid(
+                "field: DISTILL_RECORD_OTHER_MODEL is derived from the record's models and "
+                "cannot be set; set DISTILL_RECORD_MODEL and the *_JSON fields instead");
         } else if (field == DISTILL_RECORD_ERROR_STATUS) {
             if (value < 0 || value > INT32_MAX)
                 distill::fail_invalid("value: expected a distill_status >= 0, got " +
@@ -155,6 +162,8 @@ distill_status distill_teacher_record_get_int(const distill_teacher_record * rec
             value = int64_t(r.kind);
         else if (field == DISTILL_RECORD_ERROR_STATUS)
             value = r.error_status;
+        else if (field == DISTILL_RECORD_OTHER_MODEL)
+            value = distill::answered_by_other_model(r) ? 1 : 0;
         else
             value = *distill::capi::int_field(r, field);
         require_pointer(out, "out", "a place for the value");

@@ -3,8 +3,6 @@
 
 #include <bit>
 #include <cstring>
-#include <tuple>
-#include <utility>
 
 #include "store/blob_io.h"
 
@@ -53,14 +51,15 @@ class token_decoder {
 public:
     token_decoder(token_texts & texts, reader & r, bool with_ids)
         : texts_(texts), r_(r), with_ids_(with_ids) {}
-    std::pair<int32_t, std::string> operator()(uint64_t code) const {
-        if (!with_ids_) return {-1, text(code)};
+    // Sets id and token (in place: no temporary string per entry).
+    void operator()(uint64_t code, int32_t & id, std::string & token) const {
+        id = -1;
+        if (!with_ids_) return void(token.assign(text(code)));
         const std::string & entry = text(code >> 1);
-        if ((code & 1) == 0) return {-1, entry};
-        int32_t id;
+        if ((code & 1) == 0) return void(token.assign(entry));
         if (entry.size() < sizeof id) r_.damaged("token entry shorter than its id");
         std::memcpy(&id, entry.data(), sizeof id);
-        return {id, entry.substr(sizeof id)};
+        token.assign(entry, sizeof id);
     }
     const std::string & text(uint64_t id) const {
         const std::string * found = texts_.text_of(id);
@@ -75,11 +74,12 @@ private:
 };
 
 // The index + 1 of the top-k entry that is the position's own token, or 0.
+// Its stored value is fp16(p.logprob): the entry must round to the same
+// fp16 (it does whether or not round_to_stored_precision ran before).
 uint64_t chosen_code(const token_position & p) {
     for (size_t i = 0; i < p.top.size(); ++i) {
         const top_logprob & t = p.top[i];
-        if (t.id == p.id && t.token == p.token &&
-            std::bit_cast<uint32_t>(t.logprob) == std::bit_cast<uint32_t>(p.logprob))
+        if (t.id == p.id && t.token == p.token && fp16_bits(t.logprob) == fp16_bits(p.logprob))
             return i + 1;
     }
     return 0;
@@ -156,12 +156,12 @@ std::vector<token_position> decode_positions(const std::string & blob, token_tex
     std::vector<uint64_t> bytes(positions.size());
     for (uint64_t & b : bytes) b = r.get_varint();
     for (size_t i = 0; i < positions.size(); ++i)
-        if (chosen[i] == 0) std::tie(positions[i].id, positions[i].token) = token(r.get_varint());
+        if (chosen[i] == 0) token(r.get_varint(), positions[i].id, positions[i].token);
     const std::vector<float> logprobs = r.get_planes<float>(positions.size());
     for (size_t i = 0; i < positions.size(); ++i) positions[i].logprob = logprobs[i];
 
     for (token_position & p : positions)
-        for (top_logprob & t : p.top) std::tie(t.id, t.token) = token(r.get_varint());
+        for (top_logprob & t : p.top) token(r.get_varint(), t.id, t.token);
     size_t derived = 0;
     for (const uint64_t code : chosen) derived += code != 0;
     const std::vector<uint16_t> deltas = r.get_planes<uint16_t>(total_k - derived);

@@ -12,8 +12,9 @@
 //   varint with_ids                 1 when any token has an id, else 0
 //   P × varint K                    top-k size of each position
 //   P × varint chosen               r + 1: the position's token is top[r]
-//                                   (same text, id and fp32 log-probability,
-//                                   as in ~all real answers); 0: given below
+//                                   (same text and id, and the same
+//                                   log-probability at fp16, as in ~all real
+//                                   answers); 0: given below
 //   P × varint bytes                0: the token's bytes are its text;
 //                                   t + 1: they are entry t
 //   C × varint token                the C positions with chosen = 0
@@ -32,7 +33,8 @@
 // text, so the pair costs no more than the text).
 // The chosen token's log-probability stays fp32 (it is the sequence's
 // likelihood); the top-k ones are fp16: |error| ≤ 2^-11 · |logprob|, below
-// what distillation can see; -inf survives exactly.
+// what distillation can see; -inf and NaN (absent_logprob) survive. A
+// record decodes to round_to_stored_precision of the record encoded.
 //
 // Format 1 (schema version 1 stores) is still read: the same columns with a
 // per-blob string table (varint S, S × {varint length, bytes}), then
@@ -56,7 +58,8 @@ public:
     virtual ~token_texts() = default;
     // The id of `text`, numbering it when new.
     virtual uint64_t id_of(const std::string & text) = 0;
-    // The text numbered `id`, or nullptr when no text has that id.
+    // The text numbered `id`, or nullptr when no text has that id; valid
+    // until the next call.
     virtual const std::string * text_of(uint64_t id) = 0;
 };
 

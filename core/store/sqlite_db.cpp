@@ -1,15 +1,42 @@
 #include "store/sqlite_db.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <system_error>
+
 #include "common/error.h"
 
 namespace distill {
 
+namespace {
+
+// Whether this process may write `path` and create files beside it.
+bool writable_with_its_directory(const std::string & path) {
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    return ::access(path.c_str(), W_OK) == 0 &&
+           ::access(parent.empty() ? "." : parent.c_str(), W_OK) == 0;
+}
+
+}  // namespace
+
 sqlite_db::sqlite_db(const std::string & path, bool read_only) : path_(path) {
+    // SQLite's own messages for a directory are "disk I/O error" or "unable
+    // to open database file": say what it is.
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored))
+        fail_invalid("path: expected a distill store file, got '" + path +
+                     "', which is a directory");
+    // A reader of a WAL file makes its -wal and -shm files; only a
+    // connection that may write removes them when it closes last. So a
+    // read-only store is opened read-write where the file allows it and
+    // made query_only (no statement can change it): it leaves the
+    // directory as it found it. Elsewhere SQLite's read-only mode.
+    const bool read_write = !read_only || writable_with_its_directory(path);
     // FULLMUTEX: one connection may be used by several threads (SQLite
     // serialises them); the store adds its own lock around transactions.
-    const int flags =
-        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-        SQLITE_OPEN_FULLMUTEX;
+    const int flags = (read_write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
+                      (read_only ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX;
     const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
     if (rc != SQLITE_OK) {
         const std::string reason = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -20,6 +47,7 @@ sqlite_db::sqlite_db(const std::string & path, bool read_only) : path_(path) {
                      "' (" + reason + ")");
     }
     sqlite3_extended_result_codes(db_, 1);
+    if (read_only && read_write) exec("PRAGMA query_only = 1");
 }
 
 sqlite_db::~sqlite_db() { sqlite3_close(db_); }

@@ -13,8 +13,9 @@ class sqlite_statement;
 
 class sqlite_db {
 public:
-    // Opens `path` (created if missing unless read_only). Throws
-    // invalid_argument when the file cannot be opened.
+    // Opens `path` (created if missing unless read_only; read_only is
+    // query_only, see the .cpp for why not always SQLite's read-only mode).
+    // Throws invalid_argument when the file cannot be opened or is a directory.
     sqlite_db(const std::string & path, bool read_only);
     ~sqlite_db();
     sqlite_db(const sqlite_db &) = delete;

@@ -10,12 +10,21 @@
 namespace distill {
 namespace {
 
+// The columns of every schema version, then those added later; a store
+// of an older version (read-only, not migrated) reads "" for the latter.
 constexpr const char * record_columns =
     "key, text, logprob_kind, n_positions, positions, n_embeddings, embeddings, "
     "prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, "
     "provider, endpoint, model, system_fingerprint, request_id, teacher, request, parameters, "
     "started_at_ms, finished_at_ms, latency_us, attempts, error_status, error_message, "
-    "stored_at_ms";
+    "stored_at_ms, finish_reason";
+
+std::string select_columns(int64_t schema_version) {
+    std::string columns = record_columns;
+    if (schema_version < 3)
+        columns.replace(columns.rfind("finish_reason"), std::string::npos, "'' AS finish_reason");
+    return columns;
+}
 
 int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -49,6 +58,7 @@ teacher_record read_row(const sqlite_statement & row, token_texts & texts,
     o.attempts = row.column_int(22);
     r.error_status = int32_t(row.column_int(23));
     r.error_message = row.column_text(24);
+    r.finish_reason = row.column_text(26);
     return r;
 }
 
@@ -83,7 +93,7 @@ void check_request_key(const std::string & key, const char * argument) {
 store::store(const std::string & path, bool read_only, int32_t busy_timeout_ms)
     : db_(path, read_only) {
     sqlite3_busy_timeout(db_.handle(), busy_timeout_ms);
-    open_store_schema(db_, read_only);
+    columns_ = select_columns(open_store_schema(db_, read_only));
 }
 
 void store::put(const teacher_record & record) {
@@ -108,7 +118,7 @@ void store::put_many(std::span<const teacher_record> records) {
 
 void store::insert_row(const teacher_record & record) {
     const std::string sql = std::string("INSERT OR REPLACE INTO records (") + record_columns +
-                            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     sqlite_statement insert(db_, sql.c_str());
     const provenance & o = record.origin;
     insert.bind(1, record.key);
@@ -137,12 +147,13 @@ void store::insert_row(const teacher_record & record) {
     insert.bind(24, int64_t(record.error_status));
     insert.bind(25, record.error_message);
     insert.bind(26, now_ms());
+    insert.bind(27, record.finish_reason);
     insert.step();
 }
 
 std::optional<teacher_record> store::get(const std::string & key) {
     check_request_key(key, "key");
-    const std::string sql = std::string("SELECT ") + record_columns + " FROM records WHERE key = ?";
+    const std::string sql = "SELECT " + columns_ + " FROM records WHERE key = ?";
     std::lock_guard lock(mutex_);
     sqlite_statement select(db_, sql.c_str());
     select.bind(1, key);
@@ -152,17 +163,48 @@ std::optional<teacher_record> store::get(const std::string & key) {
 
 store_stats store::stats() {
     std::lock_guard lock(mutex_);
-    sqlite_statement select(
-        db_,
-        "SELECT count(*), coalesce(sum(error_status != 0), 0), coalesce(sum(n_positions), 0), "
-        "coalesce(sum(length(positions) + length(embeddings)), 0) FROM records");
-    select.step();
-    return {select.column_int(0), select.column_int(1), select.column_int(2), select.column_int(3)};
+    // One snapshot for all three queries.
+    transaction snapshot(db_, "BEGIN");
+    store_stats out;
+    {
+        sqlite_statement select(
+            db_,
+            "SELECT count(*), coalesce(sum(error_status != 0), 0), coalesce(sum(n_positions), 0), "
+            "coalesce(sum(length(positions) + length(embeddings)), 0) FROM records");
+        select.step();
+        out.records = select.column_int(0);
+        out.failures = select.column_int(1);
+        out.positions = select.column_int(2);
+        out.blob_bytes = select.column_int(3);
+    }
+    {
+        const std::string finish_column = columns_.substr(columns_.rfind(", ") + 2);
+        const std::string sql = "SELECT finish_reason, count(*) FROM (SELECT " + finish_column +
+                                " FROM records WHERE error_status = 0) GROUP BY finish_reason";
+        sqlite_statement select(db_, sql.c_str());
+        while (select.step()) out.finish_reasons[select.column_text(0)] = select.column_int(1);
+    }
+    {
+        // Only the provenance columns answered_by_other_model reads.
+        sqlite_statement select(db_,
+                                "SELECT model, request, parameters, teacher FROM records "
+                                "WHERE error_status = 0 AND model != ''");
+        teacher_record r;
+        while (select.step()) {
+            r.origin.model = select.column_text(0);
+            r.origin.request_json = select.column_text(1);
+            r.origin.parameters_json = select.column_text(2);
+            r.origin.teacher_json = select.column_text(3);
+            out.other_model += answered_by_other_model(r);
+        }
+    }
+    snapshot.commit();
+    return out;
 }
 
 void store::scan(const record_visitor & visit) {
     const std::string sql =
-        std::string("SELECT ") + record_columns + " FROM records ORDER BY rowid";
+        "SELECT " + columns_ + " FROM records ORDER BY rowid";
     std::lock_guard lock(mutex_);
     transaction snapshot(db_, "BEGIN");
     sqlite_statement select(db_, sql.c_str());
@@ -183,7 +225,7 @@ void store::export_jsonl(const std::string & path) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) fail_invalid("path: expected a writable file, got '" + path + "'");
     const std::string sql =
-        std::string("SELECT ") + record_columns + " FROM records ORDER BY rowid";
+        "SELECT " + columns_ + " FROM records ORDER BY rowid";
     std::lock_guard lock(mutex_);
     // One read transaction: the export is one consistent snapshot even
     // while another process keeps writing.

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -22,6 +23,9 @@ struct store_stats {
     int64_t failures = 0;    // rows whose error_status != 0
     int64_t positions = 0;   // token positions over all rows
     int64_t blob_bytes = 0;  // compressed positions + embeddings bytes
+    // Successful rows by finish_reason ("" = the server did not say).
+    std::map<std::string, int64_t> finish_reasons;
+    int64_t other_model = 0;  // successful rows answered_by_other_model
 };
 
 // The provenance columns of a row, as stored (canonical JSON): what a
@@ -70,6 +74,7 @@ private:
 
     std::mutex mutex_;  // one transaction at a time on this connection
     sqlite_db db_;
+    std::string columns_;  // record_columns as this file's schema version has them
     token_dictionary token_texts_{db_};  // under mutex_ too
 };
 

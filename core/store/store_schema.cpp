@@ -52,11 +52,18 @@ CREATE TABLE token_texts (
 );
 )sql";
 
+// Version 3: why the server stopped (teacher_record::finish_reason);
+// older rows read "" (not said).
+constexpr const char * migration_v2_to_v3 = R"sql(
+ALTER TABLE records ADD COLUMN finish_reason TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Takes a store from schema version `from` to from + 1, inside the
 // caller's transaction.
 void migrate(sqlite_db & db, int64_t from) {
     switch (from) {
     case 1: return db.exec(migration_v1_to_v2);
+    case 2: return db.exec(migration_v2_to_v3);
     }
     throw error(status::internal, "store '" + db.path() + "': no migration from schema version " +
                                       std::to_string(from));
@@ -82,7 +89,7 @@ int64_t checked_version(sqlite_db & db) {
 
 }  // namespace
 
-void open_store_schema(sqlite_db & db, bool read_only) {
+int64_t open_store_schema(sqlite_db & db, bool read_only) {
     // Look before writing anything (even the WAL switch changes the file).
     const int64_t application_id = db.query_int("PRAGMA application_id");
     const int64_t tables = db.query_int("SELECT count(*) FROM sqlite_master");
@@ -93,8 +100,7 @@ void open_store_schema(sqlite_db & db, bool read_only) {
                             " schema objects)");
     if (read_only) {
         if (empty) not_a_store(db, "an empty file");
-        checked_version(db);
-        return;
+        return checked_version(db);
     }
 
     // WAL: readers never block the writer nor see half a transaction.
@@ -131,6 +137,7 @@ void open_store_schema(sqlite_db & db, bool read_only) {
         sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
     }
+    return store_schema_version;
 }
 
 }  // namespace distill

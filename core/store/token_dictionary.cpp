@@ -17,8 +17,12 @@ constexpr uint64_t max_id_gap = uint64_t(1) << 20;
 void token_dictionary::remember(uint64_t id, std::string text) {
     const auto [it, added] = ids_.try_emplace(std::move(text), id);
     if (!added) return;
-    if (id >= texts_.size()) texts_.resize(id + 1, nullptr);
-    texts_[id] = &it->first;
+    if (id >= texts_.size()) {
+        texts_.resize(id + 1);
+        known_.resize(id + 1, 0);
+    }
+    texts_[id] = it->first;
+    known_[id] = 1;
 }
 
 void token_dictionary::read_new_rows() {
@@ -54,7 +58,7 @@ uint64_t token_dictionary::id_of(const std::string & text) {
 
 const std::string * token_dictionary::text_of(uint64_t id) {
     if (id > last_id_read_) read_new_rows();
-    return id < texts_.size() ? texts_[id] : nullptr;
+    return id < texts_.size() && known_[id] ? &texts_[id] : nullptr;
 }
 
 void token_dictionary::commit() {

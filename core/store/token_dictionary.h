@@ -43,8 +43,11 @@ private:
 
     sqlite_db & db_;
     std::unordered_map<std::string, uint64_t> ids_;
-    // By id, into ids_' keys (stable); ids are SQLite rowids, dense from 1.
-    std::vector<const std::string *> texts_;
+    // By id (SQLite rowids, dense from 1), a copy of ids_' keys held
+    // contiguously: a read looks up thousands of texts per record, and
+    // chasing each one into its hash node was most of the cost of a read.
+    std::vector<std::string> texts_;
+    std::vector<uint8_t> known_;  // texts_[id] holds a text
     uint64_t last_id_read_ = 0;
     std::vector<std::pair<uint64_t, std::string>> pending_;
     std::unordered_map<std::string, uint64_t> pending_ids_;

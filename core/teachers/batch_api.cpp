@@ -38,6 +38,7 @@ std::string batch_url(request_kind kind) {
 // (a 4xx is the request's fault, anything else the server's).
 void fail_record(teacher_record & record, int64_t http_status, const std::string & why) {
     record.text.clear();
+    record.finish_reason.clear();
     record.positions.clear();
     record.embeddings.clear();
     record.kind = logprob_kind::unknown;

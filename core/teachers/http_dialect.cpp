@@ -56,9 +56,11 @@ std::vector<float> float_vector(const json & values) {
 }
 
 // OpenAI's -9999 (outside the top 20) and any log-probability the record
-// cannot hold (positive from rounding, NaN) become a valid value.
+// cannot hold (positive from rounding, NaN) become a valid value. null (the
+// first prompt token of an echo, which nothing predicts) or a missing value
+// is absent, never 0 (certainty).
 float clean_logprob(const json * value) {
-    if (value == nullptr || !value->is_number()) return 0.0f;  // null: unconditioned position
+    if (value == nullptr || !value->is_number()) return absent_logprob;
     const double v = value->get<double>();
     if (std::isnan(v)) return -INFINITY;
     if (v < -3.0e38) return -INFINITY;  // beyond float: converting would be undefined
@@ -186,6 +188,7 @@ void normalise_openai(request_kind kind, const json & body, teacher_record & rec
     if (choices == nullptr || !choices->is_array() || choices->empty())
         fail_invalid("response without \"choices\"");
     const json & choice = choices->front();
+    record.finish_reason = string_or(choice, "finish_reason");
     if (const json * message = member(choice, "message"))
         record.text = string_or(*message, "content");
     else
@@ -210,6 +213,7 @@ void normalise_ollama(request_kind kind, const json & body, teacher_record & rec
         for (const json & v : *vectors) record.embeddings.push_back(float_vector(v));
         return;
     }
+    record.finish_reason = string_or(body, "done_reason");
     if (const json * message = member(body, "message"))
         record.text = string_or(*message, "content");
     else

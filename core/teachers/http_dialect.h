@@ -47,8 +47,9 @@ http_dialect detect_dialect(const header_map & headers, const std::string & mode
 nlohmann::json build_body(http_dialect dialect, request_kind kind, const nlohmann::json & request,
                           const nlohmann::json & parameters, const std::string & model);
 
-// Fills text, positions, embeddings, usage, model, system_fingerprint,
-// request id and the log-probability kind from a 2xx response body.
+// Fills text, finish reason, positions, embeddings, usage, model,
+// system_fingerprint, request id and the log-probability kind from a 2xx
+// response body (a null log-probability is absent_logprob).
 // Throws invalid_argument (caught by the teacher, kept as the record's
 // error) when the body is not the shape the dialect promises.
 void normalise_response(http_dialect dialect, request_kind kind, const nlohmann::json & body,

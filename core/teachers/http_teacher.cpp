@@ -234,6 +234,7 @@ http_attempt_outcome http_teacher::read_attempt(const nlohmann::json & request,
         } catch (const error & e) {
             // A half-parsed answer is not data: keep only the failure.
             record.text.clear();
+            record.finish_reason.clear();
             record.positions.clear();
             record.embeddings.clear();
             record.kind = logprob_kind::unknown;

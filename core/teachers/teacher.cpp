@@ -28,6 +28,8 @@ void stamp_record(const teacher & t, const nlohmann::json & request,
     o.finished_at_ms = duration_cast<milliseconds>(wall_stop.time_since_epoch()).count();
     o.latency_us = duration_cast<microseconds>(stop - start).count();
     if (o.attempts == 0) o.attempts = 1;
+    // What a later read of the store gives, so fresh and stored agree.
+    round_to_stored_precision(record);
 }
 
 teacher_record query(teacher & t, const nlohmann::json & request) {

@@ -51,7 +51,8 @@ std::optional<teacher_record> stored_success(const teacher & t, store & s,
 // What query() adds to an answer: the key, the canonical teacher/request/
 // parameters JSON (parameters: those ask() recorded when it changed what it
 // sent, else t.parameters()), the wall-clock start and finish (finish = now), the
-// latency since `start` and attempts (at least 1). Schedulers that ask
+// latency since `start` and attempts (at least 1); rounds the top-k
+// log-probabilities as the store keeps them (round_to_stored_precision). Schedulers that ask
 // without query() (collect.cpp) call it when a request finishes.
 void stamp_record(const teacher & t, const nlohmann::json & request,
                   std::chrono::system_clock::time_point wall_start,

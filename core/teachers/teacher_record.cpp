@@ -1,5 +1,7 @@
-// teacher_record → JSON, for the JSONL export.
+// teacher_record → JSON, for the JSONL export; what is derived from a record.
 #include "teachers/teacher_record.h"
+
+#include <algorithm>
 
 namespace distill {
 namespace {
@@ -23,7 +25,46 @@ const char * kind_name(logprob_kind kind) {
     }
 }
 
+// The "model" string of a stored *_json object, or "".
+std::string model_of(const std::string & json_text) {
+    if (json_text.empty()) return "";
+    const nlohmann::json object = nlohmann::json::parse(json_text, nullptr, false);
+    if (!object.is_object()) return "";
+    const auto model = object.find("model");
+    return model != object.end() && model->is_string() ? model->get<std::string>() : "";
+}
+
+// "-2024-08-06", "-0613": a dated or numbered snapshot of the same model.
+bool is_version_stamp(const std::string & suffix) {
+    if (suffix.size() < 2 || suffix[0] != '-') return false;
+    return std::all_of(suffix.begin() + 1, suffix.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
+}
+
 }  // namespace
+
+std::string requested_model(const teacher_record & record) {
+    for (const std::string * json_text : {&record.origin.request_json,
+                                          &record.origin.parameters_json,
+                                          &record.origin.teacher_json})
+        if (std::string model = model_of(*json_text); !model.empty()) return model;
+    return "";
+}
+
+bool answered_by_other_model(const teacher_record & record) {
+    const std::string & answered = record.origin.model;
+    const std::string asked = requested_model(record);
+    if (answered.empty() || asked.empty() || answered == asked) return false;
+    if (answered.size() <= asked.size() || answered.compare(0, asked.size(), asked) != 0)
+        return true;
+    const std::string suffix = answered.substr(asked.size());
+    return !(is_version_stamp(suffix) || suffix[0] == ':');
+}
+
+void round_to_stored_precision(teacher_record & record) {
+    for (token_position & p : record.positions)
+        for (top_logprob & t : p.top) t.logprob = float(_Float16(t.logprob));
+}
 
 nlohmann::json to_json(const teacher_record & record) {
     nlohmann::json positions = nlohmann::json::array();
@@ -41,6 +82,8 @@ nlohmann::json to_json(const teacher_record & record) {
     nlohmann::json line = {
         {"key", record.key},
         {"text", record.text},
+        {"finish_reason",
+         record.finish_reason.empty() ? nlohmann::json() : nlohmann::json(record.finish_reason)},
         {"logprobs", kind_name(record.kind)},
         {"positions", positions},
         {"embeddings", record.embeddings},
@@ -53,6 +96,8 @@ nlohmann::json to_json(const teacher_record & record) {
          {{"provider", o.provider},
           {"endpoint", o.endpoint},
           {"model", o.model},
+          {"requested_model", requested_model(record)},
+          {"model_differs", answered_by_other_model(record)},
           {"system_fingerprint", o.system_fingerprint},
           {"request_id", o.request_id},
           {"teacher", embedded(o.teacher_json)},

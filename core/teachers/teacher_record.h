@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -23,15 +24,21 @@ enum class logprob_kind : int32_t { unknown = 0, raw = 1, post_sampling = 2 };
 struct top_logprob {
     int32_t id = -1;
     std::string token;
-    float logprob = 0.0f;
+    float logprob = 0.0f;  // held at fp16 precision (round_to_stored_precision)
 };
+
+// A log-probability the server did not give (it sent null: the first
+// prompt token of an `echo` answer has no context to be predicted from).
+// NaN, so that it can never pass for a real value (0 would read as
+// certainty); std::isnan tells it.
+inline constexpr float absent_logprob = std::numeric_limits<float>::quiet_NaN();
 
 // One generated (or prompt) position.
 struct token_position {
     std::string token;             // the token's text as the server printed it
     std::string bytes;             // its raw UTF-8 bytes (a token may be half a character)
     int32_t id = -1;               // vocabulary id, -1 when the server does not say
-    float logprob = 0.0f;          // log-probability of this token
+    float logprob = 0.0f;          // log-probability of this token, or absent_logprob
     std::vector<top_logprob> top;  // the top-k alternatives, most likely first
 };
 
@@ -62,6 +69,10 @@ struct provenance {
 struct teacher_record {
     std::string key;  // the canonical request key (request_key.h), 64 hex digits
     std::string text;
+    // Why the server stopped, as it said it: "stop", "length" (cut off by
+    // max_tokens: a truncated answer), "content_filter", "tool_calls", ...;
+    // "" when it did not say (embeddings, callbacks, stores before schema 3).
+    std::string finish_reason;
     logprob_kind kind = logprob_kind::unknown;
     std::vector<token_position> positions;
     std::vector<std::vector<float>> embeddings;
@@ -74,6 +85,23 @@ struct teacher_record {
 
     bool failed() const noexcept { return error_status != 0; }
 };
+
+// The model the request asked for: the request's "model", else the
+// parameters', else the teacher identity's; "" when none names one.
+std::string requested_model(const teacher_record & record);
+
+// Whether the server says another model answered than the one asked for
+// (a server that falls back to its default model for an unknown name).
+// Not flagged: either side unknown (""), the same name, or the name
+// followed by a version stamp: "-" and digits/dashes (OpenAI's
+// "gpt-4o" → "gpt-4o-2024-08-06") or a ":" tag (Ollama's "llama3" →
+// "llama3:latest").
+bool answered_by_other_model(const teacher_record & record);
+
+// The record as the store keeps it: every top-k log-probability rounded to
+// fp16 (the chosen tokens' stay fp32). Applied to every answer a teacher
+// gives (stamp_record), so an answer reads the same fresh and from a store.
+void round_to_stored_precision(teacher_record & record);
 
 // The record as one JSON object, the line format of the store's JSONL
 // export: token bytes as arrays of integers (as OpenAI sends them), the

@@ -544,7 +544,8 @@ int main(int argc, char ** argv) {
         r.set_content(R"({"id": "c-1", "model": "teacher-1", "choices": [{"index": 0,
             "message": {"role": "assistant", "content": "ok"},
             "logprobs": {"content": [{"token": "ok", "logprob": -0.1,
-                "top_logprobs": [{"token": "ok", "logprob": -0.1}, {"token": "no", "logprob": -2.5}]}]}}],
+                "top_logprobs": [{"token": "ok", "logprob": -0.1}, {"token": "no", "logprob": -2.5}]}]},
+            "finish_reason": "length"}],
             "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}})",
                       "application/json");
     };
@@ -552,7 +553,8 @@ int main(int argc, char ** argv) {
     server.http.Post("/v1/completions", [](const httplib::Request &, httplib::Response & r) {
         r.set_content(R"({"id": "c-2", "model": "teacher-1", "choices": [{"text": "ok",
             "logprobs": {"tokens": ["ok"], "token_logprobs": [-0.1],
-                         "top_logprobs": [{"ok": -0.1, "no": -2.5}], "text_offset": [0]}}],
+                         "top_logprobs": [{"ok": -0.1, "no": -2.5}], "text_offset": [0]},
+            "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3}})",
                       "application/json");
     });
@@ -608,9 +610,17 @@ int main(int argc, char ** argv) {
     try {
         const auto j = nlohmann::json::parse(r.out);
         expect(j.at("records") == 5 && j.at("failures") == 0, "stats: 5 records: " + r.out);
+        expect(j.at("finish_reasons").at("length") == 3 && j.at("finish_reasons").at("stop") == 2,
+               "stats: 3 chat answers truncated, 2 completions stopped: " + r.out);
     } catch (const std::exception & e) {
         expect(false, std::string("stats --json prints JSON: ") + e.what());
     }
+    r = run("store stats --store '" + store.string() + "'");
+    expect(r.code == 0 && r.out.find("truncated  3 answers") != std::string::npos,
+           "plain stats shows the truncated answers: " + r.out);
+    r = run("store stats --store '" + dir.string() + "'");
+    expect(r.code == 1 && r.err.find("which is a directory") != std::string::npos,
+           "stats on a directory says so: " + r.err);
 
     // store export.
     const auto exported = dir / "export.jsonl";
@@ -631,6 +641,10 @@ int main(int argc, char ** argv) {
         expect(lines == 5 && parsed == 5, "export: 5 parseable lines, got " +
                                               std::to_string(parsed) + "/" + std::to_string(lines));
     }
+    // The read-only commands left no -wal / -shm beside the store.
+    for (const char * suffix : {"-wal", "-shm"})
+        expect(!std::filesystem::exists(store.string() + suffix),
+               std::string("stats and export leave no ") + suffix + " file");
 
     // Malformed prompts: exit 1, line number named, nothing asked.
     const auto bad = dir / "bad.jsonl";
@@ -653,6 +667,23 @@ int main(int argc, char ** argv) {
     expect(run("no-such-verb").code == 2, "unknown verb exits 2");
     expect(run("query --teacher x --model m --prompts p --store s --dialect nope").code == 2,
            "bad --dialect exits 2");
+
+    // The server answers "teacher-1" whatever is asked: asking for another
+    // model is warned about after the summary, and counted by store stats.
+    {
+        const auto fallback_store = dir / "fallback.db";
+        r = run("query --teacher " + server.url() + " --model no-such-model --prompts '" +
+                prompts.string() + "' --store '" + fallback_store.string() + "'");
+        expect(r.code == 0 && r.err.find("warning: 5 answers in the store name another model") !=
+                                  std::string::npos,
+               "an answer from another model is warned about: " + r.err);
+        r = run("store stats --store '" + fallback_store.string() + "' --json");
+        expect(r.code == 0 && r.out.find("\"other_model\":5") != std::string::npos,
+               "store stats counts the answers of another model: " + r.out);
+        r = run(query);
+        expect(r.code == 0 && r.err.find("another model") == std::string::npos,
+               "no warning when the model asked for answered: " + r.err);
+    }
 
     // --help and --version exit 0.
     for (const char * verb : {"", "query ", "store ", "store stats ", "store export "}) {

@@ -24,6 +24,27 @@ static class TeacherTests {
     }
   }
 
+  public static void TestFinishReasonAndOtherModel() {
+    using (var store = new Store(TempFiles.Path("finish.db")))
+    using (var record = new TeacherRecord()) {
+      record.SetString(RecordString.Key, new string('a', 64));
+      record.SetString(RecordString.FinishReason, "length");
+      record.SetString(RecordString.TeacherJson, "{\"model\": \"tiny\"}");
+      record.SetString(RecordString.Model, "/models/default.gguf");
+      Check.Equal("length", record.FinishReason, "finish reason");
+      Check.Equal(true, record.OtherModel, "other model");
+      store.Put(record);
+      using (var stored = store.Get(new string('a', 64))) {
+        Check.Equal("length", stored.FinishReason, "stored finish reason");
+        Check.Equal(true, stored.OtherModel, "stored other model");
+      }
+      var stats = store.Stats();
+      Check.Equal(1L, stats.FinishedLength, "finished by length");
+      Check.Equal(0L, stats.FinishedStop, "finished by stop");
+      Check.Equal(1L, stats.OtherModel, "other model count");
+    }
+  }
+
   public static void TestCallbackTeacherThroughAStore() {
     int asked = 0;
     using (var store = new Store(TempFiles.Path("callback.db")))

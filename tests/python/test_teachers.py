@@ -66,8 +66,10 @@ def test_query_cached_asks_once_through_a_store(tmp_path):
         assert len(calls) == 1
         assert second.key == first.key and second.text == "Hello world"
         assert second.topk_arrays()[0].tolist() == first.topk_arrays()[0].tolist()
-        assert store.stats() == {"records": 1, "failures": 0, "positions": 2,
-                                 "blob_bytes": store.stats()["blob_bytes"]}
+        stats = store.stats()
+        assert {k: stats[k] for k in ("records", "failures", "positions")} == {
+            "records": 1, "failures": 0, "positions": 2}
+        assert stats["finish_reasons"]["not_given"] == 1 and stats["other_model"] == 0
         assert store.get(first.key).text == "Hello world"
         assert store.get("0" * 64) is None
         store.export_jsonl(str(tmp_path / "out.jsonl"))
@@ -344,3 +346,47 @@ def test_collect_with_a_callback_teacher_and_cancel(tmp_path):
         distill.collect(teacher, store, [], concurrency=0, progress=False)
     with pytest.raises(distill.InvalidArgumentError, match="prices"):
         distill.collect(teacher, store, [], prices={"input": 1.0}, progress=False)
+
+
+def test_records_keep_what_the_teacher_said_fresh_and_stored(tmp_path):
+    def fn(request):
+        return {"text": "The cat", "finish_reason": "length", "model": "other-model",
+                "positions": [{"token": "The", "logprob": None, "top": []},
+                              {"token": " cat", "logprob": -1 / 3,
+                               "top": [(-1, " cat", -1 / 3), (-1, " dog", None),
+                                       (-1, " cow", -2 / 3)]}]}
+
+    teacher = distill.CallbackTeacher(fn, name="echoer", model="asked-model")
+    path = tmp_path / "run.db"
+    with distill.Store(path) as store:
+        fresh = teacher.query_cached(store, {"prompt": "The", "echo": True})
+        stored = teacher.query_cached(store, {"prompt": "The", "echo": True})
+    for record in (fresh, stored):
+        assert record.finish_reason == "length"
+        assert record.other_model  # asked-model, answered by other-model
+        assert record.positions[0]["logprob"] is None  # absent, not 0.0 (certainty)
+        assert record.positions[1]["top"][1][2] is None
+        ids, logprobs = record.topk_arrays()
+        assert math.isnan(logprobs[1, 1])
+    # The fresh answer carries the stored (fp16) top-k values, not finer ones.
+    assert fresh.positions == stored.positions
+    assert fresh.positions[1]["top"][2][2] == float(np.float16(-2 / 3))
+    assert fresh.positions[1]["logprob"] == float(np.float32(-1 / 3))  # chosen: fp32
+    assert fresh.provenance["model"] == "other-model"
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.db"]
+    with distill.Store(path, read_only=True) as store:
+        stats = store.stats()
+        store.export_jsonl(tmp_path / "out.jsonl")
+    assert stats["finish_reasons"]["length"] == 1 and stats["other_model"] == 1
+    # Reading left no -wal / -shm files beside the store.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "run.db"]
+    line = json.loads((tmp_path / "out.jsonl").read_text())
+    assert line["finish_reason"] == "length" and line["positions"][0]["logprob"] is None
+
+
+def test_a_directory_is_not_a_store(tmp_path):
+    for read_only in (False, True):
+        with pytest.raises(ValueError, match="which is a directory") as error:
+            distill.Store(tmp_path, read_only=read_only)
+        assert str(tmp_path) in str(error.value)

@@ -31,6 +31,11 @@ py::object json_or_none(const std::string & text) {
     return text.empty() ? py::none() : json_value(text);
 }
 
+// An absent log-probability (NaN in distill.h) is None, as in the server's JSON.
+py::object logprob_or_none(float logprob) {
+    return std::isnan(logprob) ? py::none() : py::object(py::float_(double(logprob)));
+}
+
 py::list positions(const distill::TeacherRecord & r) {
     py::list out;
     const int64_t count = r.position_count();
@@ -51,12 +56,12 @@ py::list positions(const distill::TeacherRecord & r) {
         py::list top;
         for (int32_t k = 0; k < copied; ++k)
             top.append(py::make_tuple(ids[size_t(k)], py::str(tokens[size_t(k)]),
-                                      double(logprobs[size_t(k)])));
+                                      logprob_or_none(logprobs[size_t(k)])));
         py::dict position;
         position["token"] = py::str(token);
         position["bytes"] = py::bytes(reinterpret_cast<const char *>(bytes), n_bytes);
         position["id"] = id;
-        position["logprob"] = double(logprob);
+        position["logprob"] = logprob_or_none(logprob);
         position["top"] = top;
         out.append(position);
     }
@@ -150,6 +155,12 @@ T as(py::handle value, const std::string & where, const char * expected) {
     }
 }
 
+// None: absent (distill.h: NaN), as a server's null.
+float logprob_of(py::handle value, const std::string & where) {
+    if (value.is_none()) return std::numeric_limits<float>::quiet_NaN();
+    return as<float>(value, where, "a float or None");
+}
+
 int32_t id_of(py::handle value, const std::string & where) {
     if (value.is_none()) return -1;
     return as<int32_t>(value, where, "an int or None");
@@ -167,8 +178,8 @@ void append_position(distill_teacher_record * record, py::handle position,
     const std::string token =
         p.contains("token") ? as<std::string>(p["token"], where + ".token", "a str") : "";
     const int32_t id = p.contains("id") ? id_of(p["id"], where + ".id") : -1;
-    const float logprob =
-        p.contains("logprob") ? as<float>(p["logprob"], where + ".logprob", "a float") : 0.0f;
+    const float logprob = p.contains("logprob") ? logprob_of(p["logprob"], where + ".logprob")
+                                                : std::numeric_limits<float>::quiet_NaN();
     std::vector<int32_t> ids;
     std::vector<std::string> tokens;
     std::vector<float> logprobs;
@@ -182,13 +193,13 @@ void append_position(distill_teacher_record * record, py::handle position,
                 tokens.push_back(
                     a.contains("token") ? as<std::string>(a["token"], at + ".token", "a str") : "");
                 if (!a.contains("logprob")) bad(at + ": \"logprob\" is missing");
-                logprobs.push_back(as<float>(a["logprob"], at + ".logprob", "a float"));
+                logprobs.push_back(logprob_of(a["logprob"], at + ".logprob"));
             } else {
                 py::sequence a = as<py::sequence>(alt, at, "(id, token, logprob) or a dict");
                 if (a.size() != 3) bad(at + ": expected (id, token, logprob)");
                 ids.push_back(id_of(a[0], at + "[0]"));
                 tokens.push_back(as<std::string>(a[1], at + "[1]", "a str"));
-                logprobs.push_back(as<float>(a[2], at + "[2]", "a float"));
+                logprobs.push_back(logprob_of(a[2], at + "[2]"));
             }
         }
     }
@@ -203,7 +214,7 @@ void append_position(distill_teacher_record * record, py::handle position,
 void fill(py::handle answer, distill_teacher_record * record) {
     if (!py::isinstance<py::dict>(answer))
         bad("answer: expected a dict (text, positions, embeddings, usage, model, logprobs_kind, "
-            "error), got " +
+            "finish_reason, error), got " +
             std::string(py::str(py::type::handle_of(answer).attr("__name__"))));
     py::dict a = py::reinterpret_borrow<py::dict>(answer);
     for (auto item : a) {
@@ -213,6 +224,10 @@ void fill(py::handle answer, distill_teacher_record * record) {
             put(distill_teacher_record_set_string(
                 record, DISTILL_RECORD_TEXT,
                 as<std::string>(value, "answer.text", "a str").c_str()));
+        } else if (key == "finish_reason") {
+            put(distill_teacher_record_set_string(
+                record, DISTILL_RECORD_FINISH_REASON,
+                as<std::string>(value, "answer.finish_reason", "a str").c_str()));
         } else if (key == "model") {
             put(distill_teacher_record_set_string(
                 record, DISTILL_RECORD_MODEL,
@@ -260,7 +275,8 @@ void fill(py::handle answer, distill_teacher_record * record) {
             put(distill_teacher_record_set_int(record, DISTILL_RECORD_LOGPROBS_KIND, code));
         } else if (key != "error") {
             bad("answer: unknown key \"" + key +
-                "\" (expected text, positions, embeddings, usage, model, logprobs_kind, error)");
+                "\" (expected text, positions, embeddings, usage, model, logprobs_kind, "
+                "finish_reason, error)");
         }
     }
     // A deliberate failure: the function answers {"error": "why"}.
@@ -297,12 +313,27 @@ void bind_teacher_record(py::module_ & m) {
     py::class_<PyRecord>(m, "TeacherRecord",
                          R"doc(One teacher answer, normalised whatever the teacher.
 
-text, positions (list of {token, bytes, id, logprob, top: [(id, token,
-logprob), ...]}), embeddings (list of float32 arrays), usage, provenance,
-error (None, or why the request failed), key. topk_arrays() gives the
-per-position top-k as NumPy arrays.)doc")
+text, finish_reason, positions (list of {token, bytes, id, logprob, top:
+[(id, token, logprob), ...]}; a logprob the server did not give is None),
+embeddings (list of float32 arrays), usage, provenance, other_model, error
+(None, or why the request failed), key. topk_arrays() gives the
+per-position top-k as NumPy arrays (an absent logprob is NaN there).
+Top-k log-probabilities have fp16 precision, fresh or from a store.)doc")
         .def_property_readonly("key", [](const PyRecord & r) { return r.record->key(); })
         .def_property_readonly("text", [](const PyRecord & r) { return r.record->text(); })
+        .def_property_readonly(
+            "finish_reason",
+            [](const PyRecord & r) -> py::object {
+                const std::string reason = r.record->string(DISTILL_RECORD_FINISH_REASON);
+                return reason.empty() ? py::object(py::none()) : py::object(py::str(reason));
+            },
+            "Why the server stopped: \"stop\", \"length\" (truncated by max_tokens), ...; "
+            "None when it did not say.")
+        .def_property_readonly(
+            "other_model",
+            [](const PyRecord & r) { return r.record->integer(DISTILL_RECORD_OTHER_MODEL) != 0; },
+            "True when the server says another model answered than the one asked for (see "
+            "DISTILL_RECORD_OTHER_MODEL in distill.h).")
         .def_property_readonly("positions", [](const PyRecord & r) { return positions(*r.record); })
         .def_property_readonly("embeddings",
                                [](const PyRecord & r) { return embeddings(*r.record); })

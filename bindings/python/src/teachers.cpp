@@ -302,9 +302,19 @@ are filed under their request key, failures included; see distill.h.)doc")
                 out["failures"] = s.failures;
                 out["positions"] = s.positions;
                 out["blob_bytes"] = s.blob_bytes;
+                py::dict finished;
+                finished["stop"] = s.finished_stop;
+                finished["length"] = s.finished_length;
+                finished["content_filter"] = s.finished_content_filter;
+                finished["tool_calls"] = s.finished_tool_calls;
+                finished["other"] = s.finished_other;
+                finished["not_given"] = s.finish_not_given;
+                out["finish_reasons"] = finished;
+                out["other_model"] = s.other_model;
                 return out;
             },
-            "{records, failures, positions, blob_bytes}.")
+            "{records, failures, positions, blob_bytes, finish_reasons: {stop, length, "
+            "content_filter, tool_calls, other, not_given} (successful answers), other_model}.")
         .def(
             "export_jsonl",
             [](PyStore & self, py::handle path) {

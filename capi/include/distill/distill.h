@@ -45,7 +45,7 @@ extern "C" {
 /* Bumped on every backward-compatible addition to this header; a binding
  * compiled against DISTILL_ABI_VERSION = n runs on any library whose
  * distill_abi_version() >= n with the same DISTILL_VERSION_MAJOR. */
-#define DISTILL_ABI_VERSION 5
+#define DISTILL_ABI_VERSION 6
 
 /* The library's version as "MAJOR.MINOR.PATCH"; a static string, never NULL. */
 DISTILL_API const char * distill_version(void);
@@ -276,6 +276,21 @@ typedef enum {
     DISTILL_LOGPROBS_POST_SAMPLING = 2
 } distill_logprobs_kind;
 
+/* Absent log-probabilities (ABI 6). A log-probability the server did not
+ * give (JSON null: with echo, the first prompt token, which nothing
+ * predicts) is NaN wherever a record returns one (get_position, get_topk),
+ * never 0 (which would read as certainty); the JSONL export writes it as
+ * null and Python as None (positions) or NaN (topk_arrays). NaN is
+ * accepted by distill_teacher_record_append_position with this meaning.
+ *
+ * Precision (ABI 6). Top-k log-probabilities are held at fp16 precision
+ * (|error| <= 2^-11 |logprob|), the chosen tokens' at fp32: the store keeps
+ * them so (fp32 top-k would cost about 1.5x the bytes per token), and
+ * every answer a teacher returns (query, query_cached, collection) is
+ * rounded the same way before it is returned or stored, so an answer reads
+ * the same fresh and from a store. A record built by hand is rounded when
+ * stored (get returns the rounded values). */
+
 /* Text fields of a record (UTF-8, NUL-terminated). */
 typedef enum {
     DISTILL_RECORD_TEXT = 0,               /* the generated text */
@@ -293,7 +308,12 @@ typedef enum {
      * a setter must give valid JSON, which is stored canonicalised. */
     DISTILL_RECORD_TEACHER_JSON = 8,    /* the teacher's identity */
     DISTILL_RECORD_REQUEST_JSON = 9,    /* the request body */
-    DISTILL_RECORD_PARAMETERS_JSON = 10 /* the exact teacher-wide parameters */
+    DISTILL_RECORD_PARAMETERS_JSON = 10, /* the exact teacher-wide parameters */
+    /* Why the server stopped, as it said it (ABI 6): "stop", "length" (cut
+     * off by max_tokens: a truncated answer), "content_filter",
+     * "tool_calls", ... (OpenAI, vLLM and llama.cpp's finish_reason,
+     * Ollama's done_reason); "" when it did not say. */
+    DISTILL_RECORD_FINISH_REASON = 11
 } distill_record_string;
 
 /* Integer fields of a record. */
@@ -307,7 +327,15 @@ typedef enum {
     DISTILL_RECORD_LATENCY_US = 6,       /* microseconds, monotonic clock */
     DISTILL_RECORD_ATTEMPTS = 7,         /* calls made, retries included */
     DISTILL_RECORD_LOGPROBS_KIND = 8,    /* distill_logprobs_kind */
-    DISTILL_RECORD_ERROR_STATUS = 9      /* 0, or the distill_status of the failure */
+    DISTILL_RECORD_ERROR_STATUS = 9,     /* 0, or the distill_status of the failure */
+    /* Read-only, derived (ABI 6): 1 when the server says another model
+     * answered (DISTILL_RECORD_MODEL) than the one asked for (the request's
+     * "model", else the parameters', else the teacher's): a server that
+     * falls back to its default model for an unknown name. 0 when either is
+     * unknown, equal, or the answer names a version of the model asked for
+     * ("gpt-4o" answered by "gpt-4o-2024-08-06": "-" and digits; "llama3"
+     * by "llama3:latest": a ":" tag). */
+    DISTILL_RECORD_OTHER_MODEL = 10
 } distill_record_int;
 
 /* A new, empty record in *out (free with distill_teacher_record_free).
@@ -330,7 +358,8 @@ DISTILL_API distill_status distill_teacher_record_get_string(const distill_teach
                                                              int32_t field, const char ** out);
 
 /* Sets an integer field. Errors: record NULL, an unknown field, a negative
- * count or time, a LOGPROBS_KIND outside distill_logprobs_kind. */
+ * count or time, a LOGPROBS_KIND outside distill_logprobs_kind, a derived
+ * field (OTHER_MODEL). */
 DISTILL_API distill_status distill_teacher_record_set_int(distill_teacher_record * record,
                                                           int32_t field, int64_t value);
 
@@ -344,14 +373,14 @@ DISTILL_API distill_status distill_teacher_record_get_int(const distill_teacher_
  *  token_bytes    in  its raw bytes (n_bytes of them); NULL with n_bytes 0
  *                     means "the bytes of token".
  *  token_id       in  vocabulary id, or -1 when unknown.
- *  logprob        in  its log-probability (≤ 0 or -inf; not NaN).
+ *  logprob        in  its log-probability (≤ 0 or -inf; NaN: absent).
  *  top_k          in  number of alternatives, ≥ 0.
  *  topk_ids       in  [top_k] ids (-1 = unknown), or NULL: all unknown.
  *  topk_tokens    in  [top_k] NUL-terminated texts, or NULL: all "".
- *  topk_logprobs  in  [top_k] log-probabilities (≤ 0 or -inf); not NULL
- *                     when top_k > 0. The store keeps these as fp16.
+ *  topk_logprobs  in  [top_k] log-probabilities (≤ 0, -inf or NaN); not
+ *                     NULL when top_k > 0. The store keeps these as fp16.
  * Errors: record or token NULL, token_bytes NULL with n_bytes > 0,
- * top_k < 0, topk_logprobs NULL with top_k > 0, a NaN or positive
+ * top_k < 0, topk_logprobs NULL with top_k > 0, a positive
  * log-probability, an id < -1.
  */
 DISTILL_API distill_status distill_teacher_record_append_position(
@@ -461,6 +490,15 @@ typedef struct distill_store_stats {
     int64_t failures;     /* rows with an error status */
     int64_t positions;    /* token positions in all rows */
     int64_t blob_bytes;   /* compressed position and embedding bytes */
+    /* Successful rows by DISTILL_RECORD_FINISH_REASON (ABI 6): */
+    int64_t finished_stop;           /* "stop" (and Ollama's): a natural end */
+    int64_t finished_length;         /* "length": truncated by max_tokens */
+    int64_t finished_content_filter; /* "content_filter" */
+    int64_t finished_tool_calls;     /* "tool_calls" or "function_call" */
+    int64_t finished_other;          /* any other reason ("abort", ...) */
+    int64_t finish_not_given;        /* "": embeddings, callbacks, older stores */
+    /* Successful rows with DISTILL_RECORD_OTHER_MODEL = 1 (ABI 6). */
+    int64_t other_model;
 } distill_store_stats;
 
 /* Fills *out. Errors: an argument NULL, out->struct_size too small. */
@@ -471,7 +509,10 @@ DISTILL_API distill_status distill_store_get_stats(distill_store * store,
  * object per record with "key", "text", "logprobs", "positions" (token,
  * bytes as integers, id, logprob, top_logprobs [{id, token, logprob}]),
  * "embeddings", "usage", "provenance" (with "teacher", "request" and
- * "parameters" as JSON values) and "error" (null or {status, message}).
+ * "parameters" as JSON values) and "error" (null or {status, message});
+ * since ABI 6 also "finish_reason" (null when not given) and, in
+ * "provenance", "requested_model" and "model_differs" (OTHER_MODEL).
+ * Absent log-probabilities are null.
  * One consistent snapshot even while others write. The file is replaced.
  * Errors: an argument NULL, an unwritable path. */
 DISTILL_API distill_status distill_store_export_jsonl(distill_store * store, const char * path);

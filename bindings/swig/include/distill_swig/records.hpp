@@ -21,7 +21,8 @@ enum class RecordString {
     key = 7,
     teacher_json = 8,
     request_json = 9,
-    parameters_json = 10
+    parameters_json = 10,
+    finish_reason = 11  ///< why the server stopped ("length": truncated); "" unknown (ABI 6)
 };
 #ifndef SWIG
 static_assert(static_cast<int>(RecordString::text) == DISTILL_RECORD_TEXT);
@@ -35,6 +36,7 @@ static_assert(static_cast<int>(RecordString::key) == DISTILL_RECORD_KEY);
 static_assert(static_cast<int>(RecordString::teacher_json) == DISTILL_RECORD_TEACHER_JSON);
 static_assert(static_cast<int>(RecordString::request_json) == DISTILL_RECORD_REQUEST_JSON);
 static_assert(static_cast<int>(RecordString::parameters_json) == DISTILL_RECORD_PARAMETERS_JSON);
+static_assert(static_cast<int>(RecordString::finish_reason) == DISTILL_RECORD_FINISH_REASON);
 #endif
 
 /// Integer fields of a record.
@@ -48,7 +50,8 @@ enum class RecordInt {
     latency_us = 6,
     attempts = 7,
     logprobs_kind = 8,
-    error_status = 9
+    error_status = 9,
+    other_model = 10  ///< read-only: 1 when another model answered than asked (ABI 6)
 };
 #ifndef SWIG
 static_assert(static_cast<int>(RecordInt::prompt_tokens) == DISTILL_RECORD_PROMPT_TOKENS);
@@ -61,6 +64,7 @@ static_assert(static_cast<int>(RecordInt::latency_us) == DISTILL_RECORD_LATENCY_
 static_assert(static_cast<int>(RecordInt::attempts) == DISTILL_RECORD_ATTEMPTS);
 static_assert(static_cast<int>(RecordInt::logprobs_kind) == DISTILL_RECORD_LOGPROBS_KIND);
 static_assert(static_cast<int>(RecordInt::error_status) == DISTILL_RECORD_ERROR_STATUS);
+static_assert(static_cast<int>(RecordInt::other_model) == DISTILL_RECORD_OTHER_MODEL);
 #endif
 
 /// One teacher answer: text, token positions with their top-k alternatives,
@@ -97,6 +101,10 @@ public:
     std::string text() const { return get_string(RecordString::text); }
     /// The store key: hex SHA-256 of the canonical request and teacher.
     std::string key() const { return get_string(RecordString::key); }
+    /// Why the server stopped: "stop", "length" (truncated by max_tokens), ...; "" unknown.
+    std::string finish_reason() const { return get_string(RecordString::finish_reason); }
+    /// True when the server says another model answered than the one asked for.
+    bool other_model() const { return get_int(RecordInt::other_model) != 0; }
     /// True when the request failed (error_status and error_message say why).
     bool failed() const { return get_int(RecordInt::error_status) != 0; }
     /// Marks the request failed (status: a distill_status other than 0) —
@@ -220,6 +228,14 @@ struct StoreStats {
     int64_t failures;   ///< rows with an error status
     int64_t positions;  ///< token positions in all rows
     int64_t blob_bytes; ///< compressed position and embedding bytes
+    // Successful rows by finish reason, and answered by another model (ABI 6).
+    int64_t finished_stop;           ///< "stop"
+    int64_t finished_length;         ///< "length": truncated by max_tokens
+    int64_t finished_content_filter; ///< "content_filter"
+    int64_t finished_tool_calls;     ///< "tool_calls" or "function_call"
+    int64_t finished_other;          ///< any other reason
+    int64_t finish_not_given;        ///< the server did not say
+    int64_t other_model;             ///< another model answered than asked
 };
 
 /// The teacher-output store: one SQLite file (WAL), one row per request key.
@@ -254,7 +270,17 @@ public:
         distill_store_stats stats{};
         stats.struct_size = sizeof stats;
         check(distill_store_get_stats(handle_.get(), &stats));
-        return StoreStats{stats.records, stats.failures, stats.positions, stats.blob_bytes};
+        return StoreStats{stats.records,
+                          stats.failures,
+                          stats.positions,
+                          stats.blob_bytes,
+                          stats.finished_stop,
+                          stats.finished_length,
+                          stats.finished_content_filter,
+                          stats.finished_tool_calls,
+                          stats.finished_other,
+                          stats.finish_not_given,
+                          stats.other_model};
     }
 
     /// Writes every row to path as JSON Lines.

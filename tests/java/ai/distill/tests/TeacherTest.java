@@ -36,6 +36,28 @@ class TeacherTest {
   }
 
   @Test
+  void finishReasonOtherModelAndTheirStoreCounts() {
+    try (Store store = new Store(TempFiles.path("finish.db"));
+         TeacherRecord record = new TeacherRecord()) {
+      record.setString(RecordString.KEY, "a".repeat(64));
+      record.setString(RecordString.FINISH_REASON, "length");
+      record.setString(RecordString.TEACHER_JSON, "{\"model\": \"tiny\"}");
+      record.setString(RecordString.MODEL, "/models/default.gguf");
+      assertEquals("length", record.finishReason());
+      assertTrue(record.otherModel());
+      store.put(record);
+      try (TeacherRecord stored = store.get("a".repeat(64))) {
+        assertEquals("length", stored.finishReason());
+        assertTrue(stored.otherModel());
+      }
+      StoreStats stats = store.stats();
+      assertEquals(1, stats.getFinishedLength());
+      assertEquals(0, stats.getFinishedStop());
+      assertEquals(1, stats.getOtherModel());
+    }
+  }
+
+  @Test
   void callbackTeacherThroughAStore() {
     AtomicInteger asked = new AtomicInteger();
     try (Store store = new Store(TempFiles.path("callback.db"));
