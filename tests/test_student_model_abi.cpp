@@ -174,8 +174,10 @@ TEST_CASE("model teacher: answers are the model's class distribution, best first
     std::vector<float> logprobs;
     record.topk(0, ids, logprobs);
     REQUIRE(ids.size() == 3);
+    // Every teacher's top-k carries the store's fp16 precision (a fresh
+    // answer equals its stored copy): relative rounding error <= 2^-11.
     for (size_t j = 0; j < 3; ++j) {
-        CHECK(logprobs[j] == doctest::Approx(lp[size_t(ids[j])]).epsilon(1e-5));
+        CHECK(logprobs[j] == doctest::Approx(lp[size_t(ids[j])]).epsilon(4.9e-4));
         if (j > 0) CHECK(logprobs[j] <= logprobs[j - 1]);
     }
     // The teacher answers with its own copy: training the model further
