@@ -19,10 +19,15 @@ constexpr const char * record_columns =
     "started_at_ms, finished_at_ms, latency_us, attempts, error_status, error_message, "
     "stored_at_ms, finish_reason";
 
+// The finish_reason column as a SELECT reads it: schema 3 added it.
+const char * finish_reason_column(int64_t schema_version) {
+    return schema_version < 3 ? "'' AS finish_reason" : "finish_reason";
+}
+
 std::string select_columns(int64_t schema_version) {
     std::string columns = record_columns;
-    if (schema_version < 3)
-        columns.replace(columns.rfind("finish_reason"), std::string::npos, "'' AS finish_reason");
+    columns.replace(columns.rfind("finish_reason"), std::string::npos,
+                    finish_reason_column(schema_version));
     return columns;
 }
 
@@ -93,7 +98,8 @@ void check_request_key(const std::string & key, const char * argument) {
 store::store(const std::string & path, bool read_only, int32_t busy_timeout_ms)
     : db_(path, read_only) {
     sqlite3_busy_timeout(db_.handle(), busy_timeout_ms);
-    columns_ = select_columns(open_store_schema(db_, read_only));
+    schema_version_ = open_store_schema(db_, read_only);
+    columns_ = select_columns(schema_version_);
 }
 
 void store::put(const teacher_record & record) {
@@ -178,8 +184,8 @@ store_stats store::stats() {
         out.blob_bytes = select.column_int(3);
     }
     {
-        const std::string finish_column = columns_.substr(columns_.rfind(", ") + 2);
-        const std::string sql = "SELECT finish_reason, count(*) FROM (SELECT " + finish_column +
+        const std::string sql = std::string("SELECT finish_reason, count(*) FROM (SELECT ") +
+                                finish_reason_column(schema_version_) +
                                 " FROM records WHERE error_status = 0) GROUP BY finish_reason";
         sqlite_statement select(db_, sql.c_str());
         while (select.step()) out.finish_reasons[select.column_text(0)] = select.column_int(1);

@@ -74,7 +74,8 @@ private:
 
     std::mutex mutex_;  // one transaction at a time on this connection
     sqlite_db db_;
-    std::string columns_;  // record_columns as this file's schema version has them
+    int64_t schema_version_ = 0;  // of this file, as open_store_schema found it
+    std::string columns_;         // record_columns as that version has them
     token_dictionary token_texts_{db_};  // under mutex_ too
 };
 
