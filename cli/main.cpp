@@ -25,6 +25,7 @@ int main(int argc, char ** argv) {
     store->require_subcommand(1);
     distill_cli::add_store_stats(*store, exit_code);
     distill_cli::add_store_export(*store, exit_code);
+    distill_cli::add_tokenizer(app, exit_code);
 
     try {
         distill::check_library_version();

@@ -1,6 +1,8 @@
 #include "prompts.h"
 
-#include <fstream>
+#include "file_text.h"
+
+#include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -9,8 +11,7 @@ namespace distill_cli {
 
 std::vector<prompt_request> read_prompt_requests(const std::string & path,
                                                  const prompt_overrides & o) {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot open prompts file " + path);
+    std::istringstream in(read_file_text(path, "--prompts"));
     std::vector<prompt_request> requests;
     std::string line;
     for (long number = 1; std::getline(in, line); ++number) {

@@ -7,10 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 
@@ -19,6 +17,7 @@
 #include "commands.h"
 #include "data_source.h"
 #include "device_option.h"
+#include "file_text.h"
 #include "output_path.h"
 #include "training_progress.h"
 
@@ -51,16 +50,7 @@ struct train_options {
 
 // The text of --config: the file's content when it names a file, else itself.
 std::string read_config(const std::string & config) {
-    if (!config.empty() && config.front() != '{') {
-        std::ifstream in(config);
-        if (!in)
-            throw distill::Exception(
-                DISTILL_STATUS_INVALID_ARGUMENT,
-                "--config: cannot read '" + config + "' (give a JSON file or inline JSON)");
-        std::stringstream text;
-        text << in.rdbuf();
-        return text.str();
-    }
+    if (!config.empty() && config.front() != '{') return read_file_text(config, "--config");
     return config;
 }
 

@@ -3,7 +3,9 @@
 # machine: the system packages and the venv (setup.sh), the release build
 # (CUDA too where nvcc exists; GPU tests skip themselves without a GPU) and
 # its CTest suite (the Java and C# bindings' tests and samples included),
-# the same suite under ASan + UBSan (without those), the libFuzzer targets
+# the same suite under ASan + UBSan (without those), the threaded tests
+# under ThreadSanitizer (the tsan preset: store, collect, HTTP teacher,
+# thread team, fused MLP; no OpenMP, no CUDA), the libFuzzer targets
 # (run-fuzz.sh, DISTILL_FUZZ_SECONDS each), and the Python package
 # (pip install . into .venv, then pytest over tests/python). Every suite runs
 # even after one fails; the last line is the summary and the exit code is
@@ -44,6 +46,7 @@ python_suite() {
 
 run_suite "release (ctest)" preset_suite release
 run_suite "sanitize (ctest, ASan + UBSan)" preset_suite sanitize
+run_suite "tsan (ctest, ThreadSanitizer)" preset_suite tsan
 run_suite "fuzz (libFuzzer, ASan + UBSan)" scripts/run-fuzz.sh
 if compgen -G 'tests/python/test_*.py' >/dev/null || compgen -G 'tests/python/*_test.py' >/dev/null; then
     run_suite "python (pytest)" python_suite

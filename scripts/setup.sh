@@ -21,11 +21,17 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # swig, openjdk-17-jdk-headless, junit5: the Java bindings, their jar and
 # JUnit 5 tests; swig, mono-mcs, mono-runtime: the C# bindings and tests
 # (bindings/swig; built when these are found, see cmake/DistillSwig.cmake).
+# nginx-light: the server bench/teacher_query_openai.py starts on loopback (a
+# fixed answer that costs it next to nothing, so the clients are measured).
+# libpcre2-dev: the Unicode regex engine of the tokenizer's split patterns
+# (the byte-level BPE pre-tokenizer of GPT-2, Llama 3 and Qwen 2).
+# fortunes: English text (/usr/share/games/fortunes) for the tokenizer's tests.
 APT_PACKAGES=(cmake ninja-build g++ pkg-config doctest-dev libdlpack-dev libopenblas-dev
               python3-venv python3-dev libsqlite3-dev libzstd-dev nlohmann-json3-dev
               libcurl4-openssl-dev libcpp-httplib-dev libcli11-dev zlib1g-dev
               dataset-fashion-mnist clang-14 libclang-rt-14-dev
-              swig openjdk-17-jdk-headless junit5 mono-mcs mono-runtime)
+              swig openjdk-17-jdk-headless junit5 mono-mcs mono-runtime nginx-light
+              libpcre2-dev fortunes)
 # From PyPI, into .venv: what builds the Python package (pybind11,
 # scikit-build-core; run-tests.sh installs it with --no-build-isolation) and
 # what its tests, notebook and benchmark use. torch is large (the first
@@ -34,8 +40,11 @@ APT_PACKAGES=(cmake ninja-build g++ pkg-config doctest-dev libdlpack-dev libopen
 # checked against (tests/fixtures/safetensors was written with it).
 # openai: the official SDK, the peer bench/teacher_query_openai.py measures
 # `distill query` against (AsyncOpenAI on the same local server).
+# tokenizers, transformers: the independent references the tokenizer and the
+# transformer student are checked against (same ids; same logits, gradients
+# and losses as LlamaForCausalLM). Tests only, never the library.
 PYTHON_PACKAGES=(numpy pytest pybind11 scikit-build-core torch nbclient nbformat ipykernel matplotlib
-                 safetensors openai)
+                 safetensors openai tokenizers transformers)
 VENV_DIR=.venv
 
 say() { printf 'setup: %s\n' "$*"; }

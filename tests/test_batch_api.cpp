@@ -206,5 +206,7 @@ TEST_CASE("batch: an output file is matched by custom_id into the store") {
 
     CHECK(distill_batch_ingest(teacher.get(), store.get(), nullptr, 0,
                                dir.file("missing.jsonl").c_str(), nullptr, nullptr,
-                               nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+                               nullptr) == DISTILL_STATUS_NOT_FOUND);
+    CHECK(std::string(distill_last_error_message()) ==
+          "opening '" + dir.file("missing.jsonl") + "' failed: No such file or directory");
 }

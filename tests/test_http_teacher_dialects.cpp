@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "http_test_server.h"
+#include "record_test_support.h"
 #include "store_test_support.h"
 
 using http_test::fast_options;
@@ -16,45 +17,31 @@ using nlohmann::json;
 
 namespace {
 
-struct position {
-    std::string token, bytes;
-    int32_t id = 0;
-    float logprob = 0;
-    std::vector<int32_t> top_ids;
-    std::vector<float> top_logprobs;
-    std::vector<std::string> top_tokens;
-};
+using record_test::position;
+using record_test::read_position;
 
-position read_position(const distill::TeacherRecord & r, int64_t index) {
-    position p;
-    const char * token = nullptr;
-    const uint8_t * bytes = nullptr;
-    size_t n_bytes = 0;
-    int32_t top_k = 0;
-    distill::check(distill_teacher_record_get_position(r.get(), index, &token, &bytes, &n_bytes,
-                                                       &p.id, &p.logprob, &top_k));
-    p.token = token;
-    p.bytes.assign(reinterpret_cast<const char *>(bytes), n_bytes);
-    p.top_ids.resize(size_t(top_k));
-    p.top_logprobs.resize(size_t(top_k));
-    std::vector<const char *> tokens(static_cast<size_t>(top_k));
-    int32_t count = 0;
-    distill::check(distill_teacher_record_get_topk(r.get(), index, top_k, p.top_ids.data(),
-                                                   p.top_logprobs.data(), tokens.data(), &count));
-    for (const char * t : tokens) p.top_tokens.emplace_back(t);
-    return p;
-}
-
-// Remembers the last request's path and body.
+// Remembers the last request's path and body. The handler runs on a server
+// thread: the test reads under the same lock (the reply reaching the client
+// orders the two in practice, but nothing ThreadSanitizer can see does).
 struct capture {
-    std::mutex mutex;
-    std::string path;
-    json body;
     void take(const httplib::Request & request) {
-        std::lock_guard<std::mutex> lock(mutex);
-        path = request.path;
-        body = json::parse(request.body);
+        std::lock_guard<std::mutex> lock(mutex_);
+        path_ = request.path;
+        body_ = json::parse(request.body);
     }
+    std::string path() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return path_;
+    }
+    json body() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return body_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::string path_;
+    json body_;
 };
 
 const char * openai_chat = R"({
@@ -92,12 +79,12 @@ TEST_CASE("http teacher: an OpenAI chat completion with logprobs fills the recor
         R"({"id": "p-1", "messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 2})";
     distill::TeacherRecord r = teacher.query(request);
 
-    CHECK(seen.path == "/v1/chat/completions");
-    CHECK(seen.body["model"] == "teacher-1");
-    CHECK(seen.body["logprobs"] == true);
-    CHECK(seen.body["top_logprobs"] == 2);
-    CHECK(seen.body["max_tokens"] == 2);
-    CHECK_FALSE(seen.body.contains("id"));
+    CHECK(seen.path() == "/v1/chat/completions");
+    CHECK(seen.body()["model"] == "teacher-1");
+    CHECK(seen.body()["logprobs"] == true);
+    CHECK(seen.body()["top_logprobs"] == 2);
+    CHECK(seen.body()["max_tokens"] == 2);
+    CHECK_FALSE(seen.body().contains("id"));
 
     CHECK_FALSE(r.failed());
     CHECK(r.text() == "Hi!");
@@ -210,11 +197,11 @@ TEST_CASE("http teacher: Ollama's native chat: options nested, top-level logprob
     distill::TeacherRecord r = teacher.query(
         R"({"messages": [{"role": "user", "content": "x"}], "logprobs": true, "top_logprobs": 2,
             "temperature": 0, "max_tokens": 3})");
-    CHECK(seen.path == "/api/chat");
-    CHECK(seen.body["stream"] == false);
-    CHECK(seen.body["options"]["temperature"] == 0);
-    CHECK(seen.body["options"]["num_predict"] == 3);
-    CHECK(seen.body["top_logprobs"] == 2);
+    CHECK(seen.path() == "/api/chat");
+    CHECK(seen.body()["stream"] == false);
+    CHECK(seen.body()["options"]["temperature"] == 0);
+    CHECK(seen.body()["options"]["num_predict"] == 3);
+    CHECK(seen.body()["top_logprobs"] == 2);
     CHECK_FALSE(r.failed());
     CHECK(r.text() == "Yo");
     CHECK(r.string(DISTILL_RECORD_FINISH_REASON) == "length");

@@ -56,7 +56,10 @@ TEST_CASE("http teacher: the key from an env var is sent and never written anywh
     {
         distill::Store store(db);
         distill::TeacherRecord r = teacher.query_cached(store, chat_request);
-        CHECK(authorization == std::string("Bearer ") + secret);
+        {
+            std::lock_guard<std::mutex> lock(mutex);  // written on the server's thread
+            CHECK(authorization == std::string("Bearer ") + secret);
+        }
         CHECK(r.failed());
         CHECK(server.requests == 1);  // 401: not retried
         const std::string message = r.string(DISTILL_RECORD_ERROR_MESSAGE);
@@ -108,9 +111,11 @@ TEST_CASE("http teacher: a key file is read and trimmed") {
     const std::string path = dir.file("key.txt");
     std::ofstream(path) << "  " << secret << "\n";
     http_test::server server;
+    std::mutex mutex;  // the handler runs on the server's thread
     std::string authorization;
     server.http.Post("/v1/chat/completions",
                      [&](const httplib::Request & q, httplib::Response & r) {
+                         std::lock_guard<std::mutex> lock(mutex);
                          authorization = q.get_header_value("Authorization");
                          r.set_content(ok_chat, json_type);
                      });
@@ -120,6 +125,7 @@ TEST_CASE("http teacher: a key file is read and trimmed") {
     o.api_key_file = path.c_str();
     distill::Teacher teacher = distill::Teacher::http(o);
     CHECK_FALSE(teacher.query(chat_request).failed());
+    std::lock_guard<std::mutex> lock(mutex);
     CHECK(authorization == std::string("Bearer ") + secret);
 }
 
@@ -141,9 +147,10 @@ TEST_CASE("http teacher: a missing key variable fails creation, naming the varia
 
     o.api_key_env = nullptr;
     o.api_key_file = "/nonexistent/distill/key";
-    CHECK(distill_teacher_create_http(&o, &t) == DISTILL_STATUS_INVALID_ARGUMENT);
-    CHECK(std::string(distill_last_error_message()).find("/nonexistent/distill/key") !=
-          std::string::npos);
+    CHECK(distill_teacher_create_http(&o, &t) == DISTILL_STATUS_NOT_FOUND);
+    CHECK(std::string(distill_last_error_message()) ==
+          "options.api_key_file: opening '/nonexistent/distill/key' failed: No such file or "
+          "directory");
 }
 
 TEST_CASE("http teacher: options are checked at creation") {

@@ -3,6 +3,7 @@
 // to version 3 (the store-wide token_texts table, then finish_reason), its
 // old record still reads exactly (finish reason ""), and new records land
 // beside it in format 2.
+#include "record_test_support.h"
 #include "store_test_support.h"
 
 #include <sqlite3.h>
@@ -58,41 +59,14 @@ int64_t query_int(const std::string & path, const char * sql) {
     return value;
 }
 
-struct position_view {
-    std::string token, bytes;
-    int32_t id;
-    float logprob;
-    std::vector<std::string> top_tokens;
-    std::vector<int32_t> top_ids;
-    std::vector<float> top_logprobs;
-};
-
-position_view read_position(const distill::TeacherRecord & r, int64_t index) {
-    position_view v;
-    const char * token = nullptr;
-    const uint8_t * bytes = nullptr;
-    size_t n_bytes = 0;
-    int32_t top_k = 0;
-    distill::check(distill_teacher_record_get_position(r.get(), index, &token, &bytes, &n_bytes,
-                                                       &v.id, &v.logprob, &top_k));
-    v.token = token;
-    v.bytes.assign(reinterpret_cast<const char *>(bytes), n_bytes);
-    std::vector<const char *> tokens(static_cast<size_t>(top_k));
-    v.top_ids.resize(static_cast<size_t>(top_k));
-    v.top_logprobs.resize(static_cast<size_t>(top_k));
-    int32_t copied = 0;
-    distill::check(distill_teacher_record_get_topk(r.get(), index, top_k, v.top_ids.data(),
-                                                   v.top_logprobs.data(), tokens.data(), &copied));
-    for (const char * t : tokens) v.top_tokens.push_back(t);
-    return v;
-}
+using record_test::read_position;
 
 void check_old_record(distill::Store & store) {
     const std::optional<distill::TeacherRecord> r = store.get(std::string(64, 'a'));
     REQUIRE(r);
     CHECK(r->text() == "Hi there");
     REQUIRE(r->position_count() == 2);
-    const position_view hi = read_position(*r, 0);
+    const record_test::position hi = read_position(*r, 0);
     CHECK(hi.token == "Hi");
     CHECK(hi.bytes == "Hi");
     CHECK(hi.id == -1);
@@ -100,7 +74,7 @@ void check_old_record(distill::Store & store) {
     CHECK(hi.top_tokens == std::vector<std::string>{"Hi", "Hello", "Hey"});
     CHECK(hi.top_ids == std::vector<int32_t>{-1, -1, -1});
     CHECK(hi.top_logprobs == std::vector<float>{-0.25f, -1.5f, -3.0f});
-    const position_view there = read_position(*r, 1);
+    const record_test::position there = read_position(*r, 1);
     CHECK(there.token == " there");
     CHECK(there.id == 7);
     CHECK(there.logprob == -0.125f);

@@ -3,6 +3,7 @@
 // each adding texts the others have not seen, all read back exactly; and
 // the shapes the format codes specially (the chosen token inside or outside
 // its top-k list, bytes that are not the text, -inf) survive a round trip.
+#include "record_test_support.h"
 #include "store_test_support.h"
 
 #include <sqlite3.h>
@@ -55,29 +56,17 @@ void check_record(distill::Store & store, const std::string & key,
     REQUIRE(r->position_count() == int64_t(positions.size()));
     for (size_t i = 0; i < positions.size(); ++i) {
         const position_spec & want = positions[i];
-        const char * token = nullptr;
-        const uint8_t * bytes = nullptr;
-        size_t n_bytes = 0;
-        int32_t id = 0, top_k = 0;
-        float logprob = 0;
-        distill::check(distill_teacher_record_get_position(r->get(), int64_t(i), &token, &bytes,
-                                                           &n_bytes, &id, &logprob, &top_k));
+        const record_test::position got = record_test::read_position(*r, int64_t(i));
         CAPTURE(i);
-        CHECK(std::string(token) == want.token);
-        CHECK(std::string(reinterpret_cast<const char *>(bytes), n_bytes) == want.bytes);
-        CHECK(id == want.id);
-        CHECK(logprob == want.logprob);
-        REQUIRE(top_k == int32_t(want.top.size()));
-        std::vector<int32_t> ids(static_cast<size_t>(top_k));
-        std::vector<float> logprobs(static_cast<size_t>(top_k));
-        std::vector<const char *> tokens(static_cast<size_t>(top_k));
-        int32_t copied = 0;
-        distill::check(distill_teacher_record_get_topk(r->get(), int64_t(i), top_k, ids.data(),
-                                                       logprobs.data(), tokens.data(), &copied));
+        CHECK(got.token == want.token);
+        CHECK(got.bytes == want.bytes);
+        CHECK(got.id == want.id);
+        CHECK(got.logprob == want.logprob);
+        REQUIRE(got.top_tokens.size() == want.top.size());
         for (size_t k = 0; k < want.top.size(); ++k) {
-            CHECK(std::string(tokens[k]) == want.top[k].token);
-            CHECK(ids[k] == want.top[k].id);
-            CHECK(logprobs[k] == float(_Float16(want.top[k].logprob)));
+            CHECK(got.top_tokens[k] == want.top[k].token);
+            CHECK(got.top_ids[k] == want.top[k].id);
+            CHECK(got.top_logprobs[k] == float(_Float16(want.top[k].logprob)));
         }
     }
 }
@@ -169,14 +158,14 @@ TEST_CASE("store: a damaged token_texts table is an error naming it, not a crash
         tamper("DELETE FROM token_texts WHERE id = 2");
         distill::Store store(path, true);
         CHECK(distill_store_get(store.get(), store_test::key_of(1).c_str(), &out) ==
-              DISTILL_STATUS_INTERNAL);
+              DISTILL_STATUS_CORRUPT_FILE);
         CHECK(std::string(distill_last_error_message()).find("token_texts") != std::string::npos);
     }
     SUBCASE("an id far past the others") {
         tamper("UPDATE token_texts SET id = 4000000000 WHERE id = 3");
         distill::Store store(path, true);
         CHECK(distill_store_get(store.get(), store_test::key_of(1).c_str(), &out) ==
-              DISTILL_STATUS_INTERNAL);
+              DISTILL_STATUS_CORRUPT_FILE);
         CHECK(std::string(distill_last_error_message()).find("damaged token_texts table") !=
               std::string::npos);
     }

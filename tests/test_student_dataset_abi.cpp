@@ -12,17 +12,9 @@
 #include <vector>
 
 #include "student_test_support.h"
+#include "temp_dir.h"
 
 namespace {
-
-std::filesystem::path fresh_store(const std::string & name) {
-    const auto dir = std::filesystem::temp_directory_path() / "distill_dataset_abi";
-    std::filesystem::create_directories(dir);
-    const auto path = dir / name;
-    for (const char * suffix : {"", "-wal", "-shm"})
-        std::filesystem::remove(path.string() + suffix);
-    return path;
-}
 
 // A callback teacher that answers every request with the same 3 classes,
 // counting its calls; `broken` makes it answer without top-k.
@@ -94,7 +86,7 @@ TEST_CASE("dataset errors: shapes, dtypes, ranges, NULL") {
           DISTILL_STATUS_INVALID_ARGUMENT);
     CHECK(test::last_error().find("validation") != std::string::npos);
     CHECK(distill_dataset_load_idx("/nonexistent-images", "/nonexistent-labels", 0, &out) ==
-          DISTILL_STATUS_INVALID_ARGUMENT);
+          DISTILL_STATUS_NOT_FOUND);
     CHECK(test::last_error().find("/nonexistent-images") != std::string::npos);
     int32_t present = 0;
     DLTensor view{};
@@ -112,7 +104,8 @@ TEST_CASE("ask_teacher through a store: the second run asks nothing and gives th
     test::synthetic_set set = test::make_synthetic_set(300, 12, 4, 11);
     distill::Model teacher_model = distill::Model::create(test::small_mlp, 17);
     distill::Teacher teacher = distill::Teacher::model(cpu, teacher_model, "unit-teacher");
-    const auto path = fresh_store("answers.db");
+    const test::temp_dir scratch("distill-dataset-abi");
+    const auto path = scratch.file("answers.db");
     std::vector<float> first_logprobs;
     {
         distill::Store store(path.string());
@@ -183,8 +176,7 @@ namespace {
 
 // The first line of the store's export: its provenance's "teacher" and
 // "parameters" objects are what distill_dataset_read_teacher takes.
-nlohmann::json first_exported_record(distill::Store & store, const std::string & name) {
-    const auto path = std::filesystem::temp_directory_path() / "distill_dataset_abi" / name;
+nlohmann::json first_exported_record(distill::Store & store, const std::filesystem::path & path) {
     store.export_jsonl(path.string());
     std::ifstream in(path);
     std::string line;
@@ -213,7 +205,8 @@ distill_status failing_answer(void *, const char *, distill_teacher_record *) {
 TEST_CASE("read_teacher: offline targets from a store equal those asked, with no teacher") {
     const distill::Context cpu;
     test::synthetic_set set = test::make_synthetic_set(300, 12, 4, 21);
-    const auto path = fresh_store("offline.db");
+    const test::temp_dir scratch("distill-dataset-abi");
+    const auto path = scratch.file("offline.db");
     std::vector<float> asked_ids, asked_logprobs;
     nlohmann::json exported;
     {
@@ -224,7 +217,7 @@ TEST_CASE("read_teacher: offline targets from a store equal those asked, with no
         CHECK(asked.ask_teacher(teacher, &store).first == 300);
         asked_ids = field_values(asked, DISTILL_DATASET_TEACHER_TOPK_IDS);
         asked_logprobs = field_values(asked, DISTILL_DATASET_TEACHER_TOPK_LOGPROBS);
-        exported = first_exported_record(store, "offline.jsonl");
+        exported = first_exported_record(store, scratch.file("offline.jsonl"));
     }
     // Another process, later: the store file only, opened read-only.
     distill::Store store(path.string(), /*read_only=*/true);
@@ -252,7 +245,8 @@ TEST_CASE("read_teacher: offline targets from a store equal those asked, with no
 TEST_CASE("read_teacher errors: arguments, unknown identity, missing answers, failures") {
     const distill::Context cpu;
     test::synthetic_set set = test::make_synthetic_set(20, 12, 4, 31);
-    const auto path = fresh_store("offline_errors.db");
+    const test::temp_dir scratch("distill-dataset-abi");
+    const auto path = scratch.file("offline_errors.db");
     distill::Store store(path.string());
     distill::Dataset data = distill::Dataset::create(*set.inputs.dl());
 
@@ -288,7 +282,7 @@ TEST_CASE("read_teacher errors: arguments, unknown identity, missing answers, fa
 
     // An identity that answered none of them: the message lists who did.
     const std::string identity =
-        first_exported_record(store, "errors.jsonl").at("provenance").at("teacher").dump();
+        first_exported_record(store, scratch.file("errors.jsonl")).at("provenance").at("teacher").dump();
     CHECK(distill_dataset_read_teacher(first.get(), store.get(),
                                        R"({"kind": "model", "name": "someone else"})",
                                        nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
@@ -316,7 +310,8 @@ TEST_CASE("read_teacher errors: arguments, unknown identity, missing answers, fa
 
 TEST_CASE("read_teacher with several teachers or parameter sets: NULL is refused, naming them") {
     test::synthetic_set set = test::make_synthetic_set(6, 12, 4, 41);
-    const auto path = fresh_store("offline_several.db");
+    const test::temp_dir scratch("distill-dataset-abi");
+    const auto path = scratch.file("offline_several.db");
     distill::Store store(path.string());
     fixed_teacher answers;
     distill::Teacher one = distill::Teacher::callback(fixed_teacher::answer, &answers, "one");
@@ -366,7 +361,8 @@ TEST_CASE("read_teacher: identical examples share one stored answer") {
     // Rows 0 and 2 are the same example: one request, one row in the store.
     const std::vector<double> values = {0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.1, 0.2, 0.3};
     test::host_tensor inputs(test::storage::f32, {3, 3}, values);
-    const auto path = fresh_store("offline_duplicates.db");
+    const test::temp_dir scratch("distill-dataset-abi");
+    const auto path = scratch.file("offline_duplicates.db");
     distill::Store store(path.string());
     fixed_teacher answers;
     distill::Teacher teacher = distill::Teacher::callback(fixed_teacher::answer, &answers, "dup");

@@ -7,16 +7,7 @@
 #include <fstream>
 
 #include "student_test_support.h"
-
-namespace {
-
-std::filesystem::path temp_path(const std::string & name) {
-    const auto dir = std::filesystem::temp_directory_path() / "distill_student_model_abi";
-    std::filesystem::create_directories(dir);
-    return dir / name;
-}
-
-}  // namespace
+#include "temp_dir.h"
 
 TEST_CASE("model create: sizes, PyTorch names, and views of the model's own memory") {
     distill::Model model = distill::Model::create(test::small_mlp, 7);
@@ -73,7 +64,8 @@ TEST_CASE(
 TEST_CASE("model save and load: the same predictions, bit for bit; a damaged file is refused") {
     const distill::Context cpu;
     distill::Model model = distill::Model::create(test::small_mlp, 11);
-    const auto path = temp_path("model.safetensors");
+    const test::temp_dir scratch("distill-student-model-abi");
+    const auto path = scratch.file("model.safetensors");
     model.save(path.string());
     distill::Model loaded = distill::Model::load(path.string());
     CHECK(loaded.config_json() == model.config_json());
@@ -83,7 +75,7 @@ TEST_CASE("model save and load: the same predictions, bit for bit; a damaged fil
     const auto size = std::filesystem::file_size(path);
     std::filesystem::resize_file(path, size - 7);
     distill_model * out = nullptr;
-    CHECK(distill_model_load(path.string().c_str(), &out) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(distill_model_load(path.string().c_str(), &out) == DISTILL_STATUS_CORRUPT_FILE);
     CHECK(out == nullptr);
     CHECK(test::last_error().find(path.filename().string()) != std::string::npos);
 }
@@ -140,7 +132,7 @@ TEST_CASE("model errors: messages name the argument, the expected and the actual
           DISTILL_STATUS_INVALID_ARGUMENT);
 
     CHECK(distill_model_load("/nonexistent/model.safetensors", &model) ==
-          DISTILL_STATUS_INVALID_ARGUMENT);
+          DISTILL_STATUS_NOT_FOUND);
     CHECK(test::last_error().find("/nonexistent/model.safetensors") != std::string::npos);
 }
 

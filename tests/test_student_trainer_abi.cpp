@@ -9,15 +9,9 @@
 #include <iterator>
 
 #include "student_test_support.h"
+#include "temp_dir.h"
 
 namespace {
-
-std::filesystem::path fresh_dir(const std::string & name) {
-    const auto dir = std::filesystem::temp_directory_path() / "distill_trainer_abi" / name;
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir.parent_path());
-    return dir;
-}
 
 struct losses {
     distill_kd_loss_options options;
@@ -186,7 +180,8 @@ TEST_CASE("trainer fit: a run resumed from a mid-epoch checkpoint ends bit-ident
         CHECK(s.steps == 3 * 7);
     }
 
-    const auto dir = fresh_dir("resume");
+    const test::temp_dir scratch("distill-trainer-abi");
+    const auto dir = scratch.file("resume");  // not created: the trainer makes it
     distill::Model first_part = distill::Model::create(test::small_mlp, 9);
     {
         distill::Trainer trainer(cpu, first_part, make_options(loss.options));
@@ -235,7 +230,8 @@ TEST_CASE(
     distill::check(distill_fit_options_init(&fit));
     fit.epochs = 1;
     trainer.fit(data, fit);
-    const auto dir = fresh_dir("tampered");
+    const test::temp_dir scratch("distill-trainer-abi");
+    const auto dir = scratch.file("tampered");  // not created: the trainer makes it
     trainer.save(dir.string());
 
     // Another architecture cannot resume it.
@@ -260,7 +256,7 @@ TEST_CASE(
     distill::Model fresh = distill::Model::create(test::small_mlp, 2);
     const std::vector<float> before = test::all_parameters(fresh);
     distill::Trainer victim(cpu, fresh, make_options(hard.options));
-    CHECK(distill_trainer_resume(victim.get(), dir.c_str()) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(distill_trainer_resume(victim.get(), dir.c_str()) == DISTILL_STATUS_CORRUPT_FILE);
     CHECK(test::last_error().find("model.safetensors") != std::string::npos);
     CHECK(test::all_parameters(fresh) == before);
     CHECK(victim.position() == std::pair<int64_t, int64_t>{0, 0});
@@ -395,7 +391,8 @@ TEST_CASE("trainer fit: restore_best ends on a best epoch from before a resume")
     distill::Trainer first_run(cpu, first, learning);
     const distill_fit_summary learned = first_run.fit(data, fit);
     const std::vector<float> best = test::all_parameters(first);  // restored: the best epoch's
-    const auto dir = fresh_dir("restore-best");
+    const test::temp_dir scratch("distill-trainer-abi");
+    const auto dir = scratch.file("restore-best");  // not created: the trainer makes it
     first_run.save(dir.string());
     CHECK(std::filesystem::exists(dir / "best_model.safetensors"));
 
@@ -442,7 +439,8 @@ TEST_CASE("trainer resume: an optimizer state of another shape is refused, the t
     distill::check(distill_fit_options_init(&fit));
     fit.epochs = 1;
     saver.fit(data, fit);
-    const auto dir = fresh_dir("momentum");
+    const test::temp_dir scratch("distill-trainer-abi");
+    const auto dir = scratch.file("momentum");  // not created: the trainer makes it
     saver.save(dir.string());
 
     distill_trainer_options plain = make_options(hard.options);
@@ -464,7 +462,8 @@ TEST_CASE("trainer resume: a checkpoint of another loss or other data is refused
     test::synthetic_set set = test::make_synthetic_set(40, 12, 4, 41);
     distill::Dataset data = make_dataset(set, true);
     losses soft(1.0f, 0.0f, 4.0f);
-    const auto dir = fresh_dir("identity");
+    const test::temp_dir scratch("distill-trainer-abi");
+    const auto dir = scratch.file("identity");  // not created: the trainer makes it
     distill_fit_options fit;
     distill::check(distill_fit_options_init(&fit));
     fit.epochs = 1;

@@ -11,12 +11,22 @@ public enum Status {
   /// <summary>A failure inside the library or a device runtime.</summary>
   Internal = 4,
   /// <summary>A callback asked to stop, or threw.</summary>
-  Cancelled = 5
+  Cancelled = 5,
+  /// <summary>A file or directory the call was given does not exist.</summary>
+  NotFound = 6,
+  /// <summary>A file exists but cannot be read or written (permissions, a directory, ...).</summary>
+  IOError = 7,
+  /// <summary>A file's contents are damaged, truncated or of another kind.</summary>
+  CorruptFile = 8,
+  /// <summary>No space left on the device or in the quota.</summary>
+  DiskFull = 9
 }
 
 /// <summary>A failed call into libdistill: the library's status and its message, which names the
 /// argument, the expected and the actual value. When an ITeacherCallback or IProgressListener
-/// threw, the call stops with Status.Cancelled and InnerException is what it threw.</summary>
+/// threw, the call stops with Status.Cancelled and InnerException is what it threw. A file failure
+/// is one of the subclasses NotFoundException, FileIOException, CorruptFileException and
+/// DiskFullException, so that a program can catch the kind it can act on.</summary>
 public class DistillException : global::System.Exception {
   public DistillException(Status status, string message, global::System.Exception inner = null)
       : base(message, inner) {
@@ -28,8 +38,42 @@ public class DistillException : global::System.Exception {
 
   // Called by the glue on the thread of the failed call: attaches what a callback of this thread threw.
   internal static DistillException FromNative(int status, string message) {
-    return new DistillException((Status)status, message, CallbackFailure.Take());
+    var inner = CallbackFailure.Take();
+    switch ((Status)status) {
+      case Status.NotFound: return new NotFoundException(message, inner);
+      case Status.IOError: return new FileIOException(message, inner);
+      case Status.CorruptFile: return new CorruptFileException(message, inner);
+      case Status.DiskFull: return new DiskFullException(message, inner);
+      default: return new DistillException((Status)status, message, inner);
+    }
   }
+}
+
+/// <summary>A file or directory the call was given does not exist (Status.NotFound).</summary>
+public class NotFoundException : DistillException {
+  public NotFoundException(string message, global::System.Exception inner = null)
+      : base(Status.NotFound, message, inner) {}
+}
+
+/// <summary>A file exists but cannot be read or written: permission denied, a device I/O error, a
+/// directory where a file was expected (Status.IOError).</summary>
+public class FileIOException : DistillException {
+  public FileIOException(string message, global::System.Exception inner = null)
+      : base(Status.IOError, message, inner) {}
+}
+
+/// <summary>A file's contents are damaged, truncated, or of another kind: not a distill store,
+/// checkpoint, safetensors or IDX file (Status.CorruptFile).</summary>
+public class CorruptFileException : DistillException {
+  public CorruptFileException(string message, global::System.Exception inner = null)
+      : base(Status.CorruptFile, message, inner) {}
+}
+
+/// <summary>No space left on the device or in the quota (Status.DiskFull); the file is as it was
+/// before the call.</summary>
+public class DiskFullException : DistillException {
+  public DiskFullException(string message, global::System.Exception inner = null)
+      : base(Status.DiskFull, message, inner) {}
 }
 
 /// <summary>What a C# callback threw, kept on the thread of the library call that invoked it until

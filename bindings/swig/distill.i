@@ -19,10 +19,27 @@
 #include "distill_swig/loss.hpp"
 #include "distill_swig/records.hpp"
 #include "distill_swig/teachers.hpp"
-#include "distill_swig/answers.hpp"
 #include "distill_swig/progress.hpp"
 #include "distill_swig/students.hpp"
 #include "distill_swig/trainer.hpp"
+
+#include <string>
+
+namespace distill_swig {
+// "" when the loaded libdistill serves the distill.h this glue was compiled
+// (and its Java or C# generated) from, else why not: distill.hpp's rule
+// (check_library_version), the same major version and an ABI at least as
+// new. Each language checks it once, as its native class loads.
+inline std::string library_mismatch() {
+    const std::string version = distill_version();
+    const std::string major = std::to_string(DISTILL_VERSION_MAJOR) + ".";
+    if (version.compare(0, major.size(), major) == 0 && distill_abi_version() >= DISTILL_ABI_VERSION)
+        return "";
+    return "libdistill " + version + " (ABI " + std::to_string(distill_abi_version()) +
+           ") does not match the distill.h " DISTILL_VERSION_STRING " (ABI " +
+           std::to_string(DISTILL_ABI_VERSION) + ") these bindings were generated from";
+}
+}  // namespace distill_swig
 %}
 
 %include <stdint.i>

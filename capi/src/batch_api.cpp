@@ -1,15 +1,15 @@
 // distill_batch_build / distill_batch_ingest: the C arguments read into
-// core/teachers/batch_api.h's calls.
+// core/jobs/batch_api.h's calls.
 #include <cstddef>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "api_guard.h"
 #include "store_handle.h"
 #include "teacher_handle.h"
-#include "teachers/batch_api.h"
+#include "jobs/batch_api.h"
 #include "teachers/request_key.h"
+#include "versioned_struct.h"
 
 using distill::capi::guarded;
 using distill::capi::require_pointer;
@@ -38,24 +38,6 @@ std::vector<nlohmann::json> parse_requests(const char * const * requests_json, s
     return requests;
 }
 
-// Checks a caller's summary struct_size (at least the first count).
-template <class Summary>
-void check_summary(const Summary * out, const char * type) {
-    if (out != nullptr && (out->struct_size < sizeof(uint32_t) + sizeof(int64_t) ||
-                           out->struct_size > sizeof(Summary)))
-        distill::fail_invalid(std::string("summary_out->struct_size: expected sizeof(") + type +
-                              ") (" + std::to_string(sizeof(Summary)) + "), got " +
-                              std::to_string(out->struct_size));
-}
-
-// Copies `full` into the caller's struct, as far as it reaches.
-template <class Summary>
-void fill_summary(Summary * out, Summary full) {
-    if (out == nullptr) return;
-    full.struct_size = out->struct_size;
-    std::memcpy(static_cast<void *>(out), &full, out->struct_size);
-}
-
 }  // namespace
 
 extern "C" {
@@ -68,7 +50,7 @@ distill_status distill_batch_build(distill_teacher * teacher, distill_store * st
         const distill::http_teacher & t = http_teacher_of(teacher);
         distill::store * s = store != nullptr ? &distill::capi::unwrap(store) : nullptr;
         require_pointer(path, "path", "the batch input file to write");
-        check_summary(summary_out, "distill_batch_build_summary");
+        const distill::capi::versioned_result result(summary_out, "summary_out");
         const std::vector<nlohmann::json> requests = parse_requests(requests_json, count);
         const distill::batch_build_summary summary =
             distill::write_batch_input(t, s, requests, url != nullptr ? url : "", path);
@@ -77,7 +59,7 @@ distill_status distill_batch_build(distill_teacher * teacher, distill_store * st
         c.written = summary.written;
         c.already_stored = summary.already_stored;
         c.repeated = summary.repeated;
-        fill_summary(summary_out, c);
+        result.write(c);
     });
 }
 
@@ -90,7 +72,7 @@ distill_status distill_batch_ingest(distill_teacher * teacher, distill_store * s
         const distill::http_teacher & t = http_teacher_of(teacher);
         distill::store & s = distill::capi::unwrap(store);
         require_pointer(path, "path", "the batch output file to read");
-        check_summary(summary_out, "distill_batch_ingest_summary");
+        const distill::capi::versioned_result result(summary_out, "summary_out");
         const std::vector<nlohmann::json> requests = parse_requests(requests_json, count);
         distill::batch_problem_fn tell;
         if (problem != nullptr)
@@ -106,7 +88,7 @@ distill_status distill_batch_ingest(distill_teacher * teacher, distill_store * s
         c.already_stored = summary.already_stored;
         c.unknown = summary.unknown;
         c.malformed = summary.malformed;
-        fill_summary(summary_out, c);
+        result.write(c);
     });
 }
 

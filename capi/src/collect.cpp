@@ -9,9 +9,9 @@
 #include "api_guard.h"
 #include "store_handle.h"
 #include "teacher_handle.h"
-#include "teachers/collect.h"
+#include "jobs/collect.h"
 #include "teachers/request_key.h"
-#include "versioned_options.h"
+#include "versioned_struct.h"
 
 using distill::capi::guarded;
 using distill::capi::require_pointer;
@@ -65,13 +65,7 @@ distill_status distill_collect(distill_teacher * teacher, distill_store * store,
         require_pointer(teacher, "teacher", "a teacher from distill_teacher_create_*");
         distill::store & s = distill::capi::unwrap(store);
         if (count > 0) require_pointer(requests_json, "requests_json", "count request strings");
-        if (summary_out != nullptr &&
-            (summary_out->struct_size < sizeof(uint32_t) + sizeof(int64_t) ||
-             summary_out->struct_size > sizeof(distill_collect_summary)))
-            distill::fail_invalid(
-                "summary_out->struct_size: expected sizeof(distill_collect_summary) (" +
-                std::to_string(sizeof(distill_collect_summary)) + "), got " +
-                std::to_string(summary_out->struct_size));
+        const distill::capi::versioned_result result(summary_out, "summary_out");
         distill_collect_options defaults{};
         distill_collect_options_init(&defaults);
         const distill_collect_options o =
@@ -104,11 +98,7 @@ distill_status distill_collect(distill_teacher * teacher, distill_store * store,
         }
         const distill::collect_summary summary =
             distill::collect(*teacher->impl, s, requests, settings);
-        if (summary_out != nullptr) {
-            distill_collect_summary full = to_c(summary);
-            full.struct_size = summary_out->struct_size;
-            std::memcpy(static_cast<void *>(summary_out), &full, summary_out->struct_size);
-        }
+        result.write(to_c(summary));
     });
 }
 

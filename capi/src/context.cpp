@@ -5,7 +5,7 @@
 #include "api_guard.h"
 #include "context_handle.h"
 #include "backend/cuda_backend_loader.h"
-#include "versioned_options.h"
+#include "versioned_struct.h"
 
 extern "C" {
 

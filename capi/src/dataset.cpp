@@ -18,7 +18,7 @@
 #include "train/host_tensor.h"
 #include "train/stored_targets.h"
 #include "train/teacher_targets.h"
-#include "versioned_options.h"
+#include "versioned_struct.h"
 
 void distill_dataset::refresh_shapes() {
     input_shape[0] = examples.rows;

@@ -33,6 +33,10 @@ const char * distill_status_name(distill_status status) {
     case DISTILL_STATUS_OUT_OF_MEMORY: return "OUT_OF_MEMORY";
     case DISTILL_STATUS_INTERNAL: return "INTERNAL";
     case DISTILL_STATUS_CANCELLED: return "CANCELLED";
+    case DISTILL_STATUS_NOT_FOUND: return "NOT_FOUND";
+    case DISTILL_STATUS_IO_ERROR: return "IO_ERROR";
+    case DISTILL_STATUS_CORRUPT_FILE: return "CORRUPT_FILE";
+    case DISTILL_STATUS_DISK_FULL: return "DISK_FULL";
     default: return "UNKNOWN_STATUS";
     }
 }

@@ -8,7 +8,7 @@
 #include "teacher_handle.h"
 #include "teachers/http_teacher.h"
 #include "teachers/request_key.h"
-#include "versioned_options.h"
+#include "versioned_struct.h"
 
 using distill::capi::guarded;
 using distill::capi::require_pointer;

@@ -2,7 +2,7 @@
 #include "api_guard.h"
 #include "context_handle.h"
 #include "kd_loss_options.h"
-#include "versioned_options.h"
+#include "versioned_struct.h"
 
 namespace distill::capi {
 distill::kd_loss_options to_core(const distill_kd_loss_options * given) {

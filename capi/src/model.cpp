@@ -18,7 +18,7 @@
 #include "tensor/tensor_checks.h"
 #include "train/model_file.h"
 #include "train/host_tensor.h"
-#include "versioned_options.h"
+#include "versioned_struct.h"
 
 namespace distill::capi {
 
@@ -71,7 +71,7 @@ distill_status distill_model_create(const char * config_json, uint64_t seed, dis
         require_pointer(out, "out", "a place for the new model");
         const nlohmann::json config = distill::parse_json_argument(config_json, "config_json");
         *out = distill::capi::wrap_model(
-            std::make_shared<distill::model>(distill::parse_model_config(config), seed));
+            std::make_shared<distill::model>(distill::parse_model_config(config, "config_json"), seed));
     });
 }
 

@@ -7,7 +7,7 @@
 #include "api_guard.h"
 #include "store_handle.h"
 #include "teacher_record_handle.h"
-#include "versioned_options.h"
+#include "versioned_struct.h"
 
 namespace distill::capi {
 distill::store & unwrap(distill_store * store) {
@@ -79,14 +79,9 @@ distill_status distill_store_get_stats(distill_store * store, distill_store_stat
     return guarded([&] {
         distill::store & s = unwrap(store);
         require_pointer(out, "out", "a distill_store_stats with struct_size set");
-        if (out->struct_size < offsetof(distill_store_stats, records) + sizeof(int64_t) ||
-            out->struct_size > sizeof(distill_store_stats))
-            distill::fail_invalid("out->struct_size: expected sizeof(distill_store_stats) (" +
-                                  std::to_string(sizeof(distill_store_stats)) + "), got " +
-                                  std::to_string(out->struct_size));
+        const distill::capi::versioned_result result(out, "out");
         const distill::store_stats stats = s.stats();
         distill_store_stats full{};
-        full.struct_size = out->struct_size;
         full.records = stats.records;
         full.failures = stats.failures;
         full.positions = stats.positions;
@@ -102,7 +97,7 @@ distill_status distill_store_get_stats(distill_store * store, distill_store_stat
             bucket += count;
         }
         full.other_model = stats.other_model;
-        std::memcpy(static_cast<void *>(out), &full, out->struct_size);
+        result.write(full);
     });
 }
 

@@ -5,12 +5,13 @@
 #include <string>
 
 #include "api_guard.h"
+#include "jobs/cached_query.h"
 #include "store_handle.h"
 #include "teacher_handle.h"
 #include "teacher_record_handle.h"
 #include "teachers/callback_teacher.h"
 #include "teachers/request_key.h"
-#include "versioned_options.h"
+#include "versioned_struct.h"
 
 namespace distill::capi {
 namespace {

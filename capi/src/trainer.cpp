@@ -12,8 +12,9 @@
 #include "student_handles.h"
 #include "students/model.h"
 #include "teachers/request_key.h"
+#include "train/evaluation.h"
 #include "train/student_trainer.h"
-#include "versioned_options.h"
+#include "versioned_struct.h"
 
 namespace distill::capi {
 distill::student_trainer & unwrap(distill_trainer * trainer) {
@@ -29,28 +30,12 @@ const distill::student_trainer & unwrap(const distill_trainer * trainer) {
 using distill::capi::guarded;
 using distill::capi::require_pointer;
 using distill::capi::unwrap;
+using distill::capi::versioned_result;
 
 namespace {
 
-// Refuses a caller's result struct whose struct_size the library cannot
-// fill: smaller than the size field, or larger than the library knows.
-// Only struct_size is read: the caller's struct may be an older, smaller one.
-template <class Out>
-void check_struct_size(const Out * out, const char * name) {
-    if (out->struct_size < sizeof(uint32_t) || out->struct_size > sizeof(Out))
-        distill::fail_invalid(std::string(name) + "->struct_size: expected sizeof the struct (" +
-                              std::to_string(sizeof(Out)) + "), got " +
-                              std::to_string(out->struct_size));
-}
-
-// Copies the library's struct into the caller's, up to its struct_size.
-template <class Out>
-void write_versioned(Out * out, const Out & value, const char * name) {
-    check_struct_size(out, name);
-    const uint32_t size = out->struct_size;
-    std::memcpy(static_cast<void *>(out), &value, size);
-    out->struct_size = size;
-}
+static_assert(int32_t(distill::fit_event_kind::step) == DISTILL_PROGRESS_STEP &&
+              int32_t(distill::fit_event_kind::epoch_end) == DISTILL_PROGRESS_EPOCH_END);
 
 }  // namespace
 
@@ -117,18 +102,17 @@ distill_status distill_trainer_step(distill_trainer * trainer, const distill_bat
         tensors.teacher_logits = b.teacher_logits;
         tensors.teacher_topk_ids = b.teacher_topk_ids;
         tensors.teacher_topk_logprobs = b.teacher_topk_logprobs;
-        if (out) check_struct_size(out, "out");
+        const versioned_result result(out, "out");  // checked before the step
         const distill::step_outcome s = t.step(tensors);
         if (out) {
             distill_step_metrics m{};
-            m.struct_size = sizeof m;
             m.step = s.step;
             m.loss = s.loss;
             m.learning_rate = s.learning_rate;
             m.grad_norm = s.grad_norm;
             m.accuracy = s.accuracy;
             m.agreement = s.agreement;
-            write_versioned(out, m, "out");
+            result.write(m);
         }
     });
 }
@@ -140,7 +124,7 @@ distill_status distill_model_evaluate(const distill_context * context, distill_m
         distill::model & m = unwrap(model);
         const distill::example_set & set = unwrap(dataset);
         require_pointer(out, "out", "a distill_eval_metrics with struct_size set");
-        check_struct_size(out, "out");  // before the work
+        const versioned_result written(out, "out");  // checked before the work
         distill::evaluation e;
         {
             std::lock_guard lock(m.usage_mutex());
@@ -148,14 +132,13 @@ distill_status distill_model_evaluate(const distill_context * context, distill_m
             e = distill::evaluate_model(m, set, ctx);
         }
         distill_eval_metrics result{};
-        result.struct_size = sizeof result;
         result.examples = e.examples;
         result.accuracy = e.accuracy;
         result.agreement = e.agreement;
         result.mean_kl = e.mean_kl;
         result.ece = e.ece;
         result.loss = e.loss;
-        write_versioned(out, result, "out");
+        written.write(result);
     });
 }
 
@@ -177,7 +160,7 @@ distill_status distill_trainer_fit(distill_trainer * trainer, const distill_data
         distill_fit_options defaults{};
         distill_fit_options_init(&defaults);
         const distill_fit_options o = distill::capi::read_versioned(options, defaults, "options");
-        if (out) check_struct_size(out, "out");
+        const versioned_result result(out, "out");  // checked before the work
         distill::fit_settings settings;
         settings.epochs = o.epochs;
         settings.batch_size = o.batch_size;
@@ -190,7 +173,7 @@ distill_status distill_trainer_fit(distill_trainer * trainer, const distill_data
             progress = [&](const distill::fit_event & e) {
                 distill_progress p{};
                 p.struct_size = sizeof p;
-                p.event = e.kind;
+                p.event = int32_t(e.kind);
                 p.done = e.done;
                 p.total = e.total;
                 p.epoch = e.epoch;
@@ -204,14 +187,13 @@ distill_status distill_trainer_fit(distill_trainer * trainer, const distill_data
         const distill::fit_outcome f = t.fit(set, settings, progress);
         if (out) {
             distill_fit_summary s{};
-            s.struct_size = sizeof s;
             s.epochs_run = f.epochs_run;
             s.stopped_early = f.stopped_early ? 1 : 0;
             s.best_epoch = f.best_epoch;
             s.best_val_accuracy = f.best_val_accuracy;
             s.steps = f.steps;
             s.seconds = f.seconds;
-            write_versioned(out, s, "out");
+            result.write(s);
         }
     });
 }

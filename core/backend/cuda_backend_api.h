@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../kernels/kd_loss_params.h"
+#include "backend/kd_loss_params.h"
 
 extern "C" {
 

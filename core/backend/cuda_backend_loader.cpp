@@ -6,7 +6,7 @@
 #include <mutex>
 #include <string>
 
-#include "../common/error.h"
+#include "common/error.h"
 
 namespace distill {
 namespace {

@@ -17,7 +17,10 @@ using atomic_file_sink = std::function<void(std::string_view chunk)>;
 
 // Replaces `path` with `bytes`. On any failure the temporary file is removed,
 // `path` is left as it was, and distill::error names the path and the
-// system's reason (strerror).
+// system's reason (strerror), with the status of common/file_error.h
+// (DISK_FULL for ENOSPC, NOT_FOUND for a missing directory, IO_ERROR else).
+// A `path` that exists and is not a regular file (/dev/stdout, /dev/full, a
+// FIFO) is written in place, not replaced.
 void write_file_atomically(const std::filesystem::path & path, std::string_view bytes);
 
 // Replaces `path` with what `writer` passes to its sink. An exception thrown
@@ -26,7 +29,8 @@ void write_file_atomically(const std::filesystem::path & path, std::string_view 
 void write_file_atomically(const std::filesystem::path & path,
                            const std::function<void(const atomic_file_sink & sink)> & writer);
 
-// The whole content of `path`; distill::error names the path and strerror.
+// The whole content of `path`; distill::error names the path and strerror
+// (NOT_FOUND when missing, IO_ERROR when unreadable or a directory).
 std::string read_whole_file(const std::filesystem::path & path);
 
 }  // namespace distill

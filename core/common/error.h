@@ -16,6 +16,10 @@ enum class status : int32_t {
     out_of_memory = 3,
     internal = 4,
     cancelled = 5,
+    not_found = 6,
+    io_error = 7,
+    corrupt_file = 8,
+    disk_full = 9,
 };
 
 class error : public std::runtime_error {

@@ -3,7 +3,7 @@
 // keeps that count per thread, so other threads are not affected.
 #pragma once
 
-#include <omp.h>
+#include "common/openmp.h"
 
 namespace distill {
 

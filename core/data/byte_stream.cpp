@@ -1,12 +1,14 @@
 #include "data/byte_stream.h"
 
 #include "common/error.h"
+#include "common/file_error.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
-#include <system_error>
+
+#include <unistd.h>
 
 namespace distill {
 namespace {
@@ -18,13 +20,12 @@ constexpr uint8_t gzip_magic[2] = {0x1f, 0x8b};
 
 file_byte_stream::file_byte_stream(const std::filesystem::path & path)
     : path_(path), input_(input_buffer_bytes) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path_, ec)) {
-        fail_invalid(path_.string() + ": expected a file, got a directory");
-    }
-    file_.reset(std::fopen(path_.c_str(), "rb"));
+    const int fd = open_file_for_reading(path_);
+    file_.reset(::fdopen(fd, "rb"));
     if (file_ == nullptr) {
-        fail_invalid(path_.string() + ": cannot open: " + std::strerror(errno));
+        const int saved = errno;
+        ::close(fd);
+        fail_file("opening", path_, saved);
     }
     fill_input();
     if (input_available_ < 2 || input_next_[0] != gzip_magic[0] ||
@@ -49,9 +50,7 @@ void file_byte_stream::fill_input() {
     if (input_available_ > 0 || at_eof_) return;
     const size_t got = std::fread(input_.data(), 1, input_.size(), file_.get());
     if (got < input_.size()) {
-        if (std::ferror(file_.get())) {
-            fail_invalid(path_.string() + ": read error: " + std::strerror(errno));
-        }
+        if (std::ferror(file_.get())) fail_file("reading", path_, errno);
         at_eof_ = true;
     }
     input_next_ = input_.data();
@@ -71,9 +70,7 @@ size_t file_byte_stream::read_raw(uint8_t * out, size_t size) {
     // The rest straight from the file: no copy through the input buffer.
     const size_t got = std::fread(out + buffered, 1, size - buffered, file_.get());
     if (got < size - buffered) {
-        if (std::ferror(file_.get())) {
-            fail_invalid(path_.string() + ": read error: " + std::strerror(errno));
-        }
+        if (std::ferror(file_.get())) fail_file("reading", path_, errno);
         at_eof_ = true;
     }
     return buffered + got;
@@ -83,7 +80,7 @@ bool file_byte_stream::start_next_member() {
     fill_input();
     if (input_available_ == 0) return false;
     if (input_next_[0] != gzip_magic[0]) {
-        fail_invalid(path_.string() + ": unexpected bytes after the end of the gzip stream (at " +
+        fail_corrupt(path_.string() + ": unexpected bytes after the end of the gzip stream (at " +
                      "compressed offset " + std::to_string(compressed_consumed_) +
                      "); expected the end of the file or another gzip member");
     }
@@ -115,7 +112,7 @@ size_t file_byte_stream::read_gzip(uint8_t * out, size_t size) {
         case Z_BUF_ERROR:
             // No progress possible: inflate wants input and the file has none.
             if (input_available_ == 0 && at_eof_) {
-                fail_invalid(path_.string() + ": truncated gzip stream: the file ends after " +
+                fail_corrupt(path_.string() + ": truncated gzip stream: the file ends after " +
                              std::to_string(compressed_consumed_) +
                              " compressed bytes, before the end of the stream");
             }
@@ -123,7 +120,7 @@ size_t file_byte_stream::read_gzip(uint8_t * out, size_t size) {
         case Z_MEM_ERROR:
             throw error(status::out_of_memory, path_.string() + ": out of memory inflating");
         default:
-            fail_invalid(
+            fail_corrupt(
                 path_.string() + ": corrupt gzip data at compressed offset " +
                 std::to_string(compressed_consumed_) + ": " +
                 (inflater_.msg != nullptr ? inflater_.msg : "zlib error " + std::to_string(rc)));

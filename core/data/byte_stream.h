@@ -15,16 +15,16 @@ namespace distill {
 
 class file_byte_stream {
 public:
-    // Opens `path`; throws invalid_argument when it is missing, a directory
-    // or unreadable.
+    // Opens `path`; throws not_found when it is missing, io_error when it is
+    // a directory or unreadable (common/file_error.h).
     explicit file_byte_stream(const std::filesystem::path & path);
     ~file_byte_stream();
     file_byte_stream(const file_byte_stream &) = delete;
     file_byte_stream & operator=(const file_byte_stream &) = delete;
 
     // Reads up to `size` bytes into `out` and returns how many; fewer than
-    // `size` only at the end of the stream. Throws invalid_argument on a read
-    // error, a corrupt or truncated gzip stream, or bytes after the gzip
+    // `size` only at the end of the stream. Throws io_error on a read
+    // error, corrupt_file on a corrupt or truncated gzip stream, or bytes after the gzip
     // stream that do not start another gzip member (RFC 1952 allows several).
     size_t read(uint8_t * out, size_t size);
 

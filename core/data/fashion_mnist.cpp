@@ -1,6 +1,7 @@
 #include "data/fashion_mnist.h"
 
 #include "common/error.h"
+#include "common/file_error.h"
 
 #include <cstdlib>
 #include <string>
@@ -46,10 +47,12 @@ fashion_mnist_paths locate_fashion_mnist_in(const std::filesystem::path & direct
         if (path->empty()) missing += std::string(missing.empty() ? "" : ", ") + stem + ".gz";
     }
     if (!missing.empty()) {
-        fail_invalid("Fashion-MNIST: expected its four IDX files in " + directory.string() +
-                     ", got none for " + missing + ". Install the dataset with `apt-get install " +
-                     "dataset-fashion-mnist` (files land in " + default_directory + "), or set " +
-                     directory_variable + " to a directory holding them");
+        throw error(status::not_found, "Fashion-MNIST: expected its four IDX files in " +
+                                           directory.string() + ", got none for " + missing +
+                                           ". Install the dataset with `apt-get install " +
+                                           "dataset-fashion-mnist` (files land in " +
+                                           default_directory + "), or set " + directory_variable +
+                                           " to a directory holding them");
     }
     return paths;
 }

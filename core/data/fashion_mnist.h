@@ -23,7 +23,7 @@ fashion_mnist_paths locate_fashion_mnist();
 
 // The four files in `directory`: each as <name>.gz, or as the uncompressed
 // <name> when only that exists (e.g. train-images-idx3-ubyte). Throws
-// invalid_argument listing the missing files and how to install them.
+// not_found listing the missing files and how to install them.
 fashion_mnist_paths locate_fashion_mnist_in(const std::filesystem::path & directory);
 
 // Class names by label: 0 = "T-shirt/top" ... 9 = "Ankle boot".

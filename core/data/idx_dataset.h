@@ -26,7 +26,9 @@ struct labelled_images {
 // describe the same N examples. With a limit, keeps only the first
 // min(limit, N) examples (limit >= 1). num_classes is taken from every label
 // in the file, not just the kept ones, so a short prefix keeps the dataset's
-// class count. Throws distill::error naming the file and the mismatch.
+// class count. Throws distill::error naming the file and the mismatch:
+// invalid_argument for two intact files that do not fit together (images
+// of other dims, another count of labels), read_idx_file's errors else.
 labelled_images load_idx_dataset(const std::filesystem::path & images_path,
                                  const std::filesystem::path & labels_path,
                                  std::optional<int64_t> limit = std::nullopt);

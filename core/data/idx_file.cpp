@@ -1,6 +1,7 @@
 #include "data/idx_file.h"
 
 #include "common/error.h"
+#include "common/file_error.h"
 #include "data/byte_stream.h"
 
 #include <algorithm>
@@ -46,7 +47,7 @@ std::string bytes_of(const file_byte_stream & in) {
 
 [[noreturn]] void fail_size(const file_byte_stream & in, const std::string & what,
                             uint64_t expected, const std::string & got) {
-    fail_invalid(in.path().string() + ": " + what + ": expected " + std::to_string(expected) +
+    fail_corrupt(in.path().string() + ": " + what + ": expected " + std::to_string(expected) +
                  bytes_of(in) + ", got " + got);
 }
 
@@ -73,16 +74,16 @@ idx_file read_idx_file(const std::filesystem::path & path) {
     uint8_t magic[4];
     const size_t magic_got = in.read(magic, sizeof magic);
     if (magic_got < sizeof magic) {
-        fail_invalid(name + ": not an IDX file: expected at least 4" + bytes_of(in) + ", got " +
+        fail_corrupt(name + ": not an IDX file: expected at least 4" + bytes_of(in) + ", got " +
                      std::to_string(magic_got));
     }
     if (magic[0] != 0 || magic[1] != 0) {
-        fail_invalid(name + ": not an IDX file: expected a magic starting 0x00 0x00, got " +
+        fail_corrupt(name + ": not an IDX file: expected a magic starting 0x00 0x00, got " +
                      hex_byte(magic[0]) + " " + hex_byte(magic[1]));
     }
     const char * type_name = idx_type_name(magic[2]);
     if (type_name == nullptr) {
-        fail_invalid(name + ": not an IDX file: expected an element type code among 0x08, 0x09, " +
+        fail_corrupt(name + ": not an IDX file: expected an element type code among 0x08, 0x09, " +
                      "0x0B, 0x0C, 0x0D, 0x0E, got " + hex_byte(magic[2]));
     }
     if (magic[2] != 0x08) {
@@ -90,7 +91,7 @@ idx_file read_idx_file(const std::filesystem::path & path) {
                          hex_byte(magic[2]) + " (" + type_name + "), which is not supported");
     }
     const int ndims = magic[3];
-    if (ndims == 0) fail_invalid(name + ": expected an IDX file with at least 1 dimension, got 0");
+    if (ndims == 0) fail_corrupt(name + ": expected an IDX file with at least 1 dimension, got 0");
 
     const uint64_t header_bytes = 4 + 4 * uint64_t(ndims);
     std::vector<uint8_t> dim_bytes(4 * size_t(ndims));
@@ -108,11 +109,11 @@ idx_file read_idx_file(const std::filesystem::path & path) {
             uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3];
         result.dims.push_back(dim);
         if (dim == 0) {
-            fail_invalid(name + ": expected every IDX dimension > 0, got dims " +
+            fail_corrupt(name + ": expected every IDX dimension > 0, got dims " +
                          dims_text(result.dims) + (d + 1 < ndims ? "..." : ""));
         }
         if (__builtin_mul_overflow(elements, uint64_t(dim), &elements) || elements > max_elements) {
-            fail_invalid(name + ": IDX dims " + dims_text(result.dims) +
+            fail_corrupt(name + ": IDX dims " + dims_text(result.dims) +
                          (d + 1 < ndims ? "..." : "") + " hold more elements than fit in memory");
         }
     }

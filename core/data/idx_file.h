@@ -21,7 +21,8 @@ struct idx_file {
 // in memory, and exactly as many payload bytes as the dims say (a short file
 // and trailing bytes are both errors naming the file, the expected and the
 // actual byte counts). A corrupt or truncated gzip stream is an error too.
-// Throws distill::error.
+// Throws distill::error: corrupt_file for a damaged file, unsupported for
+// another element type, not_found / io_error when it cannot be read.
 idx_file read_idx_file(const std::filesystem::path & path);
 
 }  // namespace distill

@@ -12,7 +12,7 @@
 // q_j (δ_{c,c(j)} − q_c).) Forward KL has ḡ = −Σ p = −1 exactly.
 #pragma once
 
-#include "kd_loss_params.h"
+#include "backend/kd_loss_params.h"
 
 #if defined(__CUDACC__)
 #define DISTILL_HD __host__ __device__ __forceinline__

@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "../common/error.h"
-#include "../kernels/cpu/kd_loss_cpu.h"
-#include "../tensor/tensor_checks.h"
+#include "common/error.h"
+#include "kernels/cpu/kd_loss_cpu.h"
+#include "tensor/tensor_checks.h"
 #include "kd_loss_validation.h"
 
 namespace distill {

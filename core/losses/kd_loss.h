@@ -7,8 +7,8 @@
 
 #include <dlpack/dlpack.h>
 
-#include "../backend/context.h"
-#include "../kernels/kd_loss_params.h"
+#include "backend/context.h"
+#include "backend/kd_loss_params.h"
 
 namespace distill {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "../common/error.h"
-#include "../kernels/cpu/cpu_math.h"
-#include "../tensor/tensor_checks.h"
+#include "common/error.h"
+#include "kernels/cpu/cpu_math.h"
+#include "tensor/tensor_checks.h"
 
 namespace distill {
 namespace {

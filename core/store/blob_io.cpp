@@ -37,16 +37,16 @@ std::string compress(const std::string & raw, int level) {
 std::string decompress(const std::string & blob, const std::string & what) {
     const unsigned long long size = ZSTD_getFrameContentSize(blob.data(), blob.size());
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN)
-        throw error(status::internal, what + ": damaged blob (not a zstd frame)");
+        throw error(status::corrupt_file, what + ": damaged blob (not a zstd frame)");
     if (size > max_blob_size)
-        throw error(status::internal, what + ": damaged blob (size past 1 GiB)");
+        throw error(status::corrupt_file, what + ": damaged blob (size past 1 GiB)");
     std::string raw(size, '\0');
     const size_t got = ZSTD_decompressDCtx(thread_decompression_context(), raw.data(), raw.size(),
                                            blob.data(), blob.size());
     if (ZSTD_isError(got) || got != size)
-        throw error(status::internal, what + ": damaged blob (zstd: " +
-                                          (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short") +
-                                          ")");
+        throw error(status::corrupt_file,
+                    what + ": damaged blob (zstd: " +
+                        (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short") + ")");
     return raw;
 }
 

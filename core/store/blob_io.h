@@ -101,7 +101,7 @@ public:
         if (offset_ != bytes_.size()) damaged("trailing bytes");
     }
     [[noreturn]] void damaged(const char * why) const {
-        throw error(status::internal, what_ + ": damaged blob (" + why + ")");
+        throw error(status::corrupt_file, what_ + ": damaged blob (" + why + ")");
     }
 
 private:

@@ -15,7 +15,8 @@ class sqlite_db {
 public:
     // Opens `path` (created if missing unless read_only; read_only is
     // query_only, see the .cpp for why not always SQLite's read-only mode).
-    // Throws invalid_argument when the file cannot be opened or is a directory.
+    // Throws by common/file_error.h's rule when the file cannot be opened:
+    // not_found (missing, read-only), io_error (a directory, no permission).
     sqlite_db(const std::string & path, bool read_only);
     ~sqlite_db();
     sqlite_db(const sqlite_db &) = delete;
@@ -27,7 +28,9 @@ public:
     int64_t query_int(const char * sql);
 
     // Throws the store's error for SQLite result `rc` during `doing`: not a
-    // database / corrupt → invalid_argument; anything else → internal.
+    // database / corrupt → corrupt_file; full → disk_full; an I/O error →
+    // by the errno SQLite kept (file_error.h), else io_error; anything else
+    // (a read-only store written, a busy lock) → internal.
     [[noreturn]] void fail(int rc, const std::string & doing) const;
 
     sqlite3 * handle() const { return db_; }

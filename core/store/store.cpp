@@ -1,8 +1,8 @@
 #include "store/store.h"
 
 #include <chrono>
-#include <fstream>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "store/position_codec.h"
 #include "store/store_schema.h"
@@ -228,22 +228,30 @@ void store::scan(const record_visitor & visit) {
 }
 
 void store::export_jsonl(const std::string & path) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) fail_invalid("path: expected a writable file, got '" + path + "'");
     const std::string sql =
         "SELECT " + columns_ + " FROM records ORDER BY rowid";
     std::lock_guard lock(mutex_);
-    // One read transaction: the export is one consistent snapshot even
-    // while another process keeps writing.
-    transaction snapshot(db_, "BEGIN");
-    sqlite_statement select(db_, sql.c_str());
-    while (select.step())
-        out << to_json(read_row(select, token_texts_, db_.path()))
-                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-            << '\n';
-    snapshot.commit();
-    out.flush();
-    if (!out) throw error(status::internal, "export to '" + path + "': write failed");
+    // Written atomically (common/atomic_file.h): a full disk or a failed
+    // read leaves no half export, and `path` as it was.
+    write_file_atomically(path, [&](const atomic_file_sink & sink) {
+        // One read transaction: the export is one consistent snapshot even
+        // while another process keeps writing.
+        transaction snapshot(db_, "BEGIN");
+        sqlite_statement select(db_, sql.c_str());
+        constexpr size_t chunk_bytes = size_t(1) << 20;
+        std::string chunk;
+        while (select.step()) {
+            chunk += to_json(read_row(select, token_texts_, db_.path()))
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            chunk += '\n';
+            if (chunk.size() >= chunk_bytes) {
+                sink(chunk);
+                chunk.clear();
+            }
+        }
+        sink(chunk);
+        snapshot.commit();
+    });
 }
 
 }  // namespace distill

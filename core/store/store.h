@@ -63,7 +63,8 @@ public:
     // must not call this store.
     void scan(const record_visitor & visit);
     // Writes every row, in insertion order, as one JSON object per line
-    // (teacher_record.h's to_json) to `path`, replacing it.
+    // (teacher_record.h's to_json) to `path`, replacing it atomically
+    // (disk_full, not_found, io_error by common/file_error.h's rule).
     void export_jsonl(const std::string & path);
 
     const std::string & path() const { return db_.path(); }

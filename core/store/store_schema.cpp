@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/file_error.h"
 
 namespace distill {
 namespace {
@@ -70,7 +71,7 @@ void migrate(sqlite_db & db, int64_t from) {
 }
 
 [[noreturn]] void not_a_store(const sqlite_db & db, const std::string & why) {
-    fail_invalid("path: expected a distill store, got '" + db.path() + "' (" + why + ")");
+    fail_corrupt("path: expected a distill store, got '" + db.path() + "' (" + why + ")");
 }
 
 // Reads and checks the version of a file already marked as a distill store.

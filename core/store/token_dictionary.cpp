@@ -31,9 +31,9 @@ void token_dictionary::read_new_rows() {
     while (select.step()) {
         const int64_t id = select.column_int(0);
         if (id < 1 || uint64_t(id) > texts_.size() + max_id_gap)
-            throw error(status::internal, "store '" + db_.path() +
-                                              "': damaged token_texts table (id " +
-                                              std::to_string(id) + ")");
+            throw error(status::corrupt_file, "store '" + db_.path() +
+                                                  "': damaged token_texts table (id " +
+                                                  std::to_string(id) + ")");
         remember(id, select.column_text(1));
         last_id_read_ = std::max(last_id_read_, uint64_t(id));
     }

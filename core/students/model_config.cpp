@@ -4,59 +4,17 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/json_fields.h"
 
 namespace distill {
 namespace {
 
+using json_fields::element_name;
+using json_fields::fail_field;
+using json_fields::field_name;
+using json_fields::integer_in;
+using json_fields::required;
 using nlohmann::json;
-
-[[noreturn]] void fail_field(const std::string & field, const std::string & expected,
-                             const json & got) {
-    fail_invalid("model config: \"" + field + "\": expected " + expected + ", got " + got.dump());
-}
-
-// An integer in [low, high]; 784.0 and "784" are refused, not converted.
-int64_t integer_field(const json & value, const std::string & field, int64_t low, int64_t high) {
-    const std::string expected =
-        "an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "]";
-    if (!value.is_number_integer()) fail_field(field, expected, value);
-    if (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(high))
-        fail_field(field, expected, value);
-    const int64_t v = value.get<int64_t>();
-    if (v < low || v > high) fail_field(field, expected, value);
-    return v;
-}
-
-const json & required(const json & object, const std::string & key, const std::string & field) {
-    const auto it = object.find(key);
-    if (it == object.end()) fail_invalid("model config: \"" + field + "\" is missing");
-    return *it;
-}
-
-void refuse_unknown_keys(const json & object, const std::vector<std::string> & known,
-                         const std::string & where) {
-    for (const auto & [key, value] : object.items()) {
-        if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-        std::string list;
-        for (const std::string & k : known) list += (list.empty() ? "" : ", ") + k;
-        fail_invalid("model config: unknown key \"" + key + "\"" + where +
-                     " (expected one of: " + list + ")");
-    }
-}
-
-template <class Enum>
-Enum enum_field(const json & object, const std::string & key, Enum fallback,
-                const std::vector<std::pair<std::string, Enum>> & names) {
-    const auto it = object.find(key);
-    if (it == object.end()) return fallback;
-    std::string expected;
-    for (const auto & [name, value] : names)
-        expected += (expected.empty() ? "" : " or ") + ('"' + name + '"');
-    if (it->is_string())
-        for (const auto & [name, value] : names)
-            if (it->get<std::string>() == name) return value;
-    fail_field(key, expected, *it);
-}
 
 const std::vector<std::pair<std::string, model_kind>> kind_names = {{"mlp", model_kind::mlp},
                                                                     {"cnn", model_kind::cnn}};
@@ -72,22 +30,32 @@ std::string name_of(Enum value, const std::vector<std::pair<std::string, Enum>> 
     throw error(status::internal, "model config: an enum value without a name");
 }
 
-std::vector<conv_layer_config> parse_conv(const json & list) {
-    if (!list.is_array() || list.empty()) fail_field("conv", "a non-empty array of objects", list);
+std::string width_range(int64_t low, int64_t high) {
+    return "an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "]";
+}
+
+// An integer field in [low, high], refused as missing when absent.
+int64_t required_integer(const json & object, const char * key, const std::string & what,
+                         int64_t low, int64_t high) {
+    return integer_in(required(object, key, what, width_range(low, high)), field_name(what, key),
+                      low, high);
+}
+
+std::vector<conv_layer_config> parse_conv(const json & list, const std::string & name) {
+    if (!list.is_array() || list.empty()) fail_field(name, "a non-empty array of objects", list);
     std::vector<conv_layer_config> layers;
     for (size_t i = 0; i < list.size(); ++i) {
-        const std::string field = "conv[" + std::to_string(i) + "]";
+        const std::string field = element_name(name, i);
         const json & item = list[i];
         if (!item.is_object())
             fail_field(field, R"(an object {"channels": …, "kernel": …, "padding": …})", item);
-        refuse_unknown_keys(item, {"channels", "kernel", "padding"}, " in " + field);
+        json_fields::require_object(item, field, {"channels", "kernel", "padding"});
         conv_layer_config layer;
-        layer.channels = integer_field(required(item, "channels", field + ".channels"),
-                                       field + ".channels", 1, max_layer_width);
-        layer.kernel = integer_field(required(item, "kernel", field + ".kernel"), field + ".kernel",
-                                     1, max_kernel);
+        layer.channels = required_integer(item, "channels", field, 1, max_layer_width);
+        layer.kernel = required_integer(item, "kernel", field, 1, max_kernel);
         if (item.contains("padding"))
-            layer.padding = integer_field(item["padding"], field + ".padding", 0, layer.kernel - 1);
+            layer.padding =
+                integer_in(item["padding"], field_name(field, "padding"), 0, layer.kernel - 1);
         layers.push_back(layer);
     }
     return layers;
@@ -95,32 +63,30 @@ std::vector<conv_layer_config> parse_conv(const json & list) {
 
 // Parameters and per-sample activations, counted layer by layer so that no
 // product can overflow before it is compared with the limit.
-void check_sizes(const model_config & c) {
+void check_sizes(const model_config & c, const std::string & what) {
     int64_t total = 0, width = c.inputs;
     const auto add = [&](int64_t count, const std::string & field) {
         total += count;
         if (total > max_model_parameters)
-            fail_invalid("model config: \"" + field + "\" brings the parameter count to " +
-                         std::to_string(total) + ", expected at most " +
-                         std::to_string(max_model_parameters));
+            fail_invalid(field + " brings the parameter count to " + std::to_string(total) +
+                         ", expected at most " + std::to_string(max_model_parameters));
     };
     if (c.kind == model_kind::cnn) {
         int64_t channels = c.input_shape[0], height = c.input_shape[1], width2 = c.input_shape[2];
         for (size_t i = 0; i < c.conv.size(); ++i) {
             const conv_layer_config & layer = c.conv[i];
-            const std::string field = "conv[" + std::to_string(i) + "]";
+            const std::string field = element_name(field_name(what, "conv"), i);
             const int64_t out_h = height + 2 * layer.padding - layer.kernel + 1;
             const int64_t out_w = width2 + 2 * layer.padding - layer.kernel + 1;
             if (out_h < 2 || out_w < 2)
-                fail_invalid("model config: \"" + field + "\": kernel " +
-                             std::to_string(layer.kernel) + " with padding " +
+                fail_invalid(field + ": kernel " + std::to_string(layer.kernel) + " with padding " +
                              std::to_string(layer.padding) + " turns " + std::to_string(height) +
                              "x" + std::to_string(width2) + " pixels into " +
                              std::to_string(out_h) + "x" + std::to_string(out_w) +
                              ", expected at least 2x2 for the 2x2 max pool");
             if (out_h * out_w > max_model_parameters / layer.channels)
-                fail_invalid("model config: \"" + field + "\": " + std::to_string(layer.channels) +
-                             " channels of " + std::to_string(out_h) + "x" + std::to_string(out_w) +
+                fail_invalid(field + ": " + std::to_string(layer.channels) + " channels of " +
+                             std::to_string(out_h) + "x" + std::to_string(out_w) +
                              " pixels, expected at most 2^31 - 1 values");
             add(layer.channels * (channels * layer.kernel * layer.kernel + 1), field);
             channels = layer.channels;
@@ -130,58 +96,60 @@ void check_sizes(const model_config & c) {
         width = channels * height * width2;
     }
     for (size_t i = 0; i < c.hidden.size(); ++i) {
-        add(c.hidden[i] * (width + 1), "hidden[" + std::to_string(i) + "]");
+        add(c.hidden[i] * (width + 1), element_name(field_name(what, "hidden"), i));
         width = c.hidden[i];
     }
-    add(c.outputs * (width + 1), "outputs");
+    add(c.outputs * (width + 1), field_name(what, "outputs"));
 }
 
 }  // namespace
 
-model_config parse_model_config(const json & j) {
-    if (!j.is_object()) fail_field("(config)", "a JSON object", j);
+model_config parse_model_config(const json & j, const std::string & what) {
+    if (!j.is_object()) fail_field(what, "a JSON object", j);
     model_config c;
-    required(j, "kind", "kind");
-    c.kind = enum_field(j, "kind", model_kind::mlp, kind_names);
+    required(j, "kind", what, R"("mlp" or "cnn")");
+    c.kind = json_fields::one_of(j, "kind", model_kind::mlp, kind_names, what);
     if (c.kind == model_kind::mlp) {
-        refuse_unknown_keys(
-            j, {"kind", "inputs", "hidden", "activation", "dropout", "outputs", "output"},
-            " for kind \"mlp\"");
-        c.inputs = integer_field(required(j, "inputs", "inputs"), "inputs", 1, max_layer_width);
+        json_fields::require_object(
+            j, what + R"( (kind "mlp"))",
+            {"kind", "inputs", "hidden", "activation", "dropout", "outputs", "output"});
+        c.inputs = required_integer(j, "inputs", what, 1, max_layer_width);
     } else {
-        refuse_unknown_keys(
-            j,
-            {"kind", "input_shape", "conv", "hidden", "activation", "dropout", "outputs", "output"},
-            " for kind \"cnn\"");
-        const json & shape = required(j, "input_shape", "input_shape");
+        json_fields::require_object(j, what + R"( (kind "cnn"))",
+                                    {"kind", "input_shape", "conv", "hidden", "activation",
+                                     "dropout", "outputs", "output"});
+        const std::string shape_name = field_name(what, "input_shape");
+        const json & shape = required(j, "input_shape", what, "[channels, height, width]");
         if (!shape.is_array() || shape.size() != 3)
-            fail_field("input_shape", "[channels, height, width]", shape);
+            fail_field(shape_name, "[channels, height, width]", shape);
         for (size_t i = 0; i < 3; ++i)
-            c.input_shape[i] = integer_field(shape[i], "input_shape[" + std::to_string(i) + "]", 1,
-                                             max_layer_width);
+            c.input_shape[i] =
+                integer_in(shape[i], element_name(shape_name, i), 1, max_layer_width);
         if (c.input_shape[0] * c.input_shape[1] > max_model_parameters / c.input_shape[2])
-            fail_field("input_shape", "at most 2^31 - 1 values per sample", shape);
+            fail_field(shape_name, "at most 2^31 - 1 values per sample", shape);
         c.inputs = c.input_shape[0] * c.input_shape[1] * c.input_shape[2];
-        c.conv = parse_conv(required(j, "conv", "conv"));
+        c.conv = parse_conv(required(j, "conv", what, "a non-empty array of objects"),
+                            field_name(what, "conv"));
     }
     if (j.contains("hidden")) {
+        const std::string name = field_name(what, "hidden");
         const json & hidden = j["hidden"];
-        if (!hidden.is_array()) fail_field("hidden", "an array of layer widths", hidden);
-        if (hidden.size() > 1024) fail_field("hidden", "at most 1024 layers", hidden.size());
+        if (!hidden.is_array()) fail_field(name, "an array of layer widths", hidden);
+        if (hidden.size() > 1024) fail_field(name, "at most 1024 layers", hidden.size());
         for (size_t i = 0; i < hidden.size(); ++i)
-            c.hidden.push_back(
-                integer_field(hidden[i], "hidden[" + std::to_string(i) + "]", 1, max_layer_width));
+            c.hidden.push_back(integer_in(hidden[i], element_name(name, i), 1, max_layer_width));
     }
-    c.activation = enum_field(j, "activation", activation_kind::relu, activation_names);
+    c.activation =
+        json_fields::one_of(j, "activation", activation_kind::relu, activation_names, what);
     if (j.contains("dropout")) {
         const json & p = j["dropout"];
         if (!p.is_number() || !(p.get<double>() >= 0.0 && p.get<double>() < 1.0))
-            fail_field("dropout", "a number in [0, 1)", p);
+            fail_field(field_name(what, "dropout"), "a number in [0, 1)", p);
         c.dropout = p.get<double>();
     }
-    c.outputs = integer_field(required(j, "outputs", "outputs"), "outputs", 1, max_layer_width);
-    c.output = enum_field(j, "output", output_kind::logits, output_names);
-    check_sizes(c);
+    c.outputs = required_integer(j, "outputs", what, 1, max_layer_width);
+    c.output = json_fields::one_of(j, "output", output_kind::logits, output_names, what);
+    check_sizes(c, what);
     return c;
 }
 

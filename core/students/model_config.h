@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -54,9 +55,10 @@ inline constexpr int64_t max_kernel = 64;
 
 // Checks every field (unknown keys, types, ranges, the spatial size after
 // each convolution and pool, the total parameter count) and throws
-// distill::error (invalid_argument) naming the field, what was expected and
-// what was given.
-model_config parse_model_config(const nlohmann::json & json);
+// distill::error (invalid_argument) naming the field ("<what>.hidden[1]",
+// common/json_fields.h's wording), what was expected and what was given.
+model_config parse_model_config(const nlohmann::json & json,
+                                const std::string & what = "model_config");
 
 // Every field written out, defaults included; parse_model_config of it
 // gives back an equal config.

@@ -6,50 +6,27 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/json_fields.h"
 
 namespace distill {
 namespace {
 
+using json_fields::count_or_zero;
+using json_fields::member;
+using json_fields::saturated_integer;
+using json_fields::string_or;
 using nlohmann::json;
-
-const json * member(const json & object, const char * name) {
-    if (!object.is_object()) return nullptr;
-    const auto it = object.find(name);
-    return it == object.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string string_or(const json & object, const char * name, const std::string & fallback = "") {
-    const json * v = member(object, name);
-    return v && v->is_string() ? v->get<std::string>() : fallback;
-}
-
-// An integer JSON value as int64 (nlohmann keeps non-negative ones as
-// unsigned; those above INT64_MAX saturate).
-int64_t bounded_integer(const json & v) {
-    return v.is_number_unsigned() ? int64_t(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX))
-                                  : v.get<int64_t>();
-}
-
-// A count: an integer, or a whole float in range (1.0e3); anything else 0.
-// (A float like 7.8e103 must not reach a conversion to int64: undefined.)
-int64_t int_or(const json & object, const char * name) {
-    const json * v = member(object, name);
-    if (v == nullptr || !v->is_number()) return 0;
-    if (v->is_number_integer()) return bounded_integer(*v);
-    const double d = v->get<double>();
-    return std::isfinite(d) && std::fabs(d) < 9.0e18 && d == std::floor(d) ? int64_t(d) : 0;
-}
 
 // An embedding: finite numbers within float's range, refused otherwise
 // (a double beyond float's range must not be converted: undefined).
 std::vector<float> float_vector(const json & values) {
-    if (!values.is_array()) fail_invalid("embedding: expected an array of numbers");
+    if (!values.is_array()) json_fields::fail_field("embedding", "an array of numbers", values);
     std::vector<float> out;
     out.reserve(values.size());
     for (const json & v : values) {
         const double d = v.is_number() ? v.get<double>() : NAN;
         if (!std::isfinite(d) || std::fabs(d) > 3.0e38)
-            fail_invalid("embedding: expected finite float32 values, got " + v.dump());
+            json_fields::fail_field("embedding", "finite float32 values", v);
         out.push_back(float(d));
     }
     return out;
@@ -71,7 +48,7 @@ float clean_logprob(const json * value) {
 // the token itself "token_id:123".
 int32_t token_id(const json & entry, const std::string & token) {
     if (const json * id = member(entry, "id"); id && id->is_number_integer()) {
-        const int64_t value = bounded_integer(*id);
+        const int64_t value = saturated_integer(*id);
         return value >= 0 && value <= INT32_MAX ? int32_t(value) : -1;
     }
     if (token.rfind("token_id:", 0) == 0) {
@@ -88,9 +65,8 @@ std::string token_bytes(const json & entry, const std::string & token) {
     if (bytes == nullptr || !bytes->is_array()) return token;
     std::string out;
     for (const json & b : *bytes) {
-        const int64_t value = b.is_number_integer() ? bounded_integer(b) : -1;
-        if (value < 0 || value > 255)
-            fail_invalid("\"bytes\": expected integers in [0, 255], got " + b.dump());
+        const int64_t value = b.is_number_integer() ? saturated_integer(b) : -1;
+        if (value < 0 || value > 255) json_fields::fail_field("bytes", "integers in [0, 255]", b);
         out.push_back(char(value));
     }
     return out;
@@ -152,12 +128,12 @@ void legacy_positions(const json & logprobs, teacher_record & record) {
 void openai_usage(const json & body, teacher_record & record) {
     const json * usage = member(body, "usage");
     if (usage == nullptr) return;
-    record.usage.prompt_tokens = int_or(*usage, "prompt_tokens");
-    record.usage.completion_tokens = int_or(*usage, "completion_tokens");
+    record.usage.prompt_tokens = count_or_zero(*usage, "prompt_tokens");
+    record.usage.completion_tokens = count_or_zero(*usage, "completion_tokens");
     if (const json * d = member(*usage, "prompt_tokens_details"))
-        record.usage.cached_tokens = int_or(*d, "cached_tokens");
+        record.usage.cached_tokens = count_or_zero(*d, "cached_tokens");
     if (const json * d = member(*usage, "completion_tokens_details"))
-        record.usage.reasoning_tokens = int_or(*d, "reasoning_tokens");
+        record.usage.reasoning_tokens = count_or_zero(*d, "reasoning_tokens");
 }
 
 void openai_embeddings(const json & body, teacher_record & record) {
@@ -166,7 +142,7 @@ void openai_embeddings(const json & body, teacher_record & record) {
         fail_invalid("embeddings response without a \"data\" array");
     // Results are matched by index, not by the order they arrive in.
     std::vector<std::pair<int64_t, const json *>> items;
-    for (const json & item : *data) items.emplace_back(int_or(item, "index"), &item);
+    for (const json & item : *data) items.emplace_back(count_or_zero(item, "index"), &item);
     std::sort(items.begin(), items.end(),
               [](const auto & a, const auto & b) { return a.first < b.first; });
     for (const auto & [index, item] : items) {
@@ -204,8 +180,8 @@ void normalise_openai(request_kind kind, const json & body, teacher_record & rec
 // Ollama's native API: /api/chat and /api/generate, /api/embed.
 void normalise_ollama(request_kind kind, const json & body, teacher_record & record) {
     record.origin.model = string_or(body, "model");
-    record.usage.prompt_tokens = int_or(body, "prompt_eval_count");
-    record.usage.completion_tokens = int_or(body, "eval_count");
+    record.usage.prompt_tokens = count_or_zero(body, "prompt_eval_count");
+    record.usage.completion_tokens = count_or_zero(body, "eval_count");
     if (kind == request_kind::embedding) {
         const json * vectors = member(body, "embeddings");
         if (vectors == nullptr || !vectors->is_array())

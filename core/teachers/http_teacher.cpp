@@ -4,12 +4,11 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <thread>
 #include <vector>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "teachers/http_client.h"
 #include "teachers/request_key.h"
@@ -36,11 +35,13 @@ std::string read_api_key(const http_teacher_settings & s) {
         return trimmed(value);
     }
     if (!s.api_key_file.empty()) {
-        std::ifstream in(s.api_key_file);
-        if (!in) fail_invalid("options.api_key_file: cannot read " + s.api_key_file);
-        std::stringstream content;
-        content << in.rdbuf();
-        const std::string key = trimmed(content.str());
+        std::string content;
+        try {
+            content = read_whole_file(s.api_key_file);
+        } catch (const error & e) {  // not_found, io_error: kept, with the option's name
+            throw error(e.code(), std::string("options.api_key_file: ") + e.what());
+        }
+        const std::string key = trimmed(content);
         if (key.empty()) fail_invalid("options.api_key_file: " + s.api_key_file + " is empty");
         return key;
     }

@@ -1,16 +1,13 @@
 #include "teachers/model_teacher.h"
 
-#include <algorithm>
 #include <cmath>
-#include <numeric>
-#include <string_view>
 
 #include "common/error.h"
 #include "common/scoped_omp_threads.h"
 #include "common/sha256.h"
 #include "students/device_student.h"
 #include "students/model.h"
-#include "train/example_request.h"
+#include "teachers/example_wire.h"
 
 namespace distill {
 namespace {
@@ -23,44 +20,6 @@ std::string model_fingerprint(const model & m) {
     return sha256_hex(bytes);
 }
 
-// Fills `record` with the class distribution of one row of logits [C]:
-// one position, its top-k alternatives most likely first.
-void fill_class_answer(const float * logits, int64_t classes, int32_t top_k, float temperature,
-                       teacher_record & record) {
-    std::vector<double> logprobs(static_cast<size_t>(classes));
-    double max_logit = -INFINITY;
-    for (int64_t c = 0; c < classes; ++c)
-        max_logit = std::max(max_logit, double(logits[c]) / temperature);
-    double total = 0.0;
-    for (int64_t c = 0; c < classes; ++c)
-        total += std::exp(double(logits[c]) / temperature - max_logit);
-    const double log_total = max_logit + std::log(total);
-    for (int64_t c = 0; c < classes; ++c)
-        logprobs[size_t(c)] = double(logits[c]) / temperature - log_total;
-
-    std::vector<int32_t> order(static_cast<size_t>(classes));
-    std::iota(order.begin(), order.end(), 0);
-    const size_t k = top_k > 0 ? std::min<size_t>(size_t(top_k), order.size()) : order.size();
-    std::partial_sort(order.begin(), order.begin() + ptrdiff_t(k), order.end(),
-                      [&](int32_t a, int32_t b) {
-                          return logprobs[size_t(a)] > logprobs[size_t(b)] ||
-                                 (logprobs[size_t(a)] == logprobs[size_t(b)] && a < b);
-                      });
-    token_position position;
-    position.id = order[0];
-    position.token = std::to_string(order[0]);
-    position.bytes = position.token;
-    position.logprob = float(logprobs[size_t(order[0])]);
-    for (size_t i = 0; i < k; ++i)
-        position.top.push_back(
-            {order[i], std::to_string(order[i]), float(logprobs[size_t(order[i])])});
-    record.text = position.token;
-    record.positions.push_back(std::move(position));
-}
-
-}  // namespace
-
-namespace {
 std::unique_ptr<model> locked_copy(const model & m) {
     std::lock_guard lock(m.usage_mutex());
     return std::make_unique<model>(m);
@@ -78,8 +37,9 @@ model_teacher::model_teacher(const model & m, std::string name, int32_t top_k, f
     if (!(temperature > 0.0f) || !std::isfinite(temperature))
         fail_invalid("temperature: expected a finite value > 0, got " +
                      std::to_string(temperature));
-    identity_ = {
-        {"kind", "model"}, {"name", std::move(name)}, {"model_sha256", model_fingerprint(*model_)}};
+    name_ = std::move(name);
+    fingerprint_ = model_fingerprint(*model_);
+    identity_ = {{"kind", "model"}, {"name", name_}, {"model_sha256", fingerprint_}};
     parameters_ = {{"top_k", top_k}, {"temperature", temperature}};
     if (ctx.cuda) {
         device_ = std::make_unique<device_student>(ctx, *model_);
@@ -132,10 +92,16 @@ void model_teacher::ask_batch(std::span<const nlohmann::json> requests,
     for (size_t j = 0; j < answered.size(); ++j) {
         teacher_record & record = records[answered[j]];
         const float * row = out.data() + j * size_t(outputs);
-        if (embedding)
+        if (embedding) {
             record.embeddings.emplace_back(row, row + outputs);
-        else
-            fill_class_answer(row, outputs, top_k_, temperature_, record);
+            continue;
+        }
+        try {
+            set_classification_answer(record, row, outputs, temperature_, top_k_);
+        } catch (const error & failure) {  // logits a diverged model made (NaN)
+            record.error_status = int32_t(failure.code());
+            record.error_message = failure.what();
+        }
     }
 }
 

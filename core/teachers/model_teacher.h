@@ -1,5 +1,5 @@
 // A built-in model as a teacher, in process: the examples of a dataset
-// (train/example_request.h) go through one batched forward pass, and each
+// (teachers/example_wire.h) go through one batched forward pass, and each
 // answer is the class distribution as one position's top-k list — the
 // same record an OpenAI-compatible server gives for one generated token.
 #pragma once

@@ -1,11 +1,10 @@
 // A teacher answers requests. Each kind (HTTP, callback, local model) says
 // who it is (identity, part of every request key) and how it asks (ask);
-// query() and query_cached() add what is common to all of them: the
-// request key, timestamps, latency and the store.
+// query() adds what is common to all of them: the request key, timestamps
+// and latency (jobs/cached_query.h adds the store).
 #pragma once
 
 #include <chrono>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,8 +13,6 @@
 #include "teachers/teacher_record.h"
 
 namespace distill {
-
-class store;
 
 class teacher {
 public:
@@ -41,19 +38,12 @@ public:
 // The key of `request` for `t` (request_key.h).
 std::string request_key(const teacher & t, const nlohmann::json & request);
 
-// The stored success for `request`: under its key, else under the key of
-// one of t.former_identities(), which is then filed again under its key
-// (record key and teacher_json updated) when `refile`. Nothing when only
-// failures or nothing are stored.
-std::optional<teacher_record> stored_success(const teacher & t, store & s,
-                                             const nlohmann::json & request, bool refile);
-
 // What query() adds to an answer: the key, the canonical teacher/request/
 // parameters JSON (parameters: those ask() recorded when it changed what it
 // sent, else t.parameters()), the wall-clock start and finish (finish = now), the
 // latency since `start` and attempts (at least 1); rounds the top-k
 // log-probabilities as the store keeps them (round_to_stored_precision). Schedulers that ask
-// without query() (collect.cpp) call it when a request finishes.
+// without query() (jobs/collect.cpp) call it when a request finishes.
 void stamp_record(const teacher & t, const nlohmann::json & request,
                   std::chrono::system_clock::time_point wall_start,
                   std::chrono::steady_clock::time_point start, teacher_record & record);
@@ -61,10 +51,5 @@ void stamp_record(const teacher & t, const nlohmann::json & request,
 // Asks `t`, then fills the record's key, canonical teacher/request/
 // parameters JSON, timestamps and latency (attempts defaults to 1).
 teacher_record query(teacher & t, const nlohmann::json & request);
-
-// The stored record for the request when it is a success; otherwise asks
-// (a stored failure is asked again), stores the answer — failure or not —
-// and returns it.
-teacher_record query_cached(teacher & t, store & s, const nlohmann::json & request);
 
 }  // namespace distill

@@ -8,7 +8,7 @@
 
 #include <dlpack/dlpack.h>
 
-#include "../kernels/kd_loss_params.h"
+#include "backend/kd_loss_params.h"
 
 namespace distill {
 

@@ -2,6 +2,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/file_error.h"
 #include "common/sha256.h"
 
 #include <system_error>
@@ -61,15 +62,17 @@ std::string read_checked(const std::filesystem::path & directory, const nlohmann
     const std::string where = file_error_prefix(directory, file);
     if (!files.contains(file) || !files[file].is_object() || !files[file].contains("sha256") ||
         !files[file]["sha256"].is_string())
-        fail_invalid(where + ": expected an entry with a sha256 in manifest.json, found none");
+        fail_corrupt(where + ": expected an entry with a sha256 in manifest.json, found none");
+    // A file the manifest lists is part of the checkpoint: without it the
+    // checkpoint is damaged (corrupt_file), not absent.
     std::error_code ignored;
     if (!std::filesystem::exists(directory / file, ignored))
-        fail_invalid(where + ": expected the file listed in manifest.json, found none");
+        fail_corrupt(where + ": expected the file listed in manifest.json, found none");
     std::string bytes = read_whole_file(directory / file);
     const std::string expected = files[file]["sha256"].get<std::string>();
     const std::string actual = sha256_hex(bytes);
     if (actual != expected)
-        fail_invalid(where + ": expected sha256 " + expected + " (manifest.json), got " + actual +
+        fail_corrupt(where + ": expected sha256 " + expected + " (manifest.json), got " + actual +
                      " (" + std::to_string(bytes.size()) +
                      " bytes): the file was changed or the save was interrupted");
     return bytes;
@@ -79,7 +82,7 @@ nlohmann::json parse_json(const std::string & text, const std::string & where) {
     try {
         return nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception & e) {
-        fail_invalid(where + ": expected JSON, got invalid JSON (" + e.what() + ")");
+        fail_corrupt(where + ": expected JSON, got invalid JSON (" + e.what() + ")");
     }
 }
 
@@ -88,12 +91,12 @@ nlohmann::json metadata_json(const safetensors_file & file, const std::string & 
                              const std::string & where) {
     const auto format = file.metadata().find("format");
     if (format == file.metadata().end() || format->second != checkpoint_format)
-        fail_invalid(where + ": expected metadata format '" + std::string(checkpoint_format) +
+        fail_corrupt(where + ": expected metadata format '" + std::string(checkpoint_format) +
                      "', got " +
                      (format == file.metadata().end() ? "none" : "'" + format->second + "'"));
     const auto value = file.metadata().find(key);
     if (value == file.metadata().end())
-        fail_invalid(where + ": expected a '" + key + "' entry in the metadata, found none");
+        fail_corrupt(where + ": expected a '" + key + "' entry in the metadata, found none");
     return parse_json(value->second, where + " metadata '" + key + "'");
 }
 
@@ -102,7 +105,7 @@ std::vector<checkpoint_tensor> float32_tensors(const safetensors_file & file, bo
     tensors.reserve(file.tensors().size());
     for (const safetensors_tensor & tensor : file.tensors()) {
         if (only_f32 && tensor.dtype != safetensors_dtype::F32)
-            fail_invalid("'" + file.source() + "': tensor '" + tensor.name +
+            fail_corrupt("'" + file.source() + "': tensor '" + tensor.name +
                          "': expected dtype F32 in a checkpoint, got " +
                          std::string(safetensors_dtype_name(tensor.dtype)));
         tensors.push_back(
@@ -116,9 +119,7 @@ std::vector<checkpoint_tensor> float32_tensors(const safetensors_file & file, bo
 void save_checkpoint(const std::filesystem::path & directory, const checkpoint_views & views) {
     std::error_code error_code;
     std::filesystem::create_directories(directory, error_code);
-    if (error_code)
-        fail_invalid("directory: expected a checkpoint directory that can be created, got '" +
-                     directory.string() + "' (" + error_code.message() + ")");
+    if (error_code) fail_file("creating the checkpoint directory", directory, error_code.value());
     // Serialise everything first: a bad tensor is refused before any file
     // of an earlier checkpoint is touched.
     const std::string model =
@@ -134,8 +135,7 @@ void save_checkpoint(const std::filesystem::path & directory, const checkpoint_v
 
     std::filesystem::remove(directory / manifest_file, error_code);
     if (error_code)
-        fail_invalid("directory: expected the old manifest of '" + directory.string() +
-                     "' to be removable, got " + error_code.message());
+        fail_file("removing the old manifest of", directory / manifest_file, error_code.value());
 
     nlohmann::json files = nlohmann::json::object();
     for (const auto & [name, bytes] :
@@ -167,21 +167,24 @@ void save_checkpoint(const std::filesystem::path & directory,
 
 checkpoint_contents load_checkpoint(const std::filesystem::path & directory) {
     std::error_code ignored;
-    if (!std::filesystem::is_directory(directory, ignored))
-        fail_invalid(
-            "directory: expected a checkpoint directory, got '" + directory.string() + "' (" +
-            (std::filesystem::exists(directory, ignored) ? "not a directory" : "not found") + ")");
+    if (!std::filesystem::is_directory(directory, ignored)) {
+        const bool exists = std::filesystem::exists(directory, ignored);
+        throw error(exists ? status::io_error : status::not_found,
+                    "directory: expected a checkpoint directory, got '" + directory.string() +
+                        "' (" + (exists ? "not a directory" : "not found") + ")");
+    }
     if (!std::filesystem::exists(directory / manifest_file, ignored))
-        fail_invalid("checkpoint '" + directory.string() +
-                     "': expected manifest.json, found none (not a checkpoint, or its save "
-                     "did not finish)");
+        throw error(status::not_found,
+                    "checkpoint '" + directory.string() +
+                        "': expected manifest.json, found none (not a checkpoint, or its save "
+                        "did not finish)");
     const std::string manifest_where = file_error_prefix(directory, manifest_file);
     const nlohmann::json manifest =
         parse_json(read_whole_file(directory / manifest_file), manifest_where);
     if (!manifest.is_object() || !manifest.contains("format") ||
         manifest["format"] != checkpoint_format || !manifest.contains("files") ||
         !manifest["files"].is_object())
-        fail_invalid(manifest_where + ": expected {\"format\": \"" +
+        fail_corrupt(manifest_where + ": expected {\"format\": \"" +
                      std::string(checkpoint_format) + "\", \"files\": {...}}, got " +
                      manifest.dump().substr(0, 200));
     const nlohmann::json & files = manifest["files"];
@@ -210,7 +213,7 @@ checkpoint_contents load_checkpoint(const std::filesystem::path & directory) {
         const nlohmann::json config =
             metadata_json(best, "config", file_error_prefix(directory, best_model_file));
         if (config != contents.model_config)
-            fail_invalid(file_error_prefix(directory, best_model_file) +
+            fail_corrupt(file_error_prefix(directory, best_model_file) +
                          ": expected the model config of model.safetensors, got " +
                          config.dump().substr(0, 200));
         contents.best_model_tensors = float32_tensors(best, true);

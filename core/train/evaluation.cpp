@@ -1,3 +1,5 @@
+#include "train/evaluation.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -9,7 +11,6 @@
 #include "students/device_student.h"
 #include "students/model.h"
 #include "train/metrics.h"
-#include "train/student_trainer.h"
 
 namespace distill {
 namespace {
@@ -128,7 +129,7 @@ evaluation evaluate_model(model & m, const example_set & set, const context & ct
                 const int32_t * ids = set.teacher_topk_ids.data() + row * set.teacher_k;
                 const float * lp = set.teacher_topk_logprobs.data() + row * set.teacher_k;
                 kl_sum += topk_kl_row(row_logprobs, ids, lp, set.teacher_k);
-                teacher_top1.push_back(ids[std::max_element(lp, lp + set.teacher_k) - lp]);
+                teacher_top1.push_back(topk_top1_class(ids, lp, set.teacher_k));
             }
         }
         if (set.has_teacher_topk()) agreement.add(batch_logits, count, classes, teacher_top1);

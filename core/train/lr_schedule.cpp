@@ -1,7 +1,7 @@
 #include "train/lr_schedule.h"
 
 #include "common/error.h"
-#include "train/json_fields.h"
+#include "common/json_fields.h"
 
 #include <cmath>
 #include <numbers>
@@ -33,8 +33,7 @@ lr_schedule_config lr_schedule_config_from_json(const nlohmann::json & json) {
         config = constant_schedule_config{};
     } else if (kind == "warmup_cosine") {
         json_fields::require_object(json, what, {"kind", "warmup_steps", "total_steps", "min_lr"});
-        if (!json.contains("total_steps"))
-            fail_invalid("schedule.total_steps: expected an integer, got no total_steps");
+        json_fields::required(json, "total_steps", what, "an integer");
         warmup_cosine_schedule_config cosine;
         cosine.warmup_steps = json_fields::integer(json, "warmup_steps", 0, what);
         cosine.total_steps = json_fields::integer(json, "total_steps", 0, what);

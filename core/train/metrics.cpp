@@ -37,10 +37,6 @@ void check_ids(std::span<const int64_t> ids, int64_t rows, int64_t classes, cons
                          "), got " + std::to_string(ids[i]) + " at row " + std::to_string(i));
 }
 
-int64_t row_argmax(const float * row, int64_t classes) {
-    return int64_t(std::max_element(row, row + classes) - row);
-}
-
 // log Σ exp(row), in double.
 double row_log_sum_exp(const float * row, int64_t classes) {
     const double max = *std::max_element(row, row + classes);
@@ -55,7 +51,7 @@ std::vector<int64_t> top1_ids(std::span<const float> logits, int64_t rows, int64
     check_logits(logits, rows, classes, "logits");
     std::vector<int64_t> ids(static_cast<size_t>(rows));
     for (int64_t r = 0; r < rows; ++r)
-        ids[size_t(r)] = row_argmax(&logits[size_t(r * classes)], classes);
+        ids[size_t(r)] = top1_class(&logits[size_t(r * classes)], classes);
     return ids;
 }
 
@@ -139,7 +135,7 @@ void calibration_accumulator::add(std::span<const float> logits, int64_t rows, i
     check_ids(labels, rows, classes, "labels");
     for (int64_t r = 0; r < rows; ++r) {
         const float * row = &logits[size_t(r * classes)];
-        const int64_t predicted = row_argmax(row, classes);
+        const int64_t predicted = top1_class(row, classes);
         // max softmax probability = exp(max − logsumexp), in (0, 1].
         const double confidence = std::exp(double(row[predicted]) - row_log_sum_exp(row, classes));
         // Bin m (1-based) holds ((m − 1)/M, m/M]: index ⌈conf·M⌉ − 1.

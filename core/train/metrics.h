@@ -14,7 +14,26 @@
 
 namespace distill {
 
-// argmax of each row (the first of equal maxima), N ids.
+// The top-1 class of one row of C logits: the argmax, the first of equal
+// maxima. The one definition of top-1 every metric, the trainer's step
+// metrics and evaluation use. Unchecked: the callers check the row.
+inline int64_t top1_class(const float * logits, int64_t classes) {
+    int64_t best = 0;
+    for (int64_t c = 1; c < classes; ++c)
+        if (logits[c] > logits[best]) best = c;
+    return best;
+}
+
+// The top-1 class of a top-k teacher row: ids [K] (int32 or int64) beside
+// their log-probabilities [K]; the id of the largest (the first of equal
+// ones), as top1_class picks it.
+template <class Id>
+int64_t topk_top1_class(const Id * ids, const float * logprobs, int64_t k) {
+    return int64_t(ids[top1_class(logprobs, k)]);
+}
+
+// top1_class of each row, N ids; refuses sizes that disagree and
+// non-finite logits.
 std::vector<int64_t> top1_ids(std::span<const float> logits, int64_t rows, int64_t classes);
 
 // Fraction of rows whose top-1 id equals a reference id: accuracy against

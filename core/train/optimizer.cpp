@@ -1,13 +1,13 @@
 #include "train/optimizer.h"
 
 #include "common/error.h"
+#include "common/json_fields.h"
 #include "students/layers/thread_team.h"
-#include "train/json_fields.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include <omp.h>
+#include "common/openmp.h"
 
 namespace distill {
 namespace {

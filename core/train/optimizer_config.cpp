@@ -1,7 +1,7 @@
 #include "train/optimizer_config.h"
 
 #include "common/error.h"
-#include "train/json_fields.h"
+#include "common/json_fields.h"
 
 #include <string>
 

@@ -89,7 +89,8 @@ struct safetensors_contents {
 };
 
 // Validates and indexes a whole file held in memory (`source` names it in
-// errors). The views point into `file`, which must outlive the result.
+// errors; every refusal is corrupt_file). The views point into `file`,
+// which must outlive the result. read() adds not_found / io_error.
 safetensors_contents parse_safetensors(std::span<const std::byte> file, const std::string & source);
 
 // A safetensors file read into memory and validated; owns its bytes, so it

@@ -5,6 +5,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/file_error.h"
 
 #include <algorithm>
 #include <limits>
@@ -20,8 +21,9 @@ using nlohmann::json;
 // The Python package's limit too: a bigger header is not a real file.
 constexpr uint64_t max_header_bytes = 100'000'000;
 
+// Every refusal is corrupt_file: the bytes always come from a file.
 [[noreturn]] void refuse(const std::string & source, const std::string & message) {
-    fail_invalid("safetensors file '" + source + "': " + message);
+    fail_corrupt("safetensors file '" + source + "': " + message);
 }
 
 std::string json_type(const json & value) { return value.type_name(); }
@@ -122,8 +124,13 @@ safetensors_tensor read_entry(const std::string & name, const json & entry,
                                shape_field.dump());
         tensor.shape.push_back(dim.get<int64_t>());
     }
-    const uint64_t count =
-        safetensors_element_count(tensor.shape, "safetensors file '" + source + "': " + where);
+    uint64_t count = 0;
+    try {
+        count =
+            safetensors_element_count(tensor.shape, "safetensors file '" + source + "': " + where);
+    } catch (const error & e) {  // a shape too big: damage in the file, not a bad argument
+        fail_corrupt(e.what());
+    }
 
     const json & offsets = entry["data_offsets"];
     if (!offsets.is_array() || offsets.size() != 2)

@@ -9,8 +9,8 @@
 
 #include "common/error.h"
 #include "store/store.h"
+#include "teachers/example_wire.h"
 #include "teachers/request_key.h"
-#include "train/example_request.h"
 
 namespace distill {
 namespace {

@@ -4,7 +4,7 @@
 //
 // An answer is found by what the store keeps beside it: the teacher's
 // identity, the parameters it was asked with, and the request (the
-// example's train/example_request.h JSON, canonical). Matching on those
+// example's teachers/example_wire.h JSON, canonical). Matching on those
 // columns rather than recomputing request keys keeps working when a
 // teacher recorded other parameters than its own (an HTTP teacher that
 // clamped top_logprobs files the answer under the key of what was asked).

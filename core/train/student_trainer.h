@@ -1,6 +1,9 @@
 // The distillation step and the training loop of a built-in student: a
 // model, an optimiser with its schedule, and the loss family. Behind
 // distill_trainer_* (distill.h documents the behaviour users rely on).
+// The step's parts have their own files: the batch's checks
+// (training_batch.h), its CUDA path (device_step.h), its metrics
+// (step_metrics.h); save and resume are trainer_checkpoint.cpp.
 #pragma once
 
 #include <cstdint>
@@ -10,18 +13,18 @@
 #include <string>
 #include <vector>
 
-#include <dlpack/dlpack.h>
 #include <nlohmann/json.hpp>
 
 #include "backend/context.h"
 #include "losses/kd_loss.h"
 #include "train/example_set.h"
+#include "train/training_batch.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 
 namespace distill {
 
-class device_student;
+class device_step;
 class model;
 
 struct trainer_settings {
@@ -30,15 +33,6 @@ struct trainer_settings {
     kd_loss_options loss;
     float max_grad_norm = 0.0f;  // 0 = no clipping
     uint64_t seed = 0;
-};
-
-// One batch; every tensor a CPU tensor; the optional ones may be null.
-struct batch_tensors {
-    const DLTensor * inputs = nullptr;                 // fp32 [B, D]
-    const DLTensor * labels = nullptr;                 // int64 [B]
-    const DLTensor * teacher_logits = nullptr;         // [B, C]
-    const DLTensor * teacher_topk_ids = nullptr;       // [B, K]
-    const DLTensor * teacher_topk_logprobs = nullptr;  // [B, K]
 };
 
 struct step_outcome {
@@ -50,23 +44,6 @@ struct step_outcome {
     float agreement = 0.0f;  // NaN without a teacher
 };
 
-struct evaluation {
-    int64_t examples = 0;
-    double accuracy, agreement, mean_kl, ece, loss;  // NaN when not defined
-};
-
-// Evaluation of `m` on `set` (eval mode, batches of 512): the forward on
-// the context's device (a CUDA context: students/device_student.h), the
-// metrics on the host. `device`, when given, is a device student of `m` on
-// that context to run it with (a trainer's: no second session or buffers);
-// its parameters are uploaded first. The caller holds m.usage_mutex().
-evaluation evaluate_model(model & m, const example_set & set, const context & ctx,
-                          device_student * device = nullptr);
-// What evaluate_model refuses (a non-classifier, other features, labels or
-// teacher classes outside the model's), checked without running the model;
-// errors name the set `name`.
-void check_evaluation_set(const model & m, const example_set & set, const std::string & name);
-
 struct fit_settings {
     int32_t epochs = 10;
     int32_t batch_size = 128;
@@ -76,8 +53,11 @@ struct fit_settings {
     bool restore_best = false;
 };
 
+// Values mirror DISTILL_PROGRESS_STEP and _EPOCH_END (distill_progress_event).
+enum class fit_event_kind : int32_t { step = 1, epoch_end = 2 };
+
 struct fit_event {
-    int32_t kind = 0;  // distill_progress_event: 1 step, 2 epoch end
+    fit_event_kind kind = fit_event_kind::step;
     int64_t done = 0, total = 0, epoch = 0, epochs = 0;
     double loss = 0.0, val_accuracy = 0.0, val_agreement = 0.0, elapsed_seconds = 0.0;
 };
@@ -113,15 +93,12 @@ public:
     const std::shared_ptr<model> & student() const { return model_; }
 
 private:
-    struct device_step;  // the CUDA path of step() (student_trainer.cpp)
-
-    nlohmann::json trainer_state() const;
-    // step() on a CUDA context, up to the loss: uploads the parameters and
-    // the batch, runs the forward (training) and the loss on the device,
-    // leaves the logits' gradient there and the logits in outputs_ [B, O];
-    // returns the loss.
-    float forward_and_loss_on_device(const batch_tensors & batch, const float * inputs,
-                                     int64_t rows);
+    nlohmann::json trainer_state() const;  // trainer_checkpoint.cpp
+    // step() on the CPU, up to the loss: the forward (training) into
+    // outputs_ [B, C], the loss, and its gradient in grad_outputs_; returns
+    // the loss. (device_step.h is the CUDA path.)
+    float forward_and_loss_on_host(const batch_tensors & batch, const checked_batch & checked,
+                                   uint64_t dropout_seed);
 
     context ctx_;
     std::shared_ptr<model> model_;
@@ -146,7 +123,7 @@ private:
     std::string resumed_from_;                   // that checkpoint, for the message
     std::vector<float> outputs_, grad_outputs_;  // [B, O] workspaces
     // Set for a CUDA context: the device student and the step's device
-    // buffers. After model_, which it refers to.
+    // buffers (train/device_step.h). After model_, which it refers to.
     std::unique_ptr<device_step> device_;
 };
 

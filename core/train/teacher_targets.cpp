@@ -7,8 +7,8 @@
 #include "common/error.h"
 #include "store/store.h"
 #include "teachers/batch_teacher.h"
+#include "teachers/example_wire.h"
 #include "teachers/teacher.h"
-#include "train/example_request.h"
 
 namespace distill {
 namespace {

@@ -34,7 +34,7 @@ struct topk_targets {
 };
 
 // Asks `t` about every example of `set`, through the store `s` when not
-// null. Requests are train/example_request.h's; answers stored in
+// null. Requests are teachers/example_wire.h's; answers stored in
 // transactions of batch_size. Throws invalid_argument for a failed answer
 // or one without top-k class ids, naming the example.
 topk_targets ask_teacher_for_targets(const example_set & set, teacher & t, store * s,

@@ -16,10 +16,11 @@
 #include "emulated_cuda_backend.h"
 #include "students/device_student.h"
 #include "students/model.h"
+#include "teachers/example_wire.h"
 #include "teachers/model_teacher.h"
 #include "teachers/teacher_record.h"
-#include "train/example_request.h"
 #include "test_student_support.h"
+#include "train/evaluation.h"
 #include "train/host_tensor.h"
 #include "train/student_trainer.h"
 

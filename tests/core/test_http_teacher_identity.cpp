@@ -3,8 +3,9 @@
 // held the dialect are found and filed again, not asked again.
 #include <doctest/doctest.h>
 
+#include "jobs/batch_api.h"
+#include "jobs/cached_query.h"
 #include "store/store.h"
-#include "teachers/batch_api.h"
 #include "teachers/http_teacher.h"
 #include "teachers/request_key.h"
 #include "temp_dir.h"

@@ -23,9 +23,10 @@ std::pair<distill::status, std::string> read_error(const std::filesystem::path &
     return {};
 }
 
+// The message of a refused damaged file (corrupt_file).
 std::string invalid_message(const std::filesystem::path & path) {
     const auto [code, message] = read_error(path);
-    CHECK(code == distill::status::invalid_argument);
+    CHECK(code == distill::status::corrupt_file);
     return message;
 }
 
@@ -175,8 +176,11 @@ TEST_CASE("idx: a corrupt, truncated or padded gzip stream is refused") {
 
 TEST_CASE("idx: a missing file or a directory is refused") {
     temp_dir dir;
-    CHECK(invalid_message(dir.file("absent")) ==
-          dir.file("absent").string() + ": cannot open: No such file or directory");
-    CHECK(invalid_message(dir.path()) ==
-          dir.path().string() + ": expected a file, got a directory");
+    const auto [absent_code, absent] = read_error(dir.file("absent"));
+    CHECK(absent_code == distill::status::not_found);
+    CHECK(absent ==
+          "opening '" + dir.file("absent").string() + "' failed: No such file or directory");
+    const auto [directory_code, directory] = read_error(dir.path());
+    CHECK(directory_code == distill::status::io_error);
+    CHECK(directory == "opening '" + dir.path().string() + "' failed: Is a directory");
 }

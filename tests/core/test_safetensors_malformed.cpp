@@ -21,7 +21,7 @@ std::string refusal(const std::string & bytes) {
     try {
         distill::safetensors_file::from_bytes(bytes, "bad.safetensors");
     } catch (const distill::error & e) {
-        CHECK(e.code() == distill::status::invalid_argument);
+        CHECK(e.code() == distill::status::corrupt_file);
         return e.what();
     }
     return "accepted";

@@ -8,17 +8,9 @@
 
 #include "store/store.h"
 #include "teachers/request_key.h"
+#include "temp_dir.h"
 
 namespace {
-
-std::filesystem::path fresh_store_path() {
-    const auto dir = std::filesystem::temp_directory_path() / "distill_core_store_scan";
-    std::filesystem::create_directories(dir);
-    const auto path = dir / "scan.db";
-    for (const char * suffix : {"", "-wal", "-shm"})
-        std::filesystem::remove(path.string() + suffix);
-    return path;
-}
 
 // A record as a teacher would file it: key from teacher, request, parameters.
 distill::teacher_record answer(const std::string & teacher, const std::string & request,
@@ -41,7 +33,8 @@ distill::teacher_record answer(const std::string & teacher, const std::string & 
 }  // namespace
 
 TEST_CASE("store scan: summaries of every row in insertion order, decode on demand") {
-    distill::store s(fresh_store_path().string(), false, 1000);
+    const test::temp_dir scratch("distill-core-store-scan");
+    distill::store s(scratch.file("scan.db").string(), false, 1000);
     s.put(answer("a", "one", 3));
     s.put_many(std::vector{answer("b", "one", 4), answer("a", "two", 5)});
 

@@ -80,70 +80,76 @@ TEST_CASE("model config: to_json round-trips") {
 }
 
 TEST_CASE("model config: bad fields are refused with the field, the expectation and the value") {
-    CHECK(parse_error(json::array()) ==
-          "model config: \"(config)\": expected a JSON object, got []");
+    CHECK(parse_error(json::array()) == "model_config: expected a JSON object, got []");
     CHECK(parse_error(json::parse(R"({"inputs": 3, "outputs": 2})")) ==
-          "model config: \"kind\" is missing");
+          "model_config.kind is missing (expected \"mlp\" or \"cnn\")");
     CHECK(parse_error(with(mlp_example, "kind", "rnn")) ==
-          "model config: \"kind\": expected \"mlp\" or \"cnn\", got \"rnn\"");
+          "model_config.kind: expected \"mlp\" or \"cnn\", got \"rnn\"");
     CHECK(parse_error(with(mlp_example, "hiden", json::array())) ==
-          "model config: unknown key \"hiden\" for kind \"mlp\" (expected one of: kind, inputs, "
-          "hidden, activation, dropout, outputs, output)");
+          "model_config (kind \"mlp\"): expected only the keys kind, inputs, hidden, "
+          "activation, dropout, outputs, output, got unknown key 'hiden'");
     CHECK(parse_error(with(mlp_example, "input_shape", {1, 28, 28}))
-              .find("unknown key \"input_shape\" for kind \"mlp\"") != std::string::npos);
-    CHECK(parse_error(with(cnn_example, "inputs", 784))
-              .find("unknown key \"inputs\" for kind \"cnn\"") != std::string::npos);
+              .find("model_config (kind \"mlp\"): expected only the keys") != std::string::npos);
+    CHECK(parse_error(with(mlp_example, "input_shape", {1, 28, 28}))
+              .find("got unknown key 'input_shape'") != std::string::npos);
+    CHECK(
+        parse_error(with(cnn_example, "inputs", 784))
+            .find("model_config (kind \"cnn\"): expected only the keys kind, input_shape, conv") !=
+        std::string::npos);
+    CHECK(parse_error(with(cnn_example, "inputs", 784)).find("got unknown key 'inputs'") !=
+          std::string::npos);
     json no_inputs = mlp_example;
     no_inputs.erase("inputs");
-    CHECK(parse_error(no_inputs) == "model config: \"inputs\" is missing");
+    CHECK(parse_error(no_inputs) ==
+          "model_config.inputs is missing (expected an integer in [1, 16777216])");
     CHECK(parse_error(with(mlp_example, "inputs", 784.0)) ==
-          "model config: \"inputs\": expected an integer in [1, 16777216], got 784.0");
+          "model_config.inputs: expected an integer in [1, 16777216], got 784.0");
     CHECK(parse_error(with(mlp_example, "inputs", "784")) ==
-          "model config: \"inputs\": expected an integer in [1, 16777216], got \"784\"");
+          "model_config.inputs: expected an integer in [1, 16777216], got \"784\"");
     CHECK(parse_error(with(mlp_example, "hidden", {1200, -3})) ==
-          "model config: \"hidden[1]\": expected an integer in [1, 16777216], got -3");
+          "model_config.hidden[1]: expected an integer in [1, 16777216], got -3");
     CHECK(parse_error(with(mlp_example, "hidden", 1200)) ==
-          "model config: \"hidden\": expected an array of layer widths, got 1200");
+          "model_config.hidden: expected an array of layer widths, got 1200");
     CHECK(parse_error(with(mlp_example, "outputs", 0)) ==
-          "model config: \"outputs\": expected an integer in [1, 16777216], got 0");
+          "model_config.outputs: expected an integer in [1, 16777216], got 0");
     CHECK(parse_error(with(mlp_example, "outputs", uint64_t(1) << 63)) ==
-          "model config: \"outputs\": expected an integer in [1, 16777216], got "
+          "model_config.outputs: expected an integer in [1, 16777216], got "
           "9223372036854775808");
     CHECK(parse_error(with(mlp_example, "activation", "tanh")) ==
-          "model config: \"activation\": expected \"relu\" or \"gelu\", got \"tanh\"");
+          "model_config.activation: expected \"relu\" or \"gelu\", got \"tanh\"");
     CHECK(parse_error(with(mlp_example, "output", "probabilities")) ==
-          "model config: \"output\": expected \"logits\" or \"embedding\", got \"probabilities\"");
+          "model_config.output: expected \"logits\" or \"embedding\", got \"probabilities\"");
     CHECK(parse_error(with(mlp_example, "dropout", 1.0)) ==
-          "model config: \"dropout\": expected a number in [0, 1), got 1.0");
+          "model_config.dropout: expected a number in [0, 1), got 1.0");
     CHECK(parse_error(with(mlp_example, "dropout", -0.1)) ==
-          "model config: \"dropout\": expected a number in [0, 1), got -0.1");
+          "model_config.dropout: expected a number in [0, 1), got -0.1");
     CHECK(parse_error(with(mlp_example, "hidden", {1000, 16777216})) ==
-          "model config: \"hidden[1]\" brings the parameter count to 16794778216, expected at "
+          "model_config.hidden[1] brings the parameter count to 16794778216, expected at "
           "most 2147483647");
 }
 
 TEST_CASE("model config: bad CNN fields are refused") {
     CHECK(parse_error(with(cnn_example, "input_shape", {28, 28})) ==
-          "model config: \"input_shape\": expected [channels, height, width], got [28,28]");
+          "model_config.input_shape: expected [channels, height, width], got [28,28]");
     CHECK(parse_error(with(cnn_example, "input_shape", {1, 0, 28})) ==
-          "model config: \"input_shape[1]\": expected an integer in [1, 16777216], got 0");
+          "model_config.input_shape[1]: expected an integer in [1, 16777216], got 0");
     CHECK(parse_error(with(cnn_example, "conv", json::array())) ==
-          "model config: \"conv\": expected a non-empty array of objects, got []");
+          "model_config.conv: expected a non-empty array of objects, got []");
     CHECK(parse_error(with(cnn_example, "conv", {{{"channels", 8}}})) ==
-          "model config: \"conv[0].kernel\" is missing");
+          "model_config.conv[0].kernel is missing (expected an integer in [1, 64])");
     CHECK(
         parse_error(with(cnn_example, "conv", {{{"channels", 8}, {"kernel", 3}, {"stride", 2}}})) ==
-        "model config: unknown key \"stride\" in conv[0] (expected one of: channels, kernel, "
-        "padding)");
+        "model_config.conv[0]: expected only the keys channels, kernel, padding, got unknown "
+        "key 'stride'");
     CHECK(parse_error(
               with(cnn_example, "conv", {{{"channels", 8}, {"kernel", 3}, {"padding", 3}}})) ==
-          "model config: \"conv[0].padding\": expected an integer in [0, 2], got 3");
+          "model_config.conv[0].padding: expected an integer in [0, 2], got 3");
     CHECK(parse_error(with(cnn_example, "conv", {{{"channels", 8}, {"kernel", 65}}})) ==
-          "model config: \"conv[0].kernel\": expected an integer in [1, 64], got 65");
+          "model_config.conv[0].kernel: expected an integer in [1, 64], got 65");
     // 28 → 24 → pool 12 → 8 → pool 4 → 0: the third layer leaves nothing to pool.
     const json three = json::parse(R"([{"channels": 4, "kernel": 5}, {"channels": 4, "kernel": 5},
                                        {"channels": 4, "kernel": 5}])");
     CHECK(parse_error(with(cnn_example, "conv", three)) ==
-          "model config: \"conv[2]\": kernel 5 with padding 0 turns 4x4 pixels into 0x0, expected "
+          "model_config.conv[2]: kernel 5 with padding 0 turns 4x4 pixels into 0x0, expected "
           "at least 2x2 for the 2x2 max pool");
 }

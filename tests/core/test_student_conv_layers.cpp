@@ -3,7 +3,7 @@
 // differences, maxpool2d against hand-worked windows; fp32 against fp64.
 #include <doctest/doctest.h>
 
-#include <omp.h>
+#include "common/openmp.h"
 
 #include <cmath>
 #include <limits>

@@ -3,7 +3,7 @@
 // rows or columns across OpenMP threads); every transpose combination.
 #include <doctest/doctest.h>
 
-#include <omp.h>
+#include "common/openmp.h"
 
 #include <array>
 #include <cmath>

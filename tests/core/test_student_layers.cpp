@@ -4,7 +4,7 @@
 // against the fp64 one.
 #include <doctest/doctest.h>
 
-#include <omp.h>
+#include "common/openmp.h"
 
 #include <cmath>
 #include <vector>

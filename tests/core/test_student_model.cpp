@@ -3,7 +3,7 @@
 // forward, dropout masks, and bit-identical repeated calls.
 #include <doctest/doctest.h>
 
-#include <omp.h>
+#include "common/openmp.h"
 
 #include <cmath>
 #include <string>
@@ -306,6 +306,6 @@ TEST_CASE("model: misuse is a clear error") {
     distill::model_config bad = m.config();
     bad.hidden = {0};
     CHECK_THROWS_WITH_AS(model(bad, 1),
-                         "model config: \"hidden[0]\": expected an integer in [1, 16777216], got 0",
+                         "model_config.hidden[0]: expected an integer in [1, 16777216], got 0",
                          distill::error);
 }

@@ -2,7 +2,9 @@
 #include <doctest/doctest.h>
 
 #include "common/error.h"
+#include "train/host_tensor.h"
 #include "train/metrics.h"
+#include "train/step_metrics.h"
 
 #include <cmath>
 #include <limits>
@@ -121,4 +123,52 @@ TEST_CASE("confusion matrix: rows are the reference, columns the other predictio
                       "reference_ids: expected ids in [0, 3), got -1 at row 0");
     CHECK_THROWS_WITH(distill::confusion_matrix(0),
                       "classes: expected a value in [1, 16384] (a C × C table of counts), got 0");
+}
+
+TEST_CASE("a training step's metrics: top-1 as the metrics take it, ignore_index rows skipped") {
+    // Student rows' top-1: 2, 0, 1 (row 2 ties 1 and 2: the first wins).
+    std::vector<float> student = {0, 1, 5, 9, 2, 3, 0, 7, 7};
+    std::vector<int64_t> labels = {2, -100, 2};  // row 1 unlabelled: accuracy 1 of 2
+    int64_t label_shape[1] = {3};
+    const DLTensor labels_tensor = distill::host_tensor(labels.data(), label_shape, 1);
+    distill::checked_batch batch;
+    batch.rows = 3;
+    batch.labels = labels.data();
+    distill::batch_tensors tensors;
+    tensors.labels = &labels_tensor;
+
+    distill::step_metrics m = distill::batch_step_metrics(student.data(), 3, batch, tensors, -100);
+    CHECK(m.accuracy == 0.5f);
+    CHECK(std::isnan(m.agreement));
+
+    // A dense teacher whose top-1 are 2, 1, 1: two of three agree.
+    std::vector<float> teacher = {0, 0, 1, 0, 1, 0, 3, 4, 4};
+    int64_t teacher_shape[2] = {3, 3};
+    const DLTensor teacher_tensor = distill::host_tensor(teacher.data(), teacher_shape, 2);
+    batch.dense = true;
+    tensors.teacher_logits = &teacher_tensor;
+    m = distill::batch_step_metrics(student.data(), 3, batch, tensors, -100);
+    CHECK(m.agreement == doctest::Approx(2.0 / 3.0));
+
+    // A top-k teacher (K = 2), its ids int32 or int64: the id of the
+    // largest log-probability, the first of equal ones: 2, 0, 2.
+    std::vector<float> logprobs = {-0.1f, -2.0f, -3.0f, -0.2f, -0.7f, -0.7f};
+    std::vector<int32_t> ids32 = {2, 0, 1, 0, 2, 1};
+    std::vector<int64_t> ids64(ids32.begin(), ids32.end());
+    int64_t topk_shape[2] = {3, 2};
+    const DLTensor logprobs_tensor = distill::host_tensor(logprobs.data(), topk_shape, 2);
+    const DLTensor ids32_tensor = distill::host_tensor(ids32.data(), topk_shape, 2);
+    const DLTensor ids64_tensor = distill::host_tensor(ids64.data(), topk_shape, 2);
+    batch.dense = false;
+    batch.topk = true;
+    batch.labels = nullptr;
+    tensors = {};
+    tensors.teacher_topk_logprobs = &logprobs_tensor;
+    for (const DLTensor * ids : {&ids32_tensor, &ids64_tensor}) {
+        tensors.teacher_topk_ids = ids;
+        m = distill::batch_step_metrics(student.data(), 3, batch, tensors, -100);
+        CHECK(std::isnan(m.accuracy));
+        CHECK(m.agreement == doctest::Approx(2.0 / 3.0));  // rows 0 and 1; row 2 picks id 2
+    }
+    CHECK(distill::topk_top1_class(ids32.data() + 4, logprobs.data() + 4, 2) == 2);
 }

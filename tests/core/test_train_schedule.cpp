@@ -63,7 +63,7 @@ TEST_CASE("schedule JSON: round trip and refusals") {
                           json{{"kind", "warmup_cosine"}, {"total_steps", 1.5}}),
                       "schedule.total_steps: expected an integer, got 1.5");
     CHECK_THROWS_WITH(distill::lr_schedule_config_from_json(json{{"kind", "warmup_cosine"}}),
-                      "schedule.total_steps: expected an integer, got no total_steps");
+                      "schedule.total_steps is missing (expected an integer)");
     CHECK_THROWS_WITH(distill::lr_schedule_config_from_json(json::array()),
                       "schedule: expected a JSON object, got array");
 }
@@ -93,7 +93,7 @@ TEST_CASE("optimizer JSON: round trip, defaults and refusals") {
     };
     CHECK(refusal(json{{"kind", "adam"}}) ==
           "optimizer.kind: expected \"sgd\" or \"adamw\", got \"adam\"");
-    CHECK(refusal(json{{"lr", 1}}) == "optimizer.kind: expected a string, got no kind");
+    CHECK(refusal(json{{"lr", 1}}) == "optimizer.kind is missing (expected a string)");
     CHECK(refusal(json{{"kind", "sgd"}, {"weight_deacy", 0.1}}) ==
           "optimizer: expected only the keys kind, lr, momentum, nesterov, weight_decay, got "
           "unknown key 'weight_deacy'");

@@ -45,6 +45,61 @@ static class TeacherTests {
     }
   }
 
+  // log_softmax(logits / t) in double: the reference the answers are checked against.
+  static double[] LogSoftmax(float[] logits, double t) {
+    double max = double.NegativeInfinity, sum = 0;
+    foreach (float z in logits) max = Math.Max(max, z / t);
+    foreach (float z in logits) sum += Math.Exp(z / t - max);
+    var output = new double[logits.Length];
+    for (int c = 0; c < logits.Length; ++c) output[c] = logits[c] / t - max - Math.Log(sum);
+    return output;
+  }
+
+  public static void TestClassificationAnswerRoundTripsThroughTheStore() {
+    // Classes 1 and 3 tie: the lower index comes first.
+    var logits = new float[] { 0.5f, 2.0f, -1.0f, 2.0f };
+    var expected = LogSoftmax(logits, 2.0);
+    using (var store = new Store(TempFiles.Path("classes.db")))
+    using (var teacher = Teacher.FromCallback("classes", (request, record) =>
+             record.AnswerClassification(logits, 3, 2.0f)))
+    using (var asked = teacher.QueryCached(store, "{\"input\": 1}"))
+    using (var stored = store.Get(asked.Key)) {
+      Check.True(stored != null, "stored");
+      foreach (var record in new[] { asked, stored }) {
+        Check.Equal(1L, record.PositionCount, "one position");
+        Check.Equal("1", record.PositionToken(0), "token");
+        Check.Equal(1, record.PositionTokenId(0), "token id");
+        Check.True(Math.Abs(expected[1] - record.PositionLogprob(0)) < 1e-6, "chosen logprob");
+        var ids = new int[4];
+        var logprobs = new float[4];
+        Check.Equal(3, record.CopyTopk(0, ids, logprobs), "top-3");
+        Check.True(System.Linq.Enumerable.SequenceEqual(ids, new[] { 1, 3, 0, 0 }), "most likely first");
+        for (int k = 0; k < 3; ++k)  // fp16 in the store: |error| <= 2^-11 |logprob|
+          Check.True(Math.Abs(expected[ids[k]] - logprobs[k]) <= 1e-3 * Math.Abs(expected[ids[k]]) + 1e-6,
+                     "logprob " + k + ": " + logprobs[k] + " vs " + expected[ids[k]]);
+        Check.Equal(1L, record.GetInt(RecordInt.LogprobsKind), "RAW");
+      }
+    }
+  }
+
+  public static void TestRequestFeaturesReadTheExampleWireFormat() {
+    // uint8 values are byte / divisor; float32 ones travel as little-endian bytes.
+    string bytes = "{\"input\": {\"dtype\": \"uint8\", \"shape\": [3], \"divisor\": 255.0, \"data\": \""
+        + Convert.ToBase64String(new byte[] { 0, 51, 255 }) + "\"}}";
+    Check.True(System.Linq.Enumerable.SequenceEqual(Teacher.RequestFeatures(bytes),
+                                                    new[] { 0f, 51f / 255f, 1f }), "uint8 features");
+    var raw = new byte[8];
+    BitConverter.GetBytes(0.5f).CopyTo(raw, 0);  // little-endian hosts
+    BitConverter.GetBytes(-1.25f).CopyTo(raw, 4);
+    string floats = "{\"input\": {\"dtype\": \"float32\", \"shape\": [2], \"data\": \""
+        + Convert.ToBase64String(raw) + "\"}}";
+    Check.True(System.Linq.Enumerable.SequenceEqual(Teacher.RequestFeatures(floats),
+                                                    new[] { 0.5f, -1.25f }), "float32 features");
+    var e = Check.Throws<DistillException>(() => Teacher.RequestFeatures("{\"prompt\": \"hi\"}"),
+                                           "not a request");
+    Check.True(e.Message.Contains("input"), "message: " + e.Message);
+  }
+
   public static void TestCallbackTeacherThroughAStore() {
     int asked = 0;
     using (var store = new Store(TempFiles.Path("callback.db")))
@@ -114,6 +169,8 @@ static class TeacherTests {
 
   public static void TestHttpTeacher() {
     var options = new HttpTeacherOptions();
+    Check.True(options.LowSpeedSeconds == 60, "low_speed_seconds defaults to the library's 60");
+    options.LowSpeedSeconds = 30;
     var e = Check.Throws<DistillException>(() => Teacher.Http(options), "no base_url");
     Check.True(e.Message.Contains("base_url"), "message: " + e.Message);
     options.BaseUrl = "http://127.0.0.1:1/v1";

@@ -168,12 +168,12 @@ def test_load_refuses_a_tampered_file(tmp_path):
     assert len(text) == header_size
     data[8:8 + header_size] = text
     path.write_bytes(bytes(data))
-    with pytest.raises(distill.InvalidArgumentError, match="layers.0.bias|offset"):
+    with pytest.raises(distill.CorruptFileError, match="layers.0.bias|offset"):
         distill.Model.load(str(path))
     path.write_bytes(bytes(data[: len(data) // 2]))  # truncated
-    with pytest.raises(distill.InvalidArgumentError):
+    with pytest.raises(distill.CorruptFileError):
         distill.Model.load(str(path))
-    with pytest.raises(distill.InvalidArgumentError):
+    with pytest.raises(distill.NotFoundError):
         distill.Model.load(str(tmp_path / "missing.safetensors"))
 
 

@@ -135,7 +135,7 @@ def test_teacher_argument_errors(tmp_path):
         distill.HttpTeacher("http://127.0.0.1:1/v1", dialect="gpt")
     with pytest.raises(distill.InvalidArgumentError, match="DISTILL_TEST_UNSET_KEY"):
         distill.HttpTeacher("http://127.0.0.1:1/v1", api_key_env="DISTILL_TEST_UNSET_KEY")
-    with pytest.raises(distill.InvalidArgumentError):
+    with pytest.raises(distill.NotFoundError):
         distill.Store(str(tmp_path / "missing" / "dir" / "s.db"), read_only=True)
     teacher.close()
     with pytest.raises(distill.InvalidArgumentError, match="closed"):
@@ -387,6 +387,63 @@ def test_records_keep_what_the_teacher_said_fresh_and_stored(tmp_path):
 
 def test_a_directory_is_not_a_store(tmp_path):
     for read_only in (False, True):
-        with pytest.raises(ValueError, match="which is a directory") as error:
+        with pytest.raises(distill.FileIOError, match="which is a directory") as error:
             distill.Store(tmp_path, read_only=read_only)
         assert str(tmp_path) in str(error.value)
+
+
+def reference_classification_answer(logits, temperature=1.0, top_k=None):
+    # The answer as the package wrote it in NumPy before it came from the C ABI.
+    z = np.asarray(logits, dtype=np.float64).reshape(-1) / float(temperature)
+    logprobs = z - (z.max() + np.log(np.exp(z - z.max()).sum()))
+    order = np.argsort(-logprobs, kind="stable")[: top_k or len(z)]
+    top = [(int(c), str(int(c)), float(logprobs[c])) for c in order]
+    return {"positions": [{"token": top[0][1], "id": top[0][0], "logprob": top[0][2], "top": top}],
+            "logprobs_kind": "raw"}
+
+
+def test_classification_answer_is_the_abi_answer_and_round_trips_through_the_store(tmp_path):
+    # Classes 1 and 3 tie: the lower index first.
+    logits = np.array([0.5, 2.0, -1.0, 2.0, 0.25], np.float32)
+    for temperature, top_k in ((1.0, None), (2.0, 3), (0.5, 0)):
+        got = distill.classification_answer(logits, temperature=temperature, top_k=top_k)
+        want = reference_classification_answer(logits, temperature, top_k)
+        assert got.keys() == want.keys() and got["logprobs_kind"] == "raw"
+        (g,), (w,) = got["positions"], want["positions"]
+        assert (g["token"], g["id"]) == (w["token"], w["id"])
+        assert [t[:2] for t in g["top"]] == [t[:2] for t in w["top"]]
+        np.testing.assert_allclose([t[2] for t in g["top"]], [t[2] for t in w["top"]], rtol=1e-6)
+    assert distill.classification_answer(logits.tolist())["positions"][0]["id"] == 1
+    with pytest.raises(distill.InvalidArgumentError, match="temperature"):
+        distill.classification_answer(logits, temperature=0.0)
+
+    # A Python teacher's answer stored and read back: the classes in order,
+    # the log-probabilities at fp16 precision, as a model teacher's.
+    teacher = distill.CallbackTeacher(lambda r: distill.classification_answer(logits, 2.0, 3),
+                                      name="classes")
+    store = distill.Store(str(tmp_path / "classes.db"))
+    asked = teacher.query_cached(store, {"input": 1})
+    stored = store.get(asked.key)
+    assert stored is not None
+    want = reference_classification_answer(logits, 2.0, 3)["positions"][0]["top"]
+    for record in (asked, stored):
+        (position,) = record.positions
+        assert [t[:2] for t in position["top"]] == [t[:2] for t in want]
+        np.testing.assert_allclose([t[2] for t in position["top"]], [t[2] for t in want],
+                                   rtol=2.0 ** -11, atol=1e-7)
+
+
+def test_request_features_read_the_example_wire_format():
+    import base64
+    request = {"input": {"dtype": "uint8", "shape": [3], "divisor": 255.0,
+                         "data": base64.b64encode(bytes([0, 51, 255])).decode()}}
+    np.testing.assert_array_equal(distill.request_features(request),
+                                  np.array([0, 51, 255], np.float32) / np.float32(255))
+    floats = np.array([0.5, -1.25], "<f4")
+    request = {"input": {"dtype": "float32", "shape": [2],
+                         "data": base64.b64encode(floats.tobytes()).decode()}}
+    got = distill.request_features(json.dumps(request))  # its JSON text too
+    assert got.dtype == np.float32 and got.shape == (2,)
+    np.testing.assert_array_equal(got, floats)
+    with pytest.raises(ValueError, match="input"):  # InvalidArgumentError is a ValueError
+        distill.request_features({"prompt": "hi"})

@@ -165,7 +165,7 @@ def test_errors_name_the_argument():
         trainer.fit(None)
     with pytest.raises(distill.InvalidArgumentError, match="features|inputs"):
         distill.evaluate(model, distill.Dataset(np.zeros((2, 5), np.float32)))
-    with pytest.raises(distill.InvalidArgumentError):
+    with pytest.raises(distill.NotFoundError):
         trainer.resume("/nonexistent/checkpoint")
 
 

@@ -21,29 +21,34 @@ from . import _distill
 from ._distill import (
     CallbackTeacher,
     CancelledError,
+    CorruptFileError,
     Dataset,
+    DiskFullError,
     Error,
+    FileIOError,
     HttpTeacher,
     InternalError,
     InvalidArgumentError,
     Model,
     ModelTeacher,
+    NotFoundError,
     OutOfMemoryError,
     Store,
     Teacher,
     TeacherRecord,
+    Tokenizer,
     Trainer,
     UnsupportedError,
     collect,
     evaluate,
 )
-from ._answers import classification_answer, request_features
+from ._distill import classification_answer, request_features
 from ._loss import DIVERGENCES, REDUCTIONS, TAILS, kd_loss
 from ._training import LossOptions
 
 # The native classes show as distill.X (their public home), not distill._distill.X.
 for _cls in (CallbackTeacher, Dataset, HttpTeacher, Model, ModelTeacher, Store, Teacher,
-             TeacherRecord, Trainer):
+             TeacherRecord, Tokenizer, Trainer):
     _cls.__module__ = __name__
 del _cls
 
@@ -65,21 +70,26 @@ __all__ = [
     "ABI_VERSION",
     "CallbackTeacher",
     "CancelledError",
+    "CorruptFileError",
     "DIVERGENCES",
     "Dataset",
+    "DiskFullError",
     "Error",
+    "FileIOError",
     "HttpTeacher",
     "InternalError",
     "InvalidArgumentError",
     "LossOptions",
     "Model",
     "ModelTeacher",
+    "NotFoundError",
     "OutOfMemoryError",
     "REDUCTIONS",
     "Store",
     "TAILS",
     "Teacher",
     "TeacherRecord",
+    "Tokenizer",
     "Trainer",
     "UnsupportedError",
     "__version__",

@@ -1,7 +1,7 @@
 from typing import Any, Literal, Optional, Tuple
 
-from ._answers import classification_answer as classification_answer
-from ._answers import request_features as request_features
+from ._distill import classification_answer as classification_answer
+from ._distill import request_features as request_features
 from ._distill import (
     CallbackTeacher as CallbackTeacher,
     Dataset as Dataset,
@@ -11,13 +11,18 @@ from ._distill import (
     Store as Store,
     Teacher as Teacher,
     TeacherRecord as TeacherRecord,
+    Tokenizer as Tokenizer,
     Trainer as Trainer,
     collect as collect,
     evaluate as evaluate,
     CancelledError as CancelledError,
+    CorruptFileError as CorruptFileError,
+    DiskFullError as DiskFullError,
     Error as Error,
+    FileIOError as FileIOError,
     InternalError as InternalError,
     InvalidArgumentError as InvalidArgumentError,
+    NotFoundError as NotFoundError,
     OutOfMemoryError as OutOfMemoryError,
     UnsupportedError as UnsupportedError,
 )

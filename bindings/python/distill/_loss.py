@@ -10,9 +10,12 @@ from . import _distill
 
 InvalidArgumentError = _distill.InvalidArgumentError
 
-DIVERGENCES = {"forward_kl": 0, "reverse_kl": 1, "jsd": 2, "tvd": 3}
-REDUCTIONS = {"batchmean": 0, "sum": 1, "none": 2}
-TAILS = {"renormalize": 0, "bucket": 1}
+# The C ABI's enum values and defaults, read from the library.
+DIVERGENCES = dict(_distill.DIVERGENCES)
+REDUCTIONS = dict(_distill.REDUCTIONS)
+TAILS = dict(_distill.TAILS)
+_DEFAULTS = _distill.KD_LOSS_DEFAULTS
+_NONE = REDUCTIONS["none"]
 
 _KDL_CPU = 1
 _KDL_CUDA = 2
@@ -124,15 +127,15 @@ def kd_loss(
     teacher_topk_ids=None,
     teacher_topk_logprobs=None,
     labels=None,
-    divergence="forward_kl",
-    beta=0.5,
-    temperature=1.0,
-    scale_by_t2=True,
-    soft_weight=1.0,
+    divergence=_DEFAULTS["divergence"],
+    beta=_DEFAULTS["beta"],
+    temperature=_DEFAULTS["temperature"],
+    scale_by_t2=_DEFAULTS["scale_by_t2"],
+    soft_weight=_DEFAULTS["soft_weight"],
     hard_weight=None,
-    ignore_index=-100,
-    reduction="batchmean",
-    tail="renormalize",
+    ignore_index=_DEFAULTS["ignore_index"],
+    reduction=_DEFAULTS["reduction"],
+    tail=_DEFAULTS["tail"],
     return_grad=True,
 ):
     """Distillation loss of a student against a teacher, and its gradient.
@@ -216,10 +219,10 @@ def kd_loss(
     if torch is not None and student.device.type == "cpu":
         # torch tensors over NumPy allocations: torch's CPU allocator maps and
         # page-faults a fresh block for every large tensor, malloc reuses one.
-        loss = torch.from_numpy(np.empty((shape[0],) if red == 2 else (), dtype=np.float32))
+        loss = torch.from_numpy(np.empty((shape[0],) if red == _NONE else (), dtype=np.float32))
         grad = _torch_cpu_empty(torch, shape, student.dtype) if return_grad else None
     elif torch is not None:
-        loss = torch.empty((shape[0],) if red == 2 else (), dtype=torch.float32, device=student.device)
+        loss = torch.empty((shape[0],) if red == _NONE else (), dtype=torch.float32, device=student.device)
         grad = torch.empty(shape, dtype=student.dtype, device=student.device) if return_grad else None
         if student.device.type == "cuda":
             stream_ptr = torch.cuda.current_stream(student.device).cuda_stream
@@ -231,7 +234,7 @@ def kd_loss(
                 "INVALID_ARGUMENT: student_logits: only NumPy-like CPU arrays and torch tensors "
                 f"are supported, got a {type(student_logits).__name__} on DLPack device {device_type}"
             )
-        loss = np.empty((shape[0],) if red == 2 else (), dtype=np.float32)
+        loss = np.empty((shape[0],) if red == _NONE else (), dtype=np.float32)
         grad = np.empty(shape, dtype=student.dtype) if return_grad else None
 
     _distill.kd_loss(
@@ -256,7 +259,7 @@ def kd_loss(
         stream_ptr,
     )
     if lead is not None:
-        if red == 2:
+        if red == _NONE:
             loss = loss.reshape(lead)
         if grad is not None:
             grad = grad.reshape(tuple(student_logits.shape))

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import _distill
+
+_DEFAULTS = _distill.KD_LOSS_DEFAULTS  # distill_kd_loss_options_init
+
 
 @dataclass
 class LossOptions:
@@ -14,11 +18,11 @@ class LossOptions:
     tail (top-k teachers): "renormalize" or "bucket". Rows labelled
     ``ignore_index`` count 0."""
 
-    divergence: str = "forward_kl"
-    beta: float = 0.5
-    temperature: float = 1.0
-    scale_by_t2: bool = True
-    soft_weight: float = 1.0
-    hard_weight: float = 0.0
-    ignore_index: int = -100
-    tail: str = "renormalize"
+    divergence: str = _DEFAULTS["divergence"]
+    beta: float = _DEFAULTS["beta"]
+    temperature: float = _DEFAULTS["temperature"]
+    scale_by_t2: bool = _DEFAULTS["scale_by_t2"]
+    soft_weight: float = _DEFAULTS["soft_weight"]
+    hard_weight: float = _DEFAULTS["hard_weight"]
+    ignore_index: int = _DEFAULTS["ignore_index"]
+    tail: str = _DEFAULTS["tail"]

@@ -11,5 +11,9 @@ void bind_students(pybind11::module_ & m);
 void bind_training(pybind11::module_ & m);
 // TeacherRecord, Store, the teachers and collect (teachers.cpp).
 void bind_teachers(pybind11::module_ & m);
+// The example wire format of the ABI: request features, classification answers (answers.cpp).
+void bind_answers(pybind11::module_ & m);
+// Tokenizer (tokenizer.cpp).
+void bind_tokenizer(pybind11::module_ & m);
 
 }  // namespace distill_python

@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,10 +13,13 @@ namespace distill_python {
 
 namespace {
 
-// distill.Error and its subclasses; the argument errors are also ValueError,
-// every other failure also RuntimeError.
+// distill.Error and its subclasses; the argument errors (and damaged files,
+// formerly argument errors) are also ValueError, the file errors also the
+// OSError a Python program already catches (FileNotFoundError for a missing
+// file), every other failure also RuntimeError.
 PyObject * error_base = nullptr;
-PyObject * error_classes[6] = {};  // indexed by distill_status
+constexpr distill_status last_known_status = DISTILL_STATUS_DISK_FULL;
+PyObject * error_classes[last_known_status + 1] = {};  // indexed by distill_status
 
 PyObject * new_error(const char * name, const char * doc, PyObject * bases) {
     PyObject * cls = PyErr_NewExceptionWithDoc(name, doc, bases, nullptr);
@@ -68,6 +72,17 @@ void create_error_classes(py::module_ & m) {
          "A failure inside the library or a device runtime."},
         {DISTILL_STATUS_CANCELLED, "distill.CancelledError", "CancelledError", PyExc_RuntimeError,
          "The operation was cancelled."},
+        {DISTILL_STATUS_NOT_FOUND, "distill.NotFoundError", "NotFoundError",
+         PyExc_FileNotFoundError, "A file or directory the call was given does not exist."},
+        {DISTILL_STATUS_IO_ERROR, "distill.FileIOError", "FileIOError", PyExc_OSError,
+         "A file exists but cannot be read or written: permission denied, a device I/O error, a "
+         "directory where a file was expected."},
+        {DISTILL_STATUS_CORRUPT_FILE, "distill.CorruptFileError", "CorruptFileError",
+         PyExc_ValueError,
+         "A file's contents are damaged, truncated, or of another kind (not a distill store, "
+         "checkpoint, safetensors or IDX file)."},
+        {DISTILL_STATUS_DISK_FULL, "distill.DiskFullError", "DiskFullError", PyExc_OSError,
+         "No space left on the device or in the quota; the file is as it was before the call."},
     };
     for (const spec & s : specs) {
         PyObject * bases = PyTuple_Pack(2, error_base, s.builtin);
@@ -80,7 +95,7 @@ void create_error_classes(py::module_ & m) {
 }
 
 void raise_error(distill_status status, std::string message) {
-    PyObject * cls = (status > 0 && status < 6 && error_classes[status] != nullptr)
+    PyObject * cls = (status > 0 && status <= last_known_status && error_classes[status] != nullptr)
                          ? error_classes[status]
                          : error_classes[DISTILL_STATUS_INTERNAL];
     const std::string prefix = std::string(distill_status_name(status)) + ": ";
@@ -89,6 +104,13 @@ void raise_error(distill_status status, std::string message) {
     py::object instance = py::reinterpret_steal<py::object>(PyObject_CallOneArg(cls, text.ptr()));
     if (!instance) throw py::error_already_set();
     if (PyObject_SetAttrString(instance.ptr(), "status", py::int_(status).ptr()) != 0)
+        throw py::error_already_set();
+    // The errno an OSError handler tests (`e.errno == errno.ENOSPC`).
+    const int error_number = status == DISTILL_STATUS_NOT_FOUND   ? ENOENT
+                             : status == DISTILL_STATUS_DISK_FULL ? ENOSPC
+                                                                  : 0;
+    if (error_number != 0 &&
+        PyObject_SetAttrString(instance.ptr(), "errno", py::int_(error_number).ptr()) != 0)
         throw py::error_already_set();
     PyErr_SetObject(cls, instance.ptr());
     throw py::error_already_set();
@@ -187,30 +209,6 @@ const distill::Context & device_context(const std::string & device) {
         std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; }))
         return context_for(DISTILL_DEVICE_CUDA, std::stoi(number), 0);
     raise_argument("device: expected \"cpu\", \"cuda\" or \"cuda:N\", got \"" + device + "\"");
-}
-
-// --- callbacks ----------------------------------------------------------------------
-
-distill_status CallbackBridge::keep_error() noexcept {
-    if (!type_) {
-        PyObject *type = nullptr, *value = nullptr, *traceback = nullptr;
-        PyErr_Fetch(&type, &value, &traceback);
-        PyErr_NormalizeException(&type, &value, &traceback);
-        type_ = py::reinterpret_steal<py::object>(type);
-        value_ = py::reinterpret_steal<py::object>(value);
-        traceback_ = py::reinterpret_steal<py::object>(traceback);
-    } else {
-        PyErr_Clear();  // the first exception is the one the user sees
-    }
-    return DISTILL_STATUS_CANCELLED;
-}
-
-void CallbackBridge::rethrow_or_check(distill_status status) {
-    if (type_) {
-        PyErr_Restore(type_.release().ptr(), value_.release().ptr(), traceback_.release().ptr());
-        throw py::error_already_set();
-    }
-    check(status);
 }
 
 // --- JSON -----------------------------------------------------------------------------

@@ -23,11 +23,6 @@ void create_error_classes(py::module_ & m);
 [[noreturn]] void raise_error(distill_status status, std::string message);
 [[noreturn]] void raise_argument(const std::string & message);
 
-// Raises for a failed status with the thread's last library message.
-inline void check(distill_status status) {
-    if (status != DISTILL_STATUS_OK) raise_error(status, distill_last_error_message());
-}
-
 // Runs f(); distill.hpp's distill::Exception becomes distill.Error.
 template <class F>
 auto translated(F && f) -> decltype(f()) {
@@ -77,38 +72,30 @@ inline const distill::Context & cpu_context() { return context_for(DISTILL_DEVIC
 // (device 0) or "cuda:N", on the device's default stream.
 const distill::Context & device_context(const std::string & device);
 
-// Runs Python code inside a library callback. The library calls back on
-// the thread that called it, which released the GIL: the GIL is taken for
-// the call. A Python exception cannot cross the C ABI, so it is kept here
-// and re-raised by rethrow_or_check once the library has returned (the
-// callback answers DISTILL_STATUS_CANCELLED to stop the call). Ctrl-C is
-// noticed through PyErr_CheckSignals on every callback.
-class CallbackBridge {
-public:
-    // Calls `body` under the GIL after checking for signals; returns OK, or
-    // CANCELLED (with the exception kept) when either raised.
-    template <class Body>
-    distill_status run(Body && body) noexcept {
+// Runs Python code inside a library callback (a progress function, a
+// callback teacher). The library calls back on the thread that called it,
+// which released the GIL: the GIL is taken for the call, and Ctrl-C is
+// noticed through PyErr_CheckSignals on every callback. A Python exception
+// cannot cross the C ABI: distill.hpp keeps it (the library sees CANCELLED)
+// and rethrows it once the call returns, where pybind11 raises it again.
+template <class Body>
+distill_status in_python(Body && body) noexcept {
+    return distill::detail::guarded([&]() -> distill_status {
         py::gil_scoped_acquire gil;
-        if (PyErr_CheckSignals() != 0) return keep_error();
-        try {
-            return body();
-        } catch (py::error_already_set & e) {
-            e.restore();
-            return keep_error();
-        } catch (const std::exception & e) {
-            PyErr_SetString(PyExc_RuntimeError, e.what());
-            return keep_error();
-        }
-    }
+        if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+        return body();
+    });
+}
 
-    // Re-raises a kept exception; else raises for a failed status.
-    void rethrow_or_check(distill_status status);
-
-private:
-    distill_status keep_error() noexcept;
-    py::object type_, value_, traceback_;
-};
+// Runs a distill.hpp call with the GIL released; its failure is raised as
+// the distill.Error subclass, a callback's exception as itself.
+template <class F>
+auto released(F && f) -> decltype(f()) {
+    return translated([&]() -> decltype(f()) {
+        py::gil_scoped_release release;
+        return f();
+    });
+}
 
 // The JSON text of a request: a str as is, anything else json.dumps'ed.
 std::string json_text(py::handle value, const char * name);

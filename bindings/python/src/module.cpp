@@ -69,25 +69,15 @@ void kd_loss_native(py::handle student, py::handle teacher, py::handle ids, py::
     for (int k = 0; k < 7; ++k) last_pointers[k] = reinterpret_cast<uintptr_t>(all[k]->data());
 
     // Null required tensors are the library's to refuse (with their names).
-    distill_status status = DISTILL_STATUS_OK;
-    std::string message;
-    {
-        py::gil_scoped_release release;
-        try {
-            const distill::Context & context = context_for(device_type, device_id, stream);
-            if (topk)
-                status = distill_kd_loss_topk(context.get(), &options.get(), s.get(), i.get(),
-                                              l.get(), y.get(), out_loss.get(), out_grad.get());
-            else
-                status = distill_kd_loss(context.get(), &options.get(), s.get(), t.get(), y.get(),
-                                         out_loss.get(), out_grad.get());
-            if (status != DISTILL_STATUS_OK) message = distill_last_error_message();
-        } catch (const distill::Exception & e) {
-            status = e.status();
-            message = e.what();
-        }
-    }
-    if (status != DISTILL_STATUS_OK) raise_error(status, message);
+    released([&] {
+        const distill::Context & context = context_for(device_type, device_id, stream);
+        if (topk)
+            distill::kd_loss_topk(context, options, s.get(), i.get(), l.get(), y.get(),
+                                  out_loss.get(), out_grad.get());
+        else
+            distill::kd_loss(context, options, s.get(), t.get(), y.get(), out_loss.get(),
+                             out_grad.get());
+    });
 }
 
 }  // namespace
@@ -101,6 +91,39 @@ PYBIND11_MODULE(_distill, m) {
         PyErr_SetString(PyExc_ImportError, e.what());
         throw py::error_already_set();
     }
+
+    // The C ABI's enum values and option defaults, for the Python half to
+    // read instead of repeating them.
+    py::dict divergences, reductions, tails;
+    divergences["forward_kl"] = int(DISTILL_DIVERGENCE_FORWARD_KL);
+    divergences["reverse_kl"] = int(DISTILL_DIVERGENCE_REVERSE_KL);
+    divergences["jsd"] = int(DISTILL_DIVERGENCE_JSD);
+    divergences["tvd"] = int(DISTILL_DIVERGENCE_TVD);
+    reductions["batchmean"] = int(DISTILL_REDUCTION_BATCHMEAN);
+    reductions["sum"] = int(DISTILL_REDUCTION_SUM);
+    reductions["none"] = int(DISTILL_REDUCTION_NONE);
+    tails["renormalize"] = int(DISTILL_TAIL_RENORMALIZE);
+    tails["bucket"] = int(DISTILL_TAIL_BUCKET);
+    m.attr("DIVERGENCES") = divergences;
+    m.attr("REDUCTIONS") = reductions;
+    m.attr("TAILS") = tails;
+    const distill::KdLossOptions loss;  // distill_kd_loss_options_init
+    const auto name_of = [](py::dict table, int32_t code) -> py::object {
+        for (auto item : table)
+            if (item.second.cast<int32_t>() == code) return py::reinterpret_borrow<py::object>(item.first);
+        return py::none();
+    };
+    py::dict loss_defaults;
+    loss_defaults["divergence"] = name_of(divergences, loss->divergence);
+    loss_defaults["beta"] = double(loss->beta);
+    loss_defaults["temperature"] = double(loss->temperature);
+    loss_defaults["scale_by_t2"] = loss->scale_by_t2 != 0;
+    loss_defaults["soft_weight"] = double(loss->soft_weight);
+    loss_defaults["hard_weight"] = double(loss->hard_weight);
+    loss_defaults["ignore_index"] = loss->ignore_index;
+    loss_defaults["reduction"] = name_of(reductions, loss->reduction);
+    loss_defaults["tail"] = name_of(tails, loss->tail);
+    m.attr("KD_LOSS_DEFAULTS") = loss_defaults;
 
     m.attr("HEADER_VERSION") = DISTILL_VERSION_STRING;
     m.attr("HEADER_ABI_VERSION") = DISTILL_ABI_VERSION;
@@ -134,4 +157,6 @@ PYBIND11_MODULE(_distill, m) {
     bind_students(m);
     bind_training(m);
     bind_teachers(m);
+    bind_answers(m);
+    bind_tokenizer(m);
 }

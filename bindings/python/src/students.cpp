@@ -54,12 +54,7 @@ py::array predict(PyModel & self, py::handle inputs, const std::string & output,
     py::array_t<float> out({x.get()->shape[0], model.outputs()});
     Borrowed y;
     y.acquire(out, "out", true);
-    distill_status status;
-    {
-        py::gil_scoped_release release;
-        status = distill_model_predict(context.get(), model.get(), x.get(), kind, y.get());
-    }
-    check(status);
+    released([&] { model.predict(context, *x.get(), *y.get(), static_cast<distill_output>(kind)); });
     return out;
 }
 
@@ -251,7 +246,7 @@ Dataset(inputs, labels=None): inputs float32 [N, D], labels int64 [N]
             py::arg("ids"), py::arg("logprobs"),
             "Sets top-k teacher targets: ids int32/int64 [N, K], log-probabilities float32 [N, K].")
         .def("ask_teacher", &dataset_ask_teacher, py::arg("teacher"), py::arg("store") = py::none(),
-             py::arg("progress") = true, py::arg("batch_size") = 256,
+             py::arg("progress") = true, py::arg("batch_size") = distill::AskOptions()->batch_size,
              "Asks `teacher` about every example (through `store` when given: stored answers are "
              "not asked again) and sets the top-k teacher targets from the answers. Returns "
              "{\"asked\", \"from_store\"}.")

@@ -40,28 +40,19 @@ py::list positions(const distill::TeacherRecord & r) {
     py::list out;
     const int64_t count = r.position_count();
     for (int64_t i = 0; i < count; ++i) {
-        const char * token = nullptr;
-        const uint8_t * bytes = nullptr;
-        size_t n_bytes = 0;
-        int32_t id = -1, top_k = 0;
-        float logprob = 0;
-        check(distill_teacher_record_get_position(r.get(), i, &token, &bytes, &n_bytes, &id,
-                                                  &logprob, &top_k));
-        std::vector<int32_t> ids(static_cast<size_t>(top_k));
-        std::vector<float> logprobs(static_cast<size_t>(top_k));
-        std::vector<const char *> tokens(static_cast<size_t>(top_k));
-        int32_t copied = 0;
-        check(distill_teacher_record_get_topk(r.get(), i, top_k, ids.data(), logprobs.data(),
-                                              tokens.data(), &copied));
+        const auto p = r.position(i);
+        std::vector<int32_t> ids;
+        std::vector<float> logprobs;
+        std::vector<std::string> tokens;
+        r.topk(i, ids, logprobs, &tokens);
         py::list top;
-        for (int32_t k = 0; k < copied; ++k)
-            top.append(py::make_tuple(ids[size_t(k)], py::str(tokens[size_t(k)]),
-                                      logprob_or_none(logprobs[size_t(k)])));
+        for (size_t k = 0; k < ids.size(); ++k)
+            top.append(py::make_tuple(ids[k], py::str(tokens[k]), logprob_or_none(logprobs[k])));
         py::dict position;
-        position["token"] = py::str(token);
-        position["bytes"] = py::bytes(reinterpret_cast<const char *>(bytes), n_bytes);
-        position["id"] = id;
-        position["logprob"] = logprob_or_none(logprob);
+        position["token"] = py::str(p.token);
+        position["bytes"] = py::bytes(p.bytes);
+        position["id"] = p.id;
+        position["logprob"] = logprob_or_none(p.logprob);
         position["top"] = top;
         out.append(position);
     }
@@ -93,14 +84,11 @@ py::tuple topk_arrays(const distill::TeacherRecord & r) {
 }
 
 py::object embeddings(const distill::TeacherRecord & r) {
-    int64_t count = 0;
-    check(distill_teacher_record_embedding_count(r.get(), &count));
+    const int64_t count = r.embedding_count();
     py::list out;
     for (int64_t i = 0; i < count; ++i) {
-        const float * values = nullptr;
-        int64_t dim = 0;
-        check(distill_teacher_record_get_embedding(r.get(), i, &values, &dim));
-        out.append(py::array_t<float>(dim, values));
+        const std::vector<float> values = r.embedding(i);
+        out.append(py::array_t<float>(py::ssize_t(values.size()), values.data()));
     }
     return out;
 }
@@ -142,8 +130,14 @@ struct bad_answer {
 
 [[noreturn]] void bad(const std::string & message) { throw bad_answer{message}; }
 
-void put(distill_status status) {
-    if (status != DISTILL_STATUS_OK) bad(distill_last_error_message());
+// Runs a write into the record; the library's refusal is what is wrong
+// with the answer (after `where`, when given).
+template <class Write> void put(Write && write, const std::string & where = "") {
+    try {
+        write();
+    } catch (const distill::Exception & e) {
+        bad(where.empty() ? e.message() : where + ": " + e.message());
+    }
 }
 
 template <class T>
@@ -166,7 +160,7 @@ int32_t id_of(py::handle value, const std::string & where) {
     return as<int32_t>(value, where, "an int or None");
 }
 
-void append_position(distill_teacher_record * record, py::handle position,
+void append_position(distill::RecordView record, py::handle position,
                      const std::string & where) {
     if (!py::isinstance<py::dict>(position)) bad(where + ": expected a dict");
     py::dict p = py::reinterpret_borrow<py::dict>(position);
@@ -205,13 +199,13 @@ void append_position(distill_teacher_record * record, py::handle position,
     }
     std::vector<const char *> token_pointers;
     for (const std::string & t : tokens) token_pointers.push_back(t.c_str());
-    if (distill_teacher_record_append_position(record, token.c_str(), nullptr, 0, id, logprob,
-                                               int32_t(ids.size()), ids.data(),
-                                               token_pointers.data(), logprobs.data()) != 0)
-        bad(where + ": " + distill_last_error_message());
+    put([&] {
+        record.append_position(token, id, logprob, int32_t(ids.size()), ids.data(),
+                               token_pointers.data(), logprobs.data());
+    }, where);
 }
 
-void fill(py::handle answer, distill_teacher_record * record) {
+void fill(py::handle answer, distill::RecordView record) {
     if (!py::isinstance<py::dict>(answer))
         bad("answer: expected a dict (text, positions, embeddings, usage, model, logprobs_kind, "
             "finish_reason, error), got " +
@@ -221,17 +215,11 @@ void fill(py::handle answer, distill_teacher_record * record) {
         const std::string key = py::str(item.first);
         py::handle value = item.second;
         if (key == "text") {
-            put(distill_teacher_record_set_string(
-                record, DISTILL_RECORD_TEXT,
-                as<std::string>(value, "answer.text", "a str").c_str()));
+            put([&] { record.set_string(DISTILL_RECORD_TEXT, as<std::string>(value, "answer.text", "a str")); });
         } else if (key == "finish_reason") {
-            put(distill_teacher_record_set_string(
-                record, DISTILL_RECORD_FINISH_REASON,
-                as<std::string>(value, "answer.finish_reason", "a str").c_str()));
+            put([&] { record.set_string(DISTILL_RECORD_FINISH_REASON, as<std::string>(value, "answer.finish_reason", "a str")); });
         } else if (key == "model") {
-            put(distill_teacher_record_set_string(
-                record, DISTILL_RECORD_MODEL,
-                as<std::string>(value, "answer.model", "a str").c_str()));
+            put([&] { record.set_string(DISTILL_RECORD_MODEL, as<std::string>(value, "answer.model", "a str")); });
         } else if (key == "positions") {
             size_t i = 0;
             for (py::handle position : py::iter(value))
@@ -247,8 +235,7 @@ void fill(py::handle answer, distill_teacher_record * record) {
                 } catch (py::error_already_set &) {
                 }
                 if (!v || v.ndim() != 1) bad(where + ": expected a vector of floats");
-                if (distill_teacher_record_append_embedding(record, v.data(), v.size()) != 0)
-                    bad(where + ": " + distill_last_error_message());
+                put([&] { record.append_embedding(v.data(), v.size()); }, where);
             }
         } else if (key == "usage") {
             if (!py::isinstance<py::dict>(value)) bad("answer.usage: expected a dict");
@@ -261,8 +248,8 @@ void fill(py::handle answer, distill_teacher_record * record) {
                                       : name == "reasoning_tokens" ? DISTILL_RECORD_REASONING_TOKENS
                                                                    : -1;
                 if (field < 0) bad("answer.usage: unknown key \"" + name + "\"");
-                put(distill_teacher_record_set_int(
-                    record, field, as<int64_t>(u.second, "answer.usage." + name, "an int")));
+                const int64_t count = as<int64_t>(u.second, "answer.usage." + name, "an int");
+                put([&] { record.set_integer(distill_record_int(field), count); });
             }
         } else if (key == "logprobs_kind") {
             const std::string kind = as<std::string>(value, "answer.logprobs_kind", "a str");
@@ -272,7 +259,7 @@ void fill(py::handle answer, distill_teacher_record * record) {
                                                            : -1;
             if (code < 0)
                 bad("answer.logprobs_kind: expected \"raw\", \"post_sampling\" or \"unknown\"");
-            put(distill_teacher_record_set_int(record, DISTILL_RECORD_LOGPROBS_KIND, code));
+            put([&] { record.set_integer(DISTILL_RECORD_LOGPROBS_KIND, code); });
         } else if (key != "error") {
             bad("answer: unknown key \"" + key +
                 "\" (expected text, positions, embeddings, usage, model, logprobs_kind, "
@@ -298,7 +285,7 @@ const distill::TeacherRecord & unwrap_record(py::handle record) {
 
 std::string fill_record(py::handle answer, distill_teacher_record * record) {
     try {
-        fill(answer, record);
+        fill(answer, distill::RecordView(record));
         return "";
     } catch (const bad_answer & e) {
         return e.message;

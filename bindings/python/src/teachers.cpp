@@ -19,24 +19,6 @@ namespace distill_python {
 
 namespace {
 
-// The bridge of the native call running on this thread: callback teachers
-// are called on the thread that queries them, so their exceptions go to
-// the call that is waiting for them.
-thread_local CallbackBridge * current_bridge = nullptr;
-
-class BridgeScope {
-public:
-    explicit BridgeScope(CallbackBridge & bridge) : previous_(current_bridge) {
-        current_bridge = &bridge;
-    }
-    ~BridgeScope() { current_bridge = previous_; }
-    BridgeScope(const BridgeScope &) = delete;
-    BridgeScope & operator=(const BridgeScope &) = delete;
-
-private:
-    CallbackBridge * previous_;
-};
-
 // Answers one request with the user's function (see CallbackTeacher's
 // docs). An Exception from fn, or an answer that is not one, becomes a
 // failed record with the message; KeyboardInterrupt and other
@@ -53,24 +35,17 @@ distill_status answer_with_python(void * user_data, const char * request_json,
             if (!e.matches(PyExc_Exception)) throw;
             const std::string message = std::string(py::str(e.type().attr("__name__"))) + ": " +
                                         py::str(e.value()).cast<std::string>();
-            distill_teacher_record_set_string(record, DISTILL_RECORD_ERROR_MESSAGE,
-                                              message.c_str());
+            distill::RecordView(record).set_string(DISTILL_RECORD_ERROR_MESSAGE, message);
             return DISTILL_STATUS_INTERNAL;
         }
         const std::string problem = fill_record(reply, record);
         if (problem.empty()) return DISTILL_STATUS_OK;
-        distill_teacher_record_set_string(record, DISTILL_RECORD_ERROR_MESSAGE, problem.c_str());
+        distill::RecordView(record).set_string(DISTILL_RECORD_ERROR_MESSAGE, problem);
         return py::isinstance<py::dict>(reply) && reply.contains("error")
                    ? DISTILL_STATUS_INTERNAL
                    : DISTILL_STATUS_INVALID_ARGUMENT;
     };
-    if (current_bridge) return current_bridge->run(answer);
-    // Called outside this module's calls (a C caller holding the teacher):
-    // nothing to hand an exception to, so a stop is all that is left; the
-    // bridge is dropped under the GIL, as its Python objects need.
-    py::gil_scoped_acquire gil;
-    CallbackBridge orphan;
-    return orphan.run(answer);
+    return in_python(answer);
 }
 
 // The three kinds of teacher are distinct Python classes over one state.
@@ -90,17 +65,9 @@ py::object query(PyTeacher & self, PyStore * store, py::handle request) {
     distill::Teacher & teacher = self.get();
     distill::Store * s = store ? &store->get() : nullptr;
     const std::string json = json_text(request, "request");
-    CallbackBridge bridge;
-    distill_teacher_record * record = nullptr;
-    distill_status status;
-    {
-        BridgeScope scope(bridge);
-        py::gil_scoped_release release;
-        status = s ? distill_teacher_query_cached(teacher.get(), s->get(), json.c_str(), &record)
-                   : distill_teacher_query(teacher.get(), json.c_str(), &record);
-    }
-    bridge.rethrow_or_check(status);
-    return wrap_record(distill::TeacherRecord::adopt(record));
+    return wrap_record(released([&] {
+        return s ? teacher.query_cached(*s, json) : teacher.query(json);
+    }));
 }
 
 int32_t dialect_of(const std::string & dialect) {
@@ -137,33 +104,9 @@ py::dict summary_dict(const distill_collect_summary & s) {
     return out;
 }
 
-struct ProgressState {
-    CallbackBridge bridge;
-    py::object progress;  // a callable or None
-};
-
-distill_status collect_progress(void * user_data, const distill_collect_summary * summary) {
-    auto * state = static_cast<ProgressState *>(user_data);
-    return state->bridge.run([&]() -> distill_status {
-        if (state->progress.is_none()) return DISTILL_STATUS_OK;
-        py::object answer = state->progress(summary_dict(*summary));
-        return answer.is(py::bool_(false)) ? DISTILL_STATUS_CANCELLED : DISTILL_STATUS_OK;
-    });
-}
-
-distill_status ask_progress(void * user_data, const distill_progress * p) {
-    auto * state = static_cast<ProgressState *>(user_data);
-    return state->bridge.run([&]() -> distill_status {
-        if (state->progress.is_none()) return DISTILL_STATUS_OK;
-        py::dict event;
-        event["done"] = p->done;
-        event["total"] = p->total;
-        event["asked"] = p->asked;
-        event["from_store"] = p->from_store;
-        event["seconds"] = p->elapsed_seconds;
-        py::object answer = state->progress(event);
-        return answer.is(py::bool_(false)) ? DISTILL_STATUS_CANCELLED : DISTILL_STATUS_OK;
-    });
+// A progress callable's verdict: anything but False goes on.
+bool goes_on(py::handle progress, const py::dict & event) {
+    return progress.is_none() || !progress(event).is(py::bool_(false));
 }
 
 py::dict collect(PyTeacher * teacher, PyStore * store, py::iterable requests, int32_t concurrency,
@@ -176,15 +119,11 @@ py::dict collect(PyTeacher * teacher, PyStore * store, py::iterable requests, in
         const std::string name = "requests[" + std::to_string(texts.size()) + "]";
         texts.push_back(json_text(request, name.c_str()));
     }
-    std::vector<const char *> pointers;
-    for (const std::string & text : texts) pointers.push_back(text.c_str());
-
-    distill_collect_options options;
-    check(distill_collect_options_init(&options));
-    options.concurrency = concurrency;
-    options.requests_per_minute = requests_per_minute;
-    options.tokens_per_minute = tokens_per_minute;
-    options.stop_on_fatal_error = stop_on_fatal_error ? 1 : 0;
+    distill::CollectOptions options;
+    options->concurrency = concurrency;
+    options->requests_per_minute = requests_per_minute;
+    options->tokens_per_minute = tokens_per_minute;
+    options->stop_on_fatal_error = stop_on_fatal_error ? 1 : 0;
     if (!prices.is_none()) {
         if (!py::isinstance<py::dict>(prices))
             raise_argument(
@@ -194,31 +133,31 @@ py::dict collect(PyTeacher * teacher, PyStore * store, py::iterable requests, in
             const std::string key = py::str(item.first);
             const double value = item.second.cast<double>();
             if (key == "prompt")
-                options.price_prompt = value;
+                options->price_prompt = value;
             else if (key == "cached")
-                options.price_cached = value;
+                options->price_cached = value;
             else if (key == "completion")
-                options.price_completion = value;
+                options->price_completion = value;
             else
                 raise_argument("prices: unknown key \"" + key +
                                "\" (expected \"prompt\", \"cached\", \"completion\")");
         }
     }
-    ProgressState state;
-    state.progress = progress_callable(progress, "CollectProgress");
-    options.progress = &collect_progress;
-    options.progress_user_data = &state;
+    const py::object callable = progress_callable(progress, "CollectProgress");
+    options.on_progress([&](const distill_collect_summary & summary) {
+        return in_python([&] {
+            return goes_on(callable, summary_dict(summary)) ? DISTILL_STATUS_OK
+                                                            : DISTILL_STATUS_CANCELLED;
+        }) == DISTILL_STATUS_OK;
+    });
     distill_collect_summary summary{};
-    summary.struct_size = sizeof summary;
-    distill_status status;
-    {
-        BridgeScope scope(state.bridge);
-        py::gil_scoped_release release;
-        status =
-            distill_collect(t.get(), s.get(), pointers.data(), pointers.size(), &options, &summary);
+    try {
+        summary = released([&] { return distill::collect(t, s, texts, options); });
+    } catch (...) {
+        close_progress(callable);
+        throw;
     }
-    close_progress(state.progress);
-    state.bridge.rethrow_or_check(status);
+    close_progress(callable);
     return summary_dict(summary);
 }
 
@@ -243,23 +182,29 @@ py::dict dataset_ask_teacher(PyDataset & dataset, PyTeacher * teacher, PyStore *
     distill::Teacher & t = require_given(teacher, "teacher", "a distill teacher").get();
     distill::Store * s = store ? &store->get() : nullptr;
     distill::Dataset & d = dataset.get_for_change();
-    ProgressState state;
-    state.progress = progress_callable(progress, "AskProgress");
-    distill_ask_options options;
-    check(distill_ask_options_init(&options));
-    options.batch_size = batch_size;
-    options.progress = &ask_progress;
-    options.progress_user_data = &state;
-    int64_t asked = 0, from_store = 0;
-    distill_status status;
-    {
-        BridgeScope scope(state.bridge);
-        py::gil_scoped_release release;
-        status = distill_dataset_ask_teacher(d.get(), t.get(), s ? s->get() : nullptr, &options,
-                                             &asked, &from_store);
+    const py::object callable = progress_callable(progress, "AskProgress");
+    distill::AskOptions options;
+    options->batch_size = batch_size;
+    options.on_progress([&](const distill_progress & p) {
+        return in_python([&] {
+            py::dict event;
+            event["done"] = p.done;
+            event["total"] = p.total;
+            event["asked"] = p.asked;
+            event["from_store"] = p.from_store;
+            event["seconds"] = p.elapsed_seconds;
+            return goes_on(callable, event) ? DISTILL_STATUS_OK : DISTILL_STATUS_CANCELLED;
+        }) == DISTILL_STATUS_OK;
+    });
+    std::pair<int64_t, int64_t> counts;
+    try {
+        counts = released([&] { return d.ask_teacher(t, s, options); });
+    } catch (...) {
+        close_progress(callable);
+        throw;
     }
-    close_progress(state.progress);
-    state.bridge.rethrow_or_check(status);
+    close_progress(callable);
+    const auto [asked, from_store] = counts;
     py::dict out;
     out["asked"] = asked;
     out["from_store"] = from_store;
@@ -267,6 +212,10 @@ py::dict dataset_ask_teacher(PyDataset & dataset, PyTeacher * teacher, PyStore *
 }
 
 void bind_teachers(py::module_ & m) {
+    // Keyword defaults are the library's (distill_*_options_init), never repeated here.
+    const distill::HttpTeacherOptions http_defaults;
+    const distill::CollectOptions collect_defaults;
+    const distill::ModelTeacherOptions model_defaults;
     bind_teacher_record(m);
 
     py::class_<PyStore>(m, "Store", R"doc(The teacher-output store: one SQLite file (WAL).
@@ -421,8 +370,8 @@ environment variable or file and never appears in errors or the store.)doc")
                          double retry_max_delay, bool verify_tls) {
                  const std::string params =
                      parameters.is_none() ? "" : json_text(parameters, "parameters");
-                 distill_http_teacher_options options;
-                 check(distill_http_teacher_options_init(&options));
+                 distill::HttpTeacherOptions http;
+                 distill_http_teacher_options & options = http.get();
                  options.base_url = base_url.c_str();
                  options.model = model.c_str();
                  options.dialect = dialect_of(dialect);
@@ -438,15 +387,19 @@ environment variable or file and never appears in errors or the store.)doc")
                  options.retry_max_delay_ms = milliseconds(retry_max_delay, "retry_max_delay");
                  options.verify_tls = verify_tls ? 1 : 0;
                  return make_teacher<PyHttpTeacher>(
-                     translated([&] { return distill::Teacher::http(options); }));
+                     translated([&] { return distill::Teacher::http(http); }));
              }),
              py::arg("base_url"), py::arg("model") = "", py::arg("dialect") = "auto",
              py::arg("api_key_env") = py::none(), py::arg("api_key_file") = py::none(),
-             py::arg("parameters") = py::none(), py::arg("timeout") = 600.0,
-             py::arg("connect_timeout") = 10.0, py::arg("low_speed_seconds") = 60,
-             py::arg("max_retries") = 2, py::arg("max_retry_seconds") = 60.0,
-             py::arg("retry_base") = 0.5, py::arg("retry_max_delay") = 8.0,
-             py::arg("verify_tls") = true);
+             py::arg("parameters") = py::none(),
+             py::arg("timeout") = http_defaults->timeout_ms / 1000.0,
+             py::arg("connect_timeout") = http_defaults->connect_timeout_ms / 1000.0,
+             py::arg("low_speed_seconds") = http_defaults->low_speed_seconds,
+             py::arg("max_retries") = http_defaults->max_retries,
+             py::arg("max_retry_seconds") = http_defaults->max_retry_seconds,
+             py::arg("retry_base") = http_defaults->retry_base_ms / 1000.0,
+             py::arg("retry_max_delay") = http_defaults->retry_max_delay_ms / 1000.0,
+             py::arg("verify_tls") = http_defaults->verify_tls != 0);
 
     py::class_<PyModelTeacher, PyTeacher>(m, "ModelTeacher",
                                           R"doc(A built-in model answering as a teacher, in process.
@@ -465,13 +418,16 @@ model alive.)doc")
                      return distill::Teacher::model(context, mm, name, top_k, temperature);
                  }));
              }),
-             py::arg("model"), py::arg("name") = "model", py::arg("top_k") = 0,
-             py::arg("temperature") = 1.0f, py::arg("device") = "cpu");
+             py::arg("model"), py::arg("name") = std::string(model_defaults->name),
+             py::arg("top_k") = model_defaults->top_k,
+             py::arg("temperature") = model_defaults->temperature, py::arg("device") = "cpu");
 
     m.def("collect", &collect, py::arg("teacher"), py::arg("store"), py::arg("requests"),
-          py::kw_only(), py::arg("concurrency") = 8, py::arg("requests_per_minute") = 0.0,
-          py::arg("tokens_per_minute") = 0.0, py::arg("prices") = py::none(),
-          py::arg("stop_on_fatal_error") = true, py::arg("progress") = true,
+          py::kw_only(), py::arg("concurrency") = collect_defaults->concurrency,
+          py::arg("requests_per_minute") = collect_defaults->requests_per_minute,
+          py::arg("tokens_per_minute") = collect_defaults->tokens_per_minute,
+          py::arg("prices") = py::none(),
+          py::arg("stop_on_fatal_error") = collect_defaults->stop_on_fatal_error != 0, py::arg("progress") = true,
           "Asks `teacher` every request (dicts or JSON strings) through `store`, each at most "
           "once (stored successes are skipped), with up to `concurrency` HTTP requests in "
           "flight. prices: {\"prompt\", \"cached\", \"completion\"} USD per million tokens. "

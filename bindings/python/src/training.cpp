@@ -115,21 +115,13 @@ py::dict step(PyTrainer & self, py::handle inputs, py::handle labels, py::handle
         logprobs.acquire(pair[1], "teacher_topk_logprobs", false);
     }
     if (x.get() == nullptr) raise_argument("inputs: expected float32 [B, D], got None");
-    distill_batch batch;
-    check(distill_batch_init(&batch));
-    batch.inputs = x.get();
-    batch.labels = y.get();
-    batch.teacher_logits = t.get();
-    batch.teacher_topk_ids = ids.get();
-    batch.teacher_topk_logprobs = logprobs.get();
-    distill_step_metrics metrics{};
-    metrics.struct_size = sizeof metrics;
-    distill_status status;
-    {
-        py::gil_scoped_release release;
-        status = distill_trainer_step(trainer.get(), &batch, &metrics);
-    }
-    check(status);
+    distill::Batch batch;
+    batch->inputs = x.get();
+    batch->labels = y.get();
+    batch->teacher_logits = t.get();
+    batch->teacher_topk_ids = ids.get();
+    batch->teacher_topk_logprobs = logprobs.get();
+    const distill_step_metrics metrics = released([&] { return trainer.step(batch); });
     py::dict out;
     out["step"] = metrics.step;
     out["loss"] = double(metrics.loss);
@@ -140,39 +132,30 @@ py::dict step(PyTrainer & self, py::handle inputs, py::handle labels, py::handle
     return out;
 }
 
-// What fit's progress callback sees and records.
-struct FitState {
-    CallbackBridge bridge;
-    py::object progress;  // a callable or None
-    py::list history;     // one dict per finished epoch
-};
-
-distill_status fit_progress(void * user_data, const distill_progress * p) {
-    auto * state = static_cast<FitState *>(user_data);
-    return state->bridge.run([&]() -> distill_status {
-        py::dict event;
-        event["event"] = p->event == DISTILL_PROGRESS_EPOCH_END ? "epoch_end" : "step";
-        event["done"] = p->done;
-        event["total"] = p->total;
-        event["epoch"] = p->epoch;
-        event["epochs"] = p->epochs;
-        event["loss"] = p->loss;
-        event["val_accuracy"] = p->val_accuracy;
-        event["val_agreement"] = p->val_agreement;
-        event["seconds"] = p->elapsed_seconds;
-        if (p->event == DISTILL_PROGRESS_EPOCH_END) {
-            py::dict epoch;
-            epoch["epoch"] = p->epoch;
-            epoch["loss"] = p->loss;
-            epoch["val_accuracy"] = p->val_accuracy;
-            epoch["val_agreement"] = p->val_agreement;
-            epoch["seconds"] = p->elapsed_seconds;
-            state->history.append(epoch);
-        }
-        if (state->progress.is_none()) return DISTILL_STATUS_OK;
-        py::object answer = state->progress(event);
-        return answer.is(py::bool_(false)) ? DISTILL_STATUS_CANCELLED : DISTILL_STATUS_OK;
-    });
+// fit's progress callback: records each finished epoch in `history` and
+// hands the event to `progress` (a callable or None).
+bool fit_progress(const distill_progress & p, py::handle progress, py::list & history) {
+    py::dict event;
+    event["event"] = p.event == DISTILL_PROGRESS_EPOCH_END ? "epoch_end" : "step";
+    event["done"] = p.done;
+    event["total"] = p.total;
+    event["epoch"] = p.epoch;
+    event["epochs"] = p.epochs;
+    event["loss"] = p.loss;
+    event["val_accuracy"] = p.val_accuracy;
+    event["val_agreement"] = p.val_agreement;
+    event["seconds"] = p.elapsed_seconds;
+    if (p.event == DISTILL_PROGRESS_EPOCH_END) {
+        py::dict epoch;
+        epoch["epoch"] = p.epoch;
+        epoch["loss"] = p.loss;
+        epoch["val_accuracy"] = p.val_accuracy;
+        epoch["val_agreement"] = p.val_agreement;
+        epoch["seconds"] = p.elapsed_seconds;
+        history.append(epoch);
+    }
+    if (progress.is_none()) return true;
+    return !progress(event).is(py::bool_(false));
 }
 
 py::dict fit(PyTrainer & self, PyDataset * train, int32_t epochs, int32_t batch_size,
@@ -184,28 +167,30 @@ py::dict fit(PyTrainer & self, PyDataset * train, int32_t epochs, int32_t batch_
     std::optional<std::string> dir;
     if (!checkpoint_dir.is_none()) dir = py::str(checkpoint_dir).cast<std::string>();
 
-    FitState state;
-    state.progress = progress_callable(progress, "FitProgress");
-    distill_fit_options options;
-    check(distill_fit_options_init(&options));
-    options.epochs = epochs;
-    options.batch_size = batch_size;
-    options.validation = val ? val->get() : nullptr;
-    options.early_stopping_patience = patience;
-    options.checkpoint_dir = dir ? dir->c_str() : nullptr;
-    options.restore_best = restore_best ? 1 : 0;
+    const py::object callable = progress_callable(progress, "FitProgress");
+    py::list history;
+    distill::FitOptions options;
+    options->epochs = epochs;
+    options->batch_size = batch_size;
+    options->validation = val ? val->get() : nullptr;
+    options->early_stopping_patience = patience;
+    options->checkpoint_dir = dir ? dir->c_str() : nullptr;
+    options->restore_best = restore_best ? 1 : 0;
     // Always installed, so that Ctrl-C is noticed with or without a bar.
-    options.progress = &fit_progress;
-    options.progress_user_data = &state;
+    options.on_progress([&](const distill_progress & p) {
+        return in_python([&] {
+            return fit_progress(p, callable, history) ? DISTILL_STATUS_OK
+                                                      : DISTILL_STATUS_CANCELLED;
+        }) == DISTILL_STATUS_OK;
+    });
     distill_fit_summary summary{};
-    summary.struct_size = sizeof summary;
-    distill_status status;
-    {
-        py::gil_scoped_release release;
-        status = distill_trainer_fit(trainer.get(), data.get(), &options, &summary);
+    try {
+        summary = released([&] { return trainer.fit(data, options); });
+    } catch (...) {
+        close_progress(callable);
+        throw;
     }
-    close_progress(state.progress);
-    state.bridge.rethrow_or_check(status);
+    close_progress(callable);
     py::dict out;
     out["epochs_run"] = summary.epochs_run;
     out["stopped_early"] = summary.stopped_early != 0;
@@ -213,7 +198,7 @@ py::dict fit(PyTrainer & self, PyDataset * train, int32_t epochs, int32_t batch_
     out["best_val_accuracy"] = summary.best_val_accuracy;
     out["steps"] = summary.steps;
     out["seconds"] = summary.seconds;
-    out["history"] = state.history;
+    out["history"] = history;
     return out;
 }
 
@@ -221,14 +206,8 @@ py::dict evaluate(PyModel * model, PyDataset * dataset, const std::string & devi
     distill::Model & m = require_given(model, "model", "a distill.Model").get();
     const distill::Dataset & d = require_given(dataset, "dataset", "a distill.Dataset").get();
     const distill::Context & context = device_context(device);
-    distill_eval_metrics metrics{};
-    metrics.struct_size = sizeof metrics;
-    distill_status status;
-    {
-        py::gil_scoped_release release;
-        status = distill_model_evaluate(context.get(), m.get(), d.get(), &metrics);
-    }
-    check(status);
+    const distill_eval_metrics metrics =
+        released([&] { return distill::evaluate(context, m, d); });
     py::dict out;
     out["examples"] = metrics.examples;
     out["accuracy"] = metrics.accuracy;
@@ -242,6 +221,9 @@ py::dict evaluate(PyModel * model, PyDataset * dataset, const std::string & devi
 }  // namespace
 
 void bind_training(py::module_ & m) {
+    // Keyword defaults are the library's (distill_*_options_init).
+    const distill::TrainerOptions trainer_defaults;
+    const distill::FitOptions fit_defaults;
     py::class_<PyTrainer>(m, "Trainer", R"doc(Trains a distill.Model: optimiser, schedule, loss.
 
 Trainer(model, optimizer=None, schedule=None, loss=None, *, max_grad_norm=0,
@@ -269,29 +251,29 @@ seed=0, device="cpu", **loss_options)
                  const std::optional<std::string> opt = optional_json(optimizer, "optimizer");
                  const std::optional<std::string> sched = optional_json(schedule, "schedule");
                  const distill::KdLossOptions loss_opts = loss_options(loss, loss_overrides);
-                 distill_trainer_options options;
-                 check(distill_trainer_options_init(&options));
-                 options.optimizer_json = opt ? opt->c_str() : nullptr;
-                 options.schedule_json = sched ? sched->c_str() : nullptr;
-                 options.loss = &loss_opts.get();
-                 options.max_grad_norm = max_grad_norm;
-                 options.seed = seed;
+                 distill::TrainerOptions options;
+                 options->optimizer_json = opt ? opt->c_str() : nullptr;
+                 options->schedule_json = sched ? sched->c_str() : nullptr;
+                 options->loss = &loss_opts.get();
+                 options->max_grad_norm = max_grad_norm;
+                 options->seed = seed;
                  auto trainer = translated([&] {
                      return std::make_shared<distill::Trainer>(device_context(device), mm, options);
                  });
                  return PyTrainer{trainer, model};
              }),
              py::arg("model"), py::arg("optimizer") = py::none(), py::arg("schedule") = py::none(),
-             py::arg("loss") = py::none(), py::kw_only(), py::arg("max_grad_norm") = 0.0f,
-             py::arg("seed") = 0, py::arg("device") = "cpu")
+             py::arg("loss") = py::none(), py::kw_only(), py::arg("max_grad_norm") = trainer_defaults->max_grad_norm,
+             py::arg("seed") = trainer_defaults->seed, py::arg("device") = "cpu")
         .def("step", &step, py::arg("inputs"), py::arg("labels") = py::none(),
              py::arg("teacher_logits") = py::none(), py::arg("teacher_topk") = py::none(),
              "One distillation step on a batch: inputs float32 [B, D]; labels int64 [B]; "
              "teacher_logits float32 [B, C] or teacher_topk (ids [B, K], logprobs [B, K]). "
              "Returns {step, loss, learning_rate, grad_norm, accuracy, agreement}.")
-        .def("fit", &fit, py::arg("train"), py::arg("epochs") = 10, py::arg("batch_size") = 128,
-             py::arg("validation") = py::none(), py::arg("early_stopping_patience") = 0,
-             py::arg("checkpoint_dir") = py::none(), py::arg("restore_best") = false,
+        .def("fit", &fit, py::arg("train"), py::arg("epochs") = fit_defaults->epochs,
+             py::arg("batch_size") = fit_defaults->batch_size,
+             py::arg("validation") = py::none(), py::arg("early_stopping_patience") = fit_defaults->early_stopping_patience,
+             py::arg("checkpoint_dir") = py::none(), py::arg("restore_best") = fit_defaults->restore_best != 0,
              py::arg("progress") = true,
              "Trains for `epochs` more epochs. progress: True (a bar on stderr), False, or a "
              "callable(event: dict) (returning False cancels). Ctrl-C stops cleanly (a checkpoint "

@@ -1,21 +1,70 @@
 /*
  * distill.h — the stable C ABI of libdistill.
  *
+ * Contents (each section opens with a banner "N. Name"; search for it):
+ *   1. Versions & errors     version macros, distill_abi_version, status codes,
+ *                            distill_last_error_message
+ *   2. Handles               the opaque handle types, declared together
+ *   3. Context               distill_context: CPU or CUDA device, threads, stream
+ *   4. Loss (kd_loss)        distill_kd_loss, distill_kd_loss_topk, their options
+ *   5. Teacher records       distill_teacher_record: one teacher answer;
+ *      & wire format         distill_example_*: the model teacher's request format
+ *   6. Store                 distill_store: the SQLite teacher-output store
+ *   7. Teachers              distill_teacher: callback, HTTP and model teachers,
+ *                            request keys, query and query_cached
+ *   8. Collect & Batch API   distill_collect; distill_batch_build / _ingest
+ *   9. Progress callbacks    distill_progress, for ask_teacher and fit
+ *  10. Datasets              distill_dataset: create, load, slice, teacher targets,
+ *                            ask_teacher, read_teacher
+ *  11. Models & trainer      distill_model (create, load, predict, evaluate),
+ *                            distill_trainer (step, fit, save, resume)
+ *  12. Tokenizer             distill_tokenizer: byte-level BPE tokenizer.json,
+ *                            encode, decode, train, save
+ * New sections are appended after the last one.
+ *
  * Valid C99 and C++. Every function is prefixed `distill_`; every fallible
  * function returns a distill_status (0 = DISTILL_STATUS_OK) and, on failure,
  * leaves its out-parameters untouched and records a message that names the
  * argument, the expected and the actual value, readable on the same thread
  * with distill_last_error_message(). No C++ exception crosses this boundary.
+ * Each function says which DISTILL_ABI_VERSION added it ("Since ABI 3."):
+ * a program may call it when distill_abi_version() is at least that.
  *
- * Tensors cross as DLPack DLTensor (<dlpack/dlpack.h>), read in place: the
- * library never copies or keeps them past the call. Handles are opaque,
- * created by *_create, released by *_free (which accepts NULL).
+ * Tensors cross as DLPack DLTensor (<dlpack/dlpack.h>). A call reads its
+ * input tensors in place and writes its output tensors (caller-allocated)
+ * in place, and keeps no pointer to a caller's tensor past the call. What
+ * is copied: distill_dataset_create copies the inputs and labels into the
+ * dataset, and distill_dataset_set_teacher_logits / _set_teacher_topk copy
+ * the targets, so the caller's tensors may be freed when these return.
+ * What is borrowed: distill_dataset_get and distill_model_parameter return
+ * DLTensor views of the library's own memory (data and shape), valid while
+ * the dataset is unchanged and the model lives.
  *
- * Growth: option structs start with `uint32_t struct_size`, filled by their
- * *_options_init(); fields are only ever appended, and the library reads only
- * the fields that the caller's struct_size covers (the rest take defaults).
- * Changed behaviour gets a new function (`_v2`), never a changed signature.
+ * Versioned structs. A struct whose first field is `uint32_t struct_size`
+ * only ever grows by appended fields (never reordered, never removed);
+ * struct_size says which version of it the caller was compiled with.
+ *  - Options the caller fills (distill_*_options, distill_batch): the
+ *    library reads only the first struct_size bytes; fields past them take
+ *    their defaults.
+ *  - Results the library fills (distill_store_stats, distill_collect_summary,
+ *    distill_batch_build_summary, distill_batch_ingest_summary,
+ *    distill_step_metrics, distill_eval_metrics, distill_fit_summary): the
+ *    caller sets struct_size (to sizeof) before the call; the library writes
+ *    only the first struct_size bytes, never a byte past them, and leaves
+ *    struct_size as the caller set it.
+ *  - *_init (distill_*_options_init, distill_batch_init) fills the defaults
+ *    and sets struct_size to the library's sizeof: it writes the library's
+ *    whole struct. Structs the library hands to a callback
+ *    (distill_progress, distill_collect_summary) also carry its sizeof.
+ * A struct_size is accepted when it is the size of a prefix of the struct
+ * that ends at a field (the field's end, or that prefix's sizeof with its
+ * tail padding); any other value — 0, a size inside a field, more than the
+ * library's sizeof — is DISTILL_STATUS_INVALID_ARGUMENT, whose message names
+ * the struct, the accepted sizes and the value given.
+ * Changed behaviour gets a new function (`_v2`), never a changed signature;
+ * enum values are append-only with explicit numbers.
  */
+
 #ifndef DISTILL_DISTILL_H
 #define DISTILL_DISTILL_H
 
@@ -35,9 +84,8 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------ */
-/* Versions                                                                  */
+/* 1. Versions & errors                                                      */
 /* ------------------------------------------------------------------------ */
-
 #define DISTILL_VERSION_MAJOR 0
 #define DISTILL_VERSION_MINOR 1
 #define DISTILL_VERSION_PATCH 0
@@ -45,16 +93,12 @@ extern "C" {
 /* Bumped on every backward-compatible addition to this header; a binding
  * compiled against DISTILL_ABI_VERSION = n runs on any library whose
  * distill_abi_version() >= n with the same DISTILL_VERSION_MAJOR. */
-#define DISTILL_ABI_VERSION 6
+#define DISTILL_ABI_VERSION 8
 
-/* The library's version as "MAJOR.MINOR.PATCH"; a static string, never NULL. */
+/* The library's version as "MAJOR.MINOR.PATCH"; a static string, never NULL. Since ABI 1. */
 DISTILL_API const char * distill_version(void);
-/* The library's DISTILL_ABI_VERSION, to compare with the header's. */
+/* The library's DISTILL_ABI_VERSION, to compare with the header's. Since ABI 1. */
 DISTILL_API uint32_t distill_abi_version(void);
-
-/* ------------------------------------------------------------------------ */
-/* Status and errors                                                         */
-/* ------------------------------------------------------------------------ */
 
 typedef int32_t distill_status;
 enum {
@@ -69,22 +113,49 @@ enum {
     /* A failure inside the library or a device runtime (CUDA error, ...). */
     DISTILL_STATUS_INTERNAL = 4,
     /* A user callback asked to stop the operation. */
-    DISTILL_STATUS_CANCELLED = 5
+    DISTILL_STATUS_CANCELLED = 5,
+    /* ABI 7. A file or directory the call was given does not exist. */
+    DISTILL_STATUS_NOT_FOUND = 6,
+    /* ABI 7. A file exists but cannot be read or written: permission denied,
+     * a device I/O error, a directory where a file was expected. */
+    DISTILL_STATUS_IO_ERROR = 7,
+    /* ABI 7. A file's contents are damaged, truncated, or of another kind
+     * (not a distill store, checkpoint, safetensors or IDX file). */
+    DISTILL_STATUS_CORRUPT_FILE = 8,
+    /* ABI 7. No space left on the device or in the quota. Nothing partial is
+     * left behind: the store or file is as it was before the call. */
+    DISTILL_STATUS_DISK_FULL = 9
+    /* Codes are append-only with explicit numbers; a binding maps a code it
+     * does not know to its generic error. */
 };
 
-/* A static, human-readable name for a status ("INVALID_ARGUMENT"). */
+/* A static, human-readable name for a status ("INVALID_ARGUMENT"). Since ABI 1. */
 DISTILL_API const char * distill_status_name(distill_status status);
 
 /* The message of the last failed call on the calling thread ("" if none).
- * Valid until the next distill_* call on this thread; copy it to keep it. */
+ * Valid until the next distill_* call on this thread; copy it to keep it. Since ABI 1. */
 DISTILL_API const char * distill_last_error_message(void);
 
 /* ------------------------------------------------------------------------ */
-/* Context: where and how work runs                                          */
+/* 2. Handles                                                                */
 /* ------------------------------------------------------------------------ */
+/* Every object of the library is an opaque handle, created by a
+ * distill_<object>_create / _open / _load function and released by its
+ * distill_<object>_free (which accepts NULL). Declared here, together, so
+ * that any section may name any of them; each is described in its section.
+ * Since ABI 1 (distill_context), 2 (record, store, teacher) and 4 (model,
+ * dataset, trainer). */
+typedef struct distill_context distill_context;               /* 3. Context */
+typedef struct distill_teacher_record distill_teacher_record; /* 5. Teacher records */
+typedef struct distill_store distill_store;                   /* 6. Store */
+typedef struct distill_teacher distill_teacher;               /* 7. Teachers */
+typedef struct distill_dataset distill_dataset;               /* 10. Datasets */
+typedef struct distill_model distill_model;                   /* 11. Models & trainer */
+typedef struct distill_trainer distill_trainer;               /* 11. Models & trainer */
 
-typedef struct distill_context distill_context;
-
+/* ------------------------------------------------------------------------ */
+/* 3. Context: where and how work runs                                       */
+/* ------------------------------------------------------------------------ */
 typedef enum { DISTILL_DEVICE_CPU = 0, DISTILL_DEVICE_CUDA = 1 } distill_device_type;
 
 typedef struct distill_context_options {
@@ -96,7 +167,7 @@ typedef struct distill_context_options {
                              default stream. Not owned. */
 } distill_context_options;
 
-/* Fills *options with the defaults above. Errors: options == NULL. */
+/* Fills *options with the defaults above. Errors: options == NULL. Since ABI 1. */
 DISTILL_API distill_status distill_context_options_init(distill_context_options * options);
 
 /* Creates a context. options may be NULL (defaults). On a CUDA device the
@@ -104,20 +175,20 @@ DISTILL_API distill_status distill_context_options_init(distill_context_options 
  * first use; without it, or without a usable GPU, this returns
  * DISTILL_STATUS_UNSUPPORTED with the reason. A context is immutable:
  * it may be used from any number of threads at once.
- * Errors: out == NULL, bad options, no CUDA backend or device. */
+ * Errors: out == NULL, bad options, no CUDA backend or device. Since ABI 1. */
 DISTILL_API distill_status distill_context_create(const distill_context_options * options,
                                                   distill_context ** out);
 
-/* Releases a context; NULL is accepted. Not while another thread uses it. */
+/* Releases a context; NULL is accepted. Not while another thread uses it. Since ABI 1. */
 DISTILL_API void distill_context_free(distill_context * context);
 
 /* Number of CUDA devices usable through the CUDA backend, in *out_count;
  * 0 when the backend cannot be loaded or the machine has no GPU (that is
- * not an error). Errors: out_count == NULL. */
+ * not an error). Errors: out_count == NULL. Since ABI 1. */
 DISTILL_API distill_status distill_cuda_device_count(int32_t * out_count);
 
 /* ------------------------------------------------------------------------ */
-/* The distillation-loss family                                              */
+/* 4. Loss (kd_loss): the distillation-loss family                           */
 /* ------------------------------------------------------------------------ */
 /*
  * For one row, z is the student's logits (length V), T the temperature,
@@ -191,7 +262,7 @@ typedef struct distill_kd_loss_options {
     int32_t tail;         /* distill_tail, top-k teachers only; default RENORMALIZE */
 } distill_kd_loss_options;
 
-/* Fills *options with the defaults above. Errors: options == NULL. */
+/* Fills *options with the defaults above. Errors: options == NULL. Since ABI 1. */
 DISTILL_API distill_status distill_kd_loss_options_init(distill_kd_loss_options * options);
 
 /*
@@ -217,6 +288,7 @@ DISTILL_API distill_status distill_kd_loss_options_init(distill_kd_loss_options 
  * Thread safety: any number of concurrent calls, on one context or several.
  * Errors: DISTILL_STATUS_INVALID_ARGUMENT naming the argument, expected and
  * actual value; DISTILL_STATUS_UNSUPPORTED for undefined combinations.
+ * Since ABI 1.
  */
 DISTILL_API distill_status distill_kd_loss(const distill_context * context,
                                            const distill_kd_loss_options * options,
@@ -241,6 +313,7 @@ DISTILL_API distill_status distill_kd_loss(const distill_context * context,
  * gradient row, and so does a row with an id repeated (the CPU refuses each
  * of these with DISTILL_STATUS_INVALID_ARGUMENT). The student's mass outside
  * the top-k is summed over those entries on both devices, at any V.
+ * Since ABI 1.
  */
 DISTILL_API distill_status distill_kd_loss_topk(const distill_context * context,
                                                 const distill_kd_loss_options * options,
@@ -251,7 +324,7 @@ DISTILL_API distill_status distill_kd_loss_topk(const distill_context * context,
                                                 DLTensor * grad_student_logits);
 
 /* ------------------------------------------------------------------------ */
-/* Teacher records (ABI 2)                                                   */
+/* 5. Teacher records & wire format                                          */
 /* ------------------------------------------------------------------------ */
 /*
  * A distill_teacher_record is one teacher answer, normalised whatever the
@@ -265,7 +338,6 @@ DISTILL_API distill_status distill_kd_loss_topk(const distill_context * context,
  * modified or freed. A record is not synchronised: use one from one thread
  * at a time (several threads may read an unmodified record at once).
  */
-typedef struct distill_teacher_record distill_teacher_record;
 
 /* Whether log-probabilities are the model's raw distribution or the one
  * after the sampling transforms (temperature, top-p, penalties): servers
@@ -339,31 +411,31 @@ typedef enum {
 } distill_record_int;
 
 /* A new, empty record in *out (free with distill_teacher_record_free).
- * Errors: out == NULL. Thread safety: any thread. */
+ * Errors: out == NULL. Thread safety: any thread. Since ABI 2. */
 DISTILL_API distill_status distill_teacher_record_create(distill_teacher_record ** out);
 
 /* Releases a record; NULL is accepted. Do not free the record a callback
- * teacher is given: the teacher owns it. */
+ * teacher is given: the teacher owns it. Since ABI 2. */
 DISTILL_API void distill_teacher_record_free(distill_teacher_record * record);
 
 /* Sets a text field (copied). value: NUL-terminated UTF-8, not NULL.
  * Errors: record or value NULL, an unknown field, a KEY that is not 64
- * lowercase hex digits, a *_JSON field that is not valid JSON. */
+ * lowercase hex digits, a *_JSON field that is not valid JSON. Since ABI 2. */
 DISTILL_API distill_status distill_teacher_record_set_string(distill_teacher_record * record,
                                                              int32_t field, const char * value);
 
 /* *out = the text field, borrowed (never NULL; "" when unset).
- * Errors: record or out NULL, an unknown field. */
+ * Errors: record or out NULL, an unknown field. Since ABI 2. */
 DISTILL_API distill_status distill_teacher_record_get_string(const distill_teacher_record * record,
                                                              int32_t field, const char ** out);
 
 /* Sets an integer field. Errors: record NULL, an unknown field, a negative
  * count or time, a LOGPROBS_KIND outside distill_logprobs_kind, a derived
- * field (OTHER_MODEL). */
+ * field (OTHER_MODEL). Since ABI 2. */
 DISTILL_API distill_status distill_teacher_record_set_int(distill_teacher_record * record,
                                                           int32_t field, int64_t value);
 
-/* *out = the integer field. Errors: record or out NULL, an unknown field. */
+/* *out = the integer field. Errors: record or out NULL, an unknown field. Since ABI 2. */
 DISTILL_API distill_status distill_teacher_record_get_int(const distill_teacher_record * record,
                                                           int32_t field, int64_t * out);
 
@@ -382,20 +454,21 @@ DISTILL_API distill_status distill_teacher_record_get_int(const distill_teacher_
  * Errors: record or token NULL, token_bytes NULL with n_bytes > 0,
  * top_k < 0, topk_logprobs NULL with top_k > 0, a positive
  * log-probability, an id < -1.
+ * Since ABI 2.
  */
 DISTILL_API distill_status distill_teacher_record_append_position(
     distill_teacher_record * record, const char * token, const uint8_t * token_bytes,
     size_t n_bytes, int32_t token_id, float logprob, int32_t top_k, const int32_t * topk_ids,
     const char * const * topk_tokens, const float * topk_logprobs);
 
-/* *out = the number of positions. Errors: record or out NULL. */
+/* *out = the number of positions. Errors: record or out NULL. Since ABI 2. */
 DISTILL_API distill_status
 distill_teacher_record_position_count(const distill_teacher_record * record, int64_t * out);
 
 /* Reads position `index` (0 ≤ index < count). Every out may be NULL when
  * not wanted; token and token_bytes are borrowed. *out_top_k receives the
  * number of alternatives (size the buffers of ..._get_topk with it).
- * Errors: record NULL, index out of range. */
+ * Errors: record NULL, index out of range. Since ABI 2. */
 DISTILL_API distill_status distill_teacher_record_get_position(
     const distill_teacher_record * record, int64_t index, const char ** out_token,
     const uint8_t ** out_token_bytes, size_t * out_n_bytes, int32_t * out_token_id,
@@ -405,7 +478,7 @@ DISTILL_API distill_status distill_teacher_record_get_position(
  * `capacity` entries each: ids, logprobs (fp32) and tokens (borrowed
  * pointers); each of the three may be NULL when not wanted. *out_count =
  * the number copied, min(top_k, capacity).
- * Errors: record or out_count NULL, index out of range, capacity < 0. */
+ * Errors: record or out_count NULL, index out of range, capacity < 0. Since ABI 2. */
 DISTILL_API distill_status distill_teacher_record_get_topk(const distill_teacher_record * record,
                                                            int64_t index, int32_t capacity,
                                                            int32_t * ids, float * logprobs,
@@ -413,23 +486,83 @@ DISTILL_API distill_status distill_teacher_record_get_topk(const distill_teacher
                                                            int32_t * out_count);
 
 /* Appends one embedding vector of `dim` floats (copied; dim ≥ 1).
- * Errors: record or values NULL, dim < 1, a non-finite value. */
+ * Errors: record or values NULL, dim < 1, a non-finite value. Since ABI 2. */
 DISTILL_API distill_status distill_teacher_record_append_embedding(distill_teacher_record * record,
                                                                    const float * values,
                                                                    int64_t dim);
 
-/* *out = the number of embedding vectors. Errors: record or out NULL. */
+/* *out = the number of embedding vectors. Errors: record or out NULL. Since ABI 2. */
 DISTILL_API distill_status
 distill_teacher_record_embedding_count(const distill_teacher_record * record, int64_t * out);
 
 /* *out_values = embedding `index` (borrowed), *out_dim = its length.
- * Errors: any argument NULL, index out of range. */
+ * Errors: any argument NULL, index out of range. Since ABI 2. */
 DISTILL_API distill_status
 distill_teacher_record_get_embedding(const distill_teacher_record * record, int64_t index,
                                      const float ** out_values, int64_t * out_dim);
 
+/* ---- Example wire format ----------------------------------------------- */
+/*
+ * What a teacher written outside the library (a callback, a service in
+ * another language) needs to answer distill_dataset_ask_teacher exactly as
+ * distill_teacher_create_model does, without writing the format again.
+ *
+ * The request of one example of D features:
+ *   {"input": {"dtype": "uint8" | "float32", "shape": [D],
+ *              "divisor": d, "data": base64 of the little-endian values}}
+ * uint8 (value = byte / d, d = 255, "divisor" only then) when every
+ * feature is exactly a byte over 255 (images), float32 otherwise; both
+ * lossless.
+ *
+ * The answer to it, from class logits [C]: one position whose top-k
+ * alternatives are the classes (id = class index, token = its decimal
+ * text) with log_softmax(logits / temperature) computed in double, most
+ * likely first, ties by class index; the position's token, and the
+ * record's text (DISTILL_RECORD_TEXT), are the most likely class; the
+ * record's DISTILL_RECORD_LOGPROBS_KIND is RAW.
+ *
+ * Thread safety: all three are pure functions of their arguments (the
+ * record: one thread at a time). */
+
+/* Writes the request of features [count] (count ≥ 1) as NUL-terminated
+ * JSON into out, which holds `capacity` chars; *out_length = its length
+ * without the NUL. With out == NULL only *out_length is set (capacity is
+ * then ignored): call once to size the buffer.
+ * Errors: features or out_length NULL, count < 1, capacity ≤ the length
+ * (nothing is written then). Since ABI 7. */
+DISTILL_API distill_status distill_example_request_json(const float * features, int64_t count,
+                                                        char * out, size_t capacity,
+                                                        size_t * out_length);
+
+/* Decodes the features of a request into out [capacity]; *out_count = D.
+ * expected_features: the D the request must have, or -1 for any D ≥ 1.
+ * With out == NULL only *out_count is set (capacity is then ignored): call
+ * once to size the buffer.
+ * Errors: request_json or out_count NULL; invalid JSON; a request without
+ * an "input" object, with an unknown dtype, a shape other than [D] (or
+ * [expected_features]), a missing or zero divisor, data that is not base64
+ * of D values; expected_features neither -1 nor ≥ 1; capacity < D (nothing
+ * is written then). Each message names the field, the expected and the
+ * actual value. Since ABI 7. */
+DISTILL_API distill_status distill_example_request_features(const char * request_json,
+                                                            int64_t expected_features, float * out,
+                                                            int64_t capacity, int64_t * out_count);
+
+/* Sets the record's answer to the class distribution of logits [classes]
+ * (the format above) with the `top_k` most likely classes (0, or ≥
+ * classes: all): replaces its positions and text, sets its LOGPROBS_KIND
+ * to RAW and leaves every other field as it was. The top-k log-
+ * probabilities are rounded to fp16 when the record is stored or returned
+ * by a teacher, as every answer's are.
+ * Errors: record or logits NULL; classes < 1 or ≥ 2^31; a logit NaN or
+ * +inf (-inf is a class of probability 0, but not every class); temperature
+ * not finite and > 0; top_k < 0. The record is unchanged on failure. Since ABI 7. */
+DISTILL_API distill_status distill_teacher_record_set_classification(
+    distill_teacher_record * record, const float * logits, int64_t classes, float temperature,
+    int32_t top_k);
+
 /* ------------------------------------------------------------------------ */
-/* The teacher-output store (ABI 2)                                          */
+/* 6. Store: the teacher-output store                                        */
 /* ------------------------------------------------------------------------ */
 /*
  * One SQLite file in WAL mode, one row per request key. Positions and
@@ -443,7 +576,6 @@ distill_teacher_record_get_embedding(const distill_teacher_record * record, int6
  * (calls are serialised on its connection); for parallel reads open one
  * store per thread.
  */
-typedef struct distill_store distill_store;
 
 typedef struct distill_store_options {
     uint32_t struct_size;    /* = sizeof(distill_store_options), set by init */
@@ -451,35 +583,39 @@ typedef struct distill_store_options {
     int32_t busy_timeout_ms; /* wait for another writer's lock; ≥ 0; default 5000 */
 } distill_store_options;
 
-/* Fills *options with the defaults above. Errors: options == NULL. */
+/* Fills *options with the defaults above. Errors: options == NULL. Since ABI 2. */
 DISTILL_API distill_status distill_store_options_init(distill_store_options * options);
 
 /*
  * Opens the store at `path` (UTF-8), creating it when missing (unless
  * read-only), and brings an older schema up to date. options may be NULL.
- * Errors: DISTILL_STATUS_INVALID_ARGUMENT for a path that cannot be opened
- * or a file that is not a distill store (another SQLite database, a text
- * file, a truncated or corrupt file), naming the path and the reason;
- * DISTILL_STATUS_UNSUPPORTED for a store written by a newer libdistill.
+ * Errors (each naming the path and the reason): NOT_FOUND for a missing
+ * file opened read-only or a missing directory; IO_ERROR for a directory
+ * or no permission (also a file that may not be written when read_only is
+ * 0); CORRUPT_FILE for a file that is not a distill store (another SQLite
+ * database, a text file, an empty file read-only, a truncated or corrupt
+ * file); UNSUPPORTED for a store written by a newer libdistill. Later calls
+ * on the store: CORRUPT_FILE for damaged rows, DISK_FULL when the disk fills.
+ * Since ABI 2.
  */
 DISTILL_API distill_status distill_store_open(const char * path,
                                               const distill_store_options * options,
                                               distill_store ** out);
 
-/* Closes a store; NULL is accepted. Not while another thread uses it. */
+/* Closes a store; NULL is accepted. Not while another thread uses it. Since ABI 2. */
 DISTILL_API void distill_store_free(distill_store * store);
 
 /* Stores `record` under its DISTILL_RECORD_KEY in one transaction,
  * replacing a row with the same key (a successful retry replaces a stored
  * failure). The record is copied. Errors: an argument NULL, a record
- * without a valid key, a read-only store, SQLite errors (INTERNAL). */
+ * without a valid key, a read-only store, SQLite errors (INTERNAL). Since ABI 2. */
 DISTILL_API distill_status distill_store_put(distill_store * store,
                                              const distill_teacher_record * record);
 
 /* Looks `key` (64 lowercase hex digits) up: *out = a new record to free
  * with distill_teacher_record_free, or NULL when the key is not stored
  * (not an error). Errors: an argument NULL, a malformed key, a damaged
- * row (INTERNAL). */
+ * row (INTERNAL). Since ABI 2. */
 DISTILL_API distill_status distill_store_get(distill_store * store, const char * key,
                                              distill_teacher_record ** out);
 
@@ -501,7 +637,8 @@ typedef struct distill_store_stats {
     int64_t other_model;
 } distill_store_stats;
 
-/* Fills *out. Errors: an argument NULL, out->struct_size too small. */
+/* Fills *out up to its struct_size. Errors: an argument NULL, a struct_size
+ * that is not a field boundary (see "Versioned structs" at the top). Since ABI 2. */
 DISTILL_API distill_status distill_store_get_stats(distill_store * store,
                                                    distill_store_stats * out);
 
@@ -513,12 +650,14 @@ DISTILL_API distill_status distill_store_get_stats(distill_store * store,
  * since ABI 6 also "finish_reason" (null when not given) and, in
  * "provenance", "requested_model" and "model_differs" (OTHER_MODEL).
  * Absent log-probabilities are null.
- * One consistent snapshot even while others write. The file is replaced.
- * Errors: an argument NULL, an unwritable path. */
+ * One consistent snapshot even while others write. The file is replaced
+ * atomically (the old file or the whole new one, never a mix).
+ * Errors: an argument NULL; NOT_FOUND (a missing directory), IO_ERROR (an
+ * unwritable path), DISK_FULL. Since ABI 2. */
 DISTILL_API distill_status distill_store_export_jsonl(distill_store * store, const char * path);
 
 /* ------------------------------------------------------------------------ */
-/* Teachers (ABI 2)                                                          */
+/* 7. Teachers                                                               */
 /* ------------------------------------------------------------------------ */
 /*
  * A distill_teacher answers requests (JSON: chat messages or a prompt and
@@ -528,7 +667,6 @@ DISTILL_API distill_status distill_store_export_jsonl(distill_store * store, con
  * teacher's identity and P its teacher-wide parameters — so the same
  * question, however its JSON is spelled, is asked once per store.
  */
-typedef struct distill_teacher distill_teacher;
 
 /*
  * A callback teacher's function. Called on the thread that calls
@@ -554,23 +692,23 @@ typedef struct distill_callback_teacher_options {
                                      key; NULL (default) = null */
 } distill_callback_teacher_options;
 
-/* Fills *options with the defaults above. Errors: options == NULL. */
+/* Fills *options with the defaults above. Errors: options == NULL. Since ABI 2. */
 DISTILL_API distill_status
 distill_callback_teacher_options_init(distill_callback_teacher_options * options);
 
 /* A teacher that calls fn(user_data, ...) for each request. user_data is
  * not owned and must outlive the teacher. options may be NULL; its strings
- * are copied. Errors: fn or out NULL, invalid parameters_json. */
+ * are copied. Errors: fn or out NULL, invalid parameters_json. Since ABI 2. */
 DISTILL_API distill_status distill_teacher_create_callback(
     distill_teacher_callback fn, void * user_data, const distill_callback_teacher_options * options,
     distill_teacher ** out);
 
-/* Releases a teacher; NULL is accepted. */
+/* Releases a teacher; NULL is accepted. Since ABI 2. */
 DISTILL_API void distill_teacher_free(distill_teacher * teacher);
 
 /* Writes the request's key (64 hex digits and a NUL) to out_key, which
  * holds `capacity` ≥ 65 chars. Errors: an argument NULL, invalid JSON,
- * capacity < 65. */
+ * capacity < 65. Since ABI 2. */
 DISTILL_API distill_status distill_teacher_request_key(const distill_teacher * teacher,
                                                        const char * request_json, char * out_key,
                                                        size_t capacity);
@@ -584,6 +722,7 @@ DISTILL_API distill_status distill_teacher_request_key(const distill_teacher * t
  * when the teacher asked to stop.
  * Thread safety: a callback teacher may be queried from several threads
  * at once if its callback allows it.
+ * Since ABI 2.
  */
 DISTILL_API distill_status distill_teacher_query(distill_teacher * teacher,
                                                  const char * request_json,
@@ -594,15 +733,14 @@ DISTILL_API distill_status distill_teacher_query(distill_teacher * teacher,
  * when the request's key holds a success, without asking; otherwise asks
  * (a stored failure is asked again), stores the answer — failure or not —
  * and returns it. Errors: those of _query and of distill_store_put.
+ * Since ABI 2.
  */
 DISTILL_API distill_status distill_teacher_query_cached(distill_teacher * teacher,
                                                         distill_store * store,
                                                         const char * request_json,
                                                         distill_teacher_record ** out);
 
-/* ------------------------------------------------------------------------ */
-/* HTTP teachers (ABI 3)                                                     */
-/* ------------------------------------------------------------------------ */
+/* ---- HTTP teachers ----------------------------------------------------- */
 /*
  * A teacher behind an OpenAI-compatible HTTP server. The request JSON says
  * what is asked: "messages" → POST {base_url}/chat/completions, "prompt" →
@@ -680,7 +818,7 @@ typedef struct distill_http_teacher_options {
                                      0 only for a test server you trust */
 } distill_http_teacher_options;
 
-/* Fills *options with the defaults above. Errors: options == NULL. */
+/* Fills *options with the defaults above. Errors: options == NULL. Since ABI 3. */
 DISTILL_API distill_status
 distill_http_teacher_options_init(distill_http_teacher_options * options);
 
@@ -696,12 +834,47 @@ distill_http_teacher_options_init(distill_http_teacher_options * options);
  * invalid parameters_json, both api_key_env and api_key_file, an unset or
  * empty variable (named, its value never shown), an unreadable or empty
  * key file. Nothing is sent at creation.
+ * Since ABI 3.
  */
 DISTILL_API distill_status distill_teacher_create_http(const distill_http_teacher_options * options,
                                                        distill_teacher ** out);
 
+/* ---- Model teachers ---------------------------------------------------- */
+/*
+ * A teacher answered by a built-in model, in process (free with
+ * distill_teacher_free). Its requests are the examples of
+ * distill_dataset_ask_teacher: {"input": {"dtype": "float32" | "uint8",
+ * "shape": [D], "divisor": d (uint8 only: value = byte / d), "data": base64
+ * of the little-endian values}}. Its answer is one position whose top-k
+ * alternatives are the classes (id = class index, token = its decimal
+ * text) with their log-probabilities at `temperature`, most likely first,
+ * and the "logprobs" kind RAW; an "embedding" model answers an embedding
+ * instead. Its identity holds the SHA-256 of the config and weights, so a
+ * retrained model is a different teacher to the store.
+ */
+typedef struct distill_model_teacher_options {
+    uint32_t struct_size; /* = sizeof(...), set by init */
+    const char * name;    /* identity; default "model" */
+    int32_t top_k;        /* classes answered, ≥ 1; 0 (default) = all */
+    float temperature;    /* > 0; default 1 */
+} distill_model_teacher_options;
+
+/* Fills *options with the defaults above. Errors: options == NULL. Since ABI 4. */
+DISTILL_API distill_status
+distill_model_teacher_options_init(distill_model_teacher_options * options);
+
+/* Errors: context, model or out NULL; top_k < 0; temperature not > 0; on
+ * a CUDA context, device failures. The teacher keeps a copy of the model
+ * and the context's settings: its thread count, or, for a CUDA context,
+ * that GPU, which holds the copy's weights while the teacher lives and runs
+ * its forward passes. Since ABI 4. */
+DISTILL_API distill_status distill_teacher_create_model(const distill_context * context,
+                                                        distill_model * model,
+                                                        const distill_model_teacher_options * options,
+                                                        distill_teacher ** out);
+
 /* ------------------------------------------------------------------------ */
-/* Collection jobs (ABI 4)                                                   */
+/* 8. Collect & Batch API                                                    */
 /* ------------------------------------------------------------------------ */
 /*
  * distill_collect asks a teacher every request of a set through a store,
@@ -771,7 +944,7 @@ typedef struct distill_collect_options {
                                     failure and the job goes on either way */
 } distill_collect_options;
 
-/* Fills *options with the defaults above. Errors: options == NULL. */
+/* Fills *options with the defaults above. Errors: options == NULL. Since ABI 4. */
 DISTILL_API distill_status distill_collect_options_init(distill_collect_options * options);
 
 /*
@@ -791,15 +964,14 @@ DISTILL_API distill_status distill_collect_options_init(distill_collect_options 
  * counts).
  * Thread safety: a job uses its teacher and store on the calling thread;
  * several jobs may run at once on different threads.
+ * Since ABI 4.
  */
 DISTILL_API distill_status distill_collect(distill_teacher * teacher, distill_store * store,
                                            const char * const * requests_json, size_t count,
                                            const distill_collect_options * options,
                                            distill_collect_summary * summary_out);
 
-/* ------------------------------------------------------------------------ */
-/* OpenAI Batch API files (ABI 4)                                            */
-/* ------------------------------------------------------------------------ */
+/* ---- OpenAI Batch API files -------------------------------------------- */
 /*
  * The half-price route for large jobs: build a batch input file from a
  * request set, upload it to OpenAI's Batch API yourself, and read the batch
@@ -837,6 +1009,7 @@ typedef struct distill_batch_build_summary {
  * teacher, or an Ollama one; a bad request (INVALID_ARGUMENT naming
  * requests_json[i]); mixed kinds without url; more than 50,000 lines
  * (OpenAI's limit for one file); an unwritable path; store errors.
+ * Since ABI 4.
  */
 DISTILL_API distill_status distill_batch_build(distill_teacher * teacher, distill_store * store,
                                                const char * const * requests_json, size_t count,
@@ -869,6 +1042,7 @@ typedef void (*distill_batch_problem)(void * user_data, int64_t line, const char
  * Errors: teacher, store, path or requests_json (count > 0) NULL; not an
  * HTTP teacher, or an Ollama one; a bad request; an unreadable file; store
  * errors (what was committed before stays).
+ * Since ABI 4.
  */
 DISTILL_API distill_status distill_batch_ingest(distill_teacher * teacher, distill_store * store,
                                                 const char * const * requests_json, size_t count,
@@ -877,213 +1051,15 @@ DISTILL_API distill_status distill_batch_ingest(distill_teacher * teacher, disti
                                                 distill_batch_ingest_summary * summary_out);
 
 /* ------------------------------------------------------------------------ */
-/* Students, datasets and training (ABI 4)                                   */
+/* 9. Progress callbacks                                                     */
 /* ------------------------------------------------------------------------ */
-/*
- * Built-in students train inside the library, for users without PyTorch
- * (Java, C#, C and C++ services). fp32, on the CPU (GEMMs through
- * OpenBLAS) or, with a CUDA context, on a GPU: distill_model_predict and
- * distill_trainer_* run the forward, the loss and the backward on the
- * device (cuBLAS, and cuDNN for convolutions, both loaded when first
- * needed), as does distill_model_evaluate's forward; the tensors passed in
- * stay host tensors, and the optimizer, the metrics and checkpoints stay on
- * the host; a model teacher (distill_teacher_create_model) answers from the
- * GPU. GPU results match the CPU's to fp32 rounding, not bit for bit.
- *
- * A model is described by a JSON config:
- *   MLP  {"kind": "mlp", "inputs": 784, "hidden": [1200, 1200],
- *         "activation": "relu" | "gelu", "dropout": 0.2, "outputs": 10,
- *         "output": "logits" | "embedding"}
- *   CNN  {"kind": "cnn", "input_shape": [1, 28, 28],
- *         "conv": [{"channels": 16, "kernel": 5, "padding": 2}, ...],
- *         "hidden": [128], "activation": "relu", "dropout": 0.0,
- *         "outputs": 10}   (each convolution: activation, 2×2 max-pool)
- * Parameters carry PyTorch's names and layouts (Linear weight [out, in],
- * Conv2d weight [out, in, kh, kw]), so a saved model loads into the torch
- * module the documentation describes with load_state_dict.
- *
- * Inputs are fp32 [B, D] row-major (an image is flattened C·H·W); outputs
- * fp32 [B, O]. Handles hold each other alive: a trainer or a model teacher
- * keeps its model, so freeing the model first is safe.
- */
-typedef struct distill_model distill_model;
-typedef struct distill_dataset distill_dataset;
-typedef struct distill_trainer distill_trainer;
-
-/* A new model with seeded initialisation (PyTorch's default: U(±1/√fan_in)
- * for weights and biases; the same values on every machine for a seed).
- * Errors: config_json or out NULL, invalid JSON, an unknown kind or key, a
- * size that is not positive, more than 2^31 parameters. */
-DISTILL_API distill_status distill_model_create(const char * config_json, uint64_t seed,
-                                                distill_model ** out);
-
-/* Loads a model from a checkpoint directory (distill_trainer_save) or a
- * model file (distill_model_save; a safetensors file whose metadata holds
- * the config under "config"). Errors: a missing or malformed
- * file (named, with what was expected and found), a tensor whose name,
- * dtype or shape does not match the config. */
-DISTILL_API distill_status distill_model_load(const char * path, distill_model ** out);
-
-/* Writes the weights as one safetensors file (F32, PyTorch names, the config
- * in the metadata), atomically: the file at `path` is either the old one or
- * the new one, never a mix. Errors: an argument NULL, an unwritable path. */
-DISTILL_API distill_status distill_model_save(const distill_model * model, const char * path);
-
-/* Releases the caller's reference; NULL is accepted. */
-DISTILL_API void distill_model_free(distill_model * model);
-
-/* *out = the model's config as canonical JSON, borrowed (valid while the
- * model lives). Errors: an argument NULL. */
-DISTILL_API distill_status distill_model_config_json(const distill_model * model,
-                                                     const char ** out);
-
-/* Input features D, outputs O, number of parameter values, number of
- * parameter tensors; each out may be NULL. Errors: model NULL. */
-DISTILL_API distill_status distill_model_sizes(const distill_model * model, int64_t * out_inputs,
-                                               int64_t * out_outputs, int64_t * out_parameters,
-                                               int64_t * out_tensors);
-
-/* Parameter tensor `index` (0 ≤ index < tensors) as a writable fp32 CPU
- * DLTensor view of the model's own memory (shape borrowed from the model;
- * valid while the model lives), and its PyTorch name (borrowed); out_name
- * may be NULL. Writing through the view changes the model (not while a
- * trainer steps it). Errors: model or out NULL, index out of range. */
-DISTILL_API distill_status distill_model_parameter(distill_model * model, int64_t index,
-                                                   const char ** out_name, DLTensor * out);
-
-typedef enum {
-    DISTILL_OUTPUT_RAW = 0,              /* logits, or the embedding vector */
-    DISTILL_OUTPUT_PROBABILITIES = 1,    /* softmax of the logits */
-    DISTILL_OUTPUT_LOG_PROBABILITIES = 2 /* log-softmax of the logits */
-} distill_output;
-
-/*
- * Inference: out = the model's output for `inputs`, in eval mode (no
- * dropout).
- *  context  in   a CPU context (its thread count is used), or a CUDA
- *                context: the model runs on that device (inputs and out
- *                stay host tensors; each call makes its own device session).
- *  inputs   in   fp32 [B, D], contiguous, on the CPU; B ≥ 1.
- *  output   in   distill_output (PROBABILITIES and LOG_PROBABILITIES need
- *                a "logits" model).
- *  out      out  fp32 [B, O], contiguous, caller-allocated.
- * Errors: DISTILL_STATUS_INVALID_ARGUMENT when an output is NaN or
- * infinite (NaN in is an error, as in distill_model_evaluate: the message
- * names the row and the weight or input value that caused it); `out` is
- * then untouched.
- * Thread safety: calls on one model are serialised (the model keeps its
- * activations); use one model per thread for parallel inference.
- */
-DISTILL_API distill_status distill_model_predict(const distill_context * context,
-                                                 distill_model * model, const DLTensor * inputs,
-                                                 int32_t output, DLTensor * out);
-
-/*
- * A teacher answered by a built-in model, in process (free with
- * distill_teacher_free). Its requests are the examples of
- * distill_dataset_ask_teacher: {"input": {"dtype": "float32" | "uint8",
- * "shape": [D], "divisor": d (uint8 only: value = byte / d), "data": base64
- * of the little-endian values}}. Its answer is one position whose top-k
- * alternatives are the classes (id = class index, token = its decimal
- * text) with their log-probabilities at `temperature`, most likely first,
- * and the "logprobs" kind RAW; an "embedding" model answers an embedding
- * instead. Its identity holds the SHA-256 of the config and weights, so a
- * retrained model is a different teacher to the store.
- */
-typedef struct distill_model_teacher_options {
-    uint32_t struct_size; /* = sizeof(...), set by init */
-    const char * name;    /* identity; default "model" */
-    int32_t top_k;        /* classes answered, ≥ 1; 0 (default) = all */
-    float temperature;    /* > 0; default 1 */
-} distill_model_teacher_options;
-
-/* Fills *options with the defaults above. Errors: options == NULL. */
-DISTILL_API distill_status
-distill_model_teacher_options_init(distill_model_teacher_options * options);
-
-/* Errors: context, model or out NULL; top_k < 0; temperature not > 0; on
- * a CUDA context, device failures. The teacher keeps a copy of the model
- * and the context's settings: its thread count, or, for a CUDA context,
- * that GPU, which holds the copy's weights while the teacher lives and runs
- * its forward passes. */
-DISTILL_API distill_status distill_teacher_create_model(const distill_context * context,
-                                                        distill_model * model,
-                                                        const distill_model_teacher_options * options,
-                                                        distill_teacher ** out);
-
-/*
- * A dataset: N examples of D fp32 features, optional int64 labels, and
- * optional teacher targets — dense teacher logits [N, C] or top-k ids
- * [N, K] (int32) with log-probabilities [N, K] (fp32). All held in the
- * library's memory (copied in).
- */
-
-/* A dataset from inputs fp32 [N, D] and labels int64 [N] (or NULL), both
- * contiguous CPU tensors, copied. Errors: a NULL argument other than
- * labels, a wrong dtype, shape or device (named). */
-DISTILL_API distill_status distill_dataset_create(const DLTensor * inputs, const DLTensor * labels,
-                                                  distill_dataset ** out);
-
-/* Reads an IDX image file and its label file (gzip'ed or not), images
- * scaled to [0, 1] (byte / 255). limit: the first `limit` examples, or all
- * when ≤ 0. Errors: a missing, truncated or malformed file (named, with the
- * expected and actual size or field), counts that differ. */
-DISTILL_API distill_status distill_dataset_load_idx(const char * images_path,
-                                                    const char * labels_path, int64_t limit,
-                                                    distill_dataset ** out);
-
-/* Fashion-MNIST's "train" (60,000) or "test" (10,000) split from
- * `directory`, or, when NULL, $DISTILL_FASHION_MNIST_DIR, else Debian's
- * /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist).
- * Errors: an unknown split; missing files (the message says what to install). */
-DISTILL_API distill_status distill_dataset_load_fashion_mnist(const char * split,
-                                                              const char * directory,
-                                                              int64_t limit,
-                                                              distill_dataset ** out);
-
-/* A new dataset with examples [begin, begin + count) of `dataset`, its
- * labels and teacher targets included (copied).
- * Errors: an argument NULL, a range outside [0, N]. */
-DISTILL_API distill_status distill_dataset_slice(const distill_dataset * dataset, int64_t begin,
-                                                 int64_t count, distill_dataset ** out);
-
-/* Releases a dataset; NULL is accepted. */
-DISTILL_API void distill_dataset_free(distill_dataset * dataset);
-
-/* N and D; each out may be NULL. Errors: dataset NULL. */
-DISTILL_API distill_status distill_dataset_size(const distill_dataset * dataset, int64_t * out_rows,
-                                                int64_t * out_features);
-
-typedef enum {
-    DISTILL_DATASET_INPUTS = 0,          /* fp32 [N, D] */
-    DISTILL_DATASET_LABELS = 1,          /* int64 [N] */
-    DISTILL_DATASET_TEACHER_LOGITS = 2,  /* fp32 [N, C] */
-    DISTILL_DATASET_TEACHER_TOPK_IDS = 3, /* int32 [N, K] */
-    DISTILL_DATASET_TEACHER_TOPK_LOGPROBS = 4 /* fp32 [N, K] */
-} distill_dataset_field;
-
-/* A read-only CPU DLTensor view of a field (borrowed; valid until the
- * dataset is changed or freed). *out_present = 0 (and *out untouched) when
- * the dataset has no such field. Errors: an argument NULL, an unknown
- * field. */
-DISTILL_API distill_status distill_dataset_get(const distill_dataset * dataset, int32_t field,
-                                               int32_t * out_present, DLTensor * out);
-
-/* Sets the teacher's targets from dense logits fp32 [N, C] (replacing any
- * top-k targets). Errors: NULL, a wrong dtype or shape. */
-DISTILL_API distill_status distill_dataset_set_teacher_logits(distill_dataset * dataset,
-                                                              const DLTensor * logits);
-
-/* Sets the teacher's targets from top-k ids int32/int64 [N, K] and
- * log-probabilities fp32 [N, K] (replacing dense ones).
- * Errors: NULL, a wrong dtype or shape, an id < 0. */
-DISTILL_API distill_status distill_dataset_set_teacher_topk(distill_dataset * dataset,
-                                                            const DLTensor * ids,
-                                                            const DLTensor * logprobs);
-
-/* Progress of a long call: called on the calling thread; returning
- * DISTILL_STATUS_CANCELLED stops the call, which then returns CANCELLED
- * with everything done so far kept (answers stored, checkpoints written). */
+/* Progress of a long call (distill_dataset_ask_teacher, distill_trainer_fit;
+ * distill_collect has its own, distill_collect_progress, in section 8):
+ * called on the calling thread; returning DISTILL_STATUS_CANCELLED stops
+ * the call, which then returns CANCELLED with everything done so far kept
+ * (answers stored, checkpoints written). struct_size is the library's
+ * sizeof: a field lies past it when the library is older than the header
+ * the callback was compiled with (only then). */
 typedef struct distill_progress {
     uint32_t struct_size;     /* sizeof(distill_progress) of the library */
     int32_t event;            /* distill_progress_event */
@@ -1108,6 +1084,81 @@ typedef enum {
 typedef distill_status (*distill_progress_callback)(void * user_data,
                                                     const distill_progress * progress);
 
+/* ------------------------------------------------------------------------ */
+/* 10. Datasets                                                              */
+/* ------------------------------------------------------------------------ */
+/*
+ * A dataset: N examples of D fp32 features, optional int64 labels, and
+ * optional teacher targets — dense teacher logits [N, C] or top-k ids
+ * [N, K] (int32) with log-probabilities [N, K] (fp32). All held in the
+ * library's memory (copied in).
+ */
+
+/* A dataset from inputs fp32 [N, D] and labels int64 [N] (or NULL), both
+ * contiguous CPU tensors, copied. Errors: a NULL argument other than
+ * labels, a wrong dtype, shape or device (named). Since ABI 4. */
+DISTILL_API distill_status distill_dataset_create(const DLTensor * inputs, const DLTensor * labels,
+                                                  distill_dataset ** out);
+
+/* Reads an IDX image file and its label file (gzip'ed or not), images
+ * scaled to [0, 1] (byte / 255). limit: the first `limit` examples, or all
+ * when ≤ 0. Errors: NOT_FOUND for a missing file; CORRUPT_FILE for a
+ * truncated or malformed file (named, with the expected and actual size or
+ * field); INVALID_ARGUMENT for two files whose counts differ. Since ABI 4. */
+DISTILL_API distill_status distill_dataset_load_idx(const char * images_path,
+                                                    const char * labels_path, int64_t limit,
+                                                    distill_dataset ** out);
+
+/* Fashion-MNIST's "train" (60,000) or "test" (10,000) split from
+ * `directory`, or, when NULL, $DISTILL_FASHION_MNIST_DIR, else Debian's
+ * /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist).
+ * Errors: an unknown split; NOT_FOUND for missing files (the message says
+ * what to install); CORRUPT_FILE for damaged ones. Since ABI 4. */
+DISTILL_API distill_status distill_dataset_load_fashion_mnist(const char * split,
+                                                              const char * directory,
+                                                              int64_t limit,
+                                                              distill_dataset ** out);
+
+/* A new dataset with examples [begin, begin + count) of `dataset`, its
+ * labels and teacher targets included (copied).
+ * Errors: an argument NULL, a range outside [0, N]. Since ABI 4. */
+DISTILL_API distill_status distill_dataset_slice(const distill_dataset * dataset, int64_t begin,
+                                                 int64_t count, distill_dataset ** out);
+
+/* Releases a dataset; NULL is accepted. Since ABI 4. */
+DISTILL_API void distill_dataset_free(distill_dataset * dataset);
+
+/* N and D; each out may be NULL. Errors: dataset NULL. Since ABI 4. */
+DISTILL_API distill_status distill_dataset_size(const distill_dataset * dataset, int64_t * out_rows,
+                                                int64_t * out_features);
+
+typedef enum {
+    DISTILL_DATASET_INPUTS = 0,          /* fp32 [N, D] */
+    DISTILL_DATASET_LABELS = 1,          /* int64 [N] */
+    DISTILL_DATASET_TEACHER_LOGITS = 2,  /* fp32 [N, C] */
+    DISTILL_DATASET_TEACHER_TOPK_IDS = 3, /* int32 [N, K] */
+    DISTILL_DATASET_TEACHER_TOPK_LOGPROBS = 4 /* fp32 [N, K] */
+} distill_dataset_field;
+
+/* A read-only CPU DLTensor view of a field (borrowed; valid until the
+ * dataset is changed or freed). *out_present = 0 (and *out untouched) when
+ * the dataset has no such field. Errors: an argument NULL, an unknown
+ * field. Since ABI 4. */
+DISTILL_API distill_status distill_dataset_get(const distill_dataset * dataset, int32_t field,
+                                               int32_t * out_present, DLTensor * out);
+
+/* Sets the teacher's targets from dense logits fp32 [N, C] (replacing any
+ * top-k targets). Errors: NULL, a wrong dtype or shape. Since ABI 4. */
+DISTILL_API distill_status distill_dataset_set_teacher_logits(distill_dataset * dataset,
+                                                              const DLTensor * logits);
+
+/* Sets the teacher's targets from top-k ids int32/int64 [N, K] and
+ * log-probabilities fp32 [N, K] (replacing dense ones).
+ * Errors: NULL, a wrong dtype or shape, an id < 0. Since ABI 4. */
+DISTILL_API distill_status distill_dataset_set_teacher_topk(distill_dataset * dataset,
+                                                            const DLTensor * ids,
+                                                            const DLTensor * logprobs);
+
 typedef struct distill_ask_options {
     uint32_t struct_size;               /* = sizeof(...), set by init */
     int32_t batch_size;                 /* examples per teacher batch; ≥ 1; default 256 */
@@ -1115,7 +1166,7 @@ typedef struct distill_ask_options {
     void * progress_user_data;
 } distill_ask_options;
 
-/* Fills *options with the defaults above. Errors: options == NULL. */
+/* Fills *options with the defaults above. Errors: options == NULL. Since ABI 4. */
 DISTILL_API distill_status distill_ask_options_init(distill_ask_options * options);
 
 /*
@@ -1129,6 +1180,7 @@ DISTILL_API distill_status distill_ask_options_init(distill_ask_options * option
  * class id outside [0, 2^31) (named with the example index), a failed
  * answer (its message), CANCELLED from the progress callback (answers so
  * far stay stored; the targets are not set).
+ * Since ABI 4.
  */
 DISTILL_API distill_status distill_dataset_ask_teacher(distill_dataset * dataset,
                                                        distill_teacher * teacher,
@@ -1169,12 +1221,116 @@ DISTILL_API distill_status distill_dataset_ask_teacher(distill_dataset * dataset
  * (named with the example index). Store errors (INTERNAL).
  * Thread safety: one call at a time per dataset; other threads' calls on
  * the same store wait for the read to end (1 to 2 s for 59,000 images).
+ * Since ABI 5.
  */
 DISTILL_API distill_status distill_dataset_read_teacher(distill_dataset * dataset,
                                                         distill_store * store,
                                                         const char * teacher_identity_json,
                                                         const char * teacher_parameters_json);
 
+/* ------------------------------------------------------------------------ */
+/* 11. Models & trainer                                                      */
+/* ------------------------------------------------------------------------ */
+/*
+ * Built-in students train inside the library, for users without PyTorch
+ * (Java, C#, C and C++ services). fp32, on the CPU (GEMMs through
+ * OpenBLAS) or, with a CUDA context, on a GPU: distill_model_predict and
+ * distill_trainer_* run the forward, the loss and the backward on the
+ * device (cuBLAS, and cuDNN for convolutions, both loaded when first
+ * needed), as does distill_model_evaluate's forward; the tensors passed in
+ * stay host tensors, and the optimizer, the metrics and checkpoints stay on
+ * the host; a model teacher (distill_teacher_create_model) answers from the
+ * GPU. GPU results match the CPU's to fp32 rounding, not bit for bit.
+ *
+ * A model is described by a JSON config:
+ *   MLP  {"kind": "mlp", "inputs": 784, "hidden": [1200, 1200],
+ *         "activation": "relu" | "gelu", "dropout": 0.2, "outputs": 10,
+ *         "output": "logits" | "embedding"}
+ *   CNN  {"kind": "cnn", "input_shape": [1, 28, 28],
+ *         "conv": [{"channels": 16, "kernel": 5, "padding": 2}, ...],
+ *         "hidden": [128], "activation": "relu", "dropout": 0.0,
+ *         "outputs": 10}   (each convolution: activation, 2×2 max-pool)
+ * Parameters carry PyTorch's names and layouts (Linear weight [out, in],
+ * Conv2d weight [out, in, kh, kw]), so a saved model loads into the torch
+ * module the documentation describes with load_state_dict.
+ *
+ * Inputs are fp32 [B, D] row-major (an image is flattened C·H·W); outputs
+ * fp32 [B, O]. Handles hold each other alive: a trainer or a model teacher
+ * keeps its model, so freeing the model first is safe.
+ */
+
+/* A new model with seeded initialisation (PyTorch's default: U(±1/√fan_in)
+ * for weights and biases; the same values on every machine for a seed).
+ * Errors: config_json or out NULL, invalid JSON, an unknown kind or key, a
+ * size that is not positive, more than 2^31 parameters. Since ABI 4. */
+DISTILL_API distill_status distill_model_create(const char * config_json, uint64_t seed,
+                                                distill_model ** out);
+
+/* Loads a model from a checkpoint directory (distill_trainer_save) or a
+ * model file (distill_model_save; a safetensors file whose metadata holds
+ * the config under "config"). Errors: NOT_FOUND for a missing file;
+ * CORRUPT_FILE for a malformed, truncated or tampered one (named, with what
+ * was expected and found) or a tensor whose name, dtype or shape does not
+ * match the config. Since ABI 4. */
+DISTILL_API distill_status distill_model_load(const char * path, distill_model ** out);
+
+/* Writes the weights as one safetensors file (F32, PyTorch names, the config
+ * in the metadata), atomically: the file at `path` is either the old one or
+ * the new one, never a mix. Errors: an argument NULL; NOT_FOUND (a missing
+ * directory), IO_ERROR (an unwritable path), DISK_FULL. Since ABI 4. */
+DISTILL_API distill_status distill_model_save(const distill_model * model, const char * path);
+
+/* Releases the caller's reference; NULL is accepted. Since ABI 4. */
+DISTILL_API void distill_model_free(distill_model * model);
+
+/* *out = the model's config as canonical JSON, borrowed (valid while the
+ * model lives). Errors: an argument NULL. Since ABI 4. */
+DISTILL_API distill_status distill_model_config_json(const distill_model * model,
+                                                     const char ** out);
+
+/* Input features D, outputs O, number of parameter values, number of
+ * parameter tensors; each out may be NULL. Errors: model NULL. Since ABI 4. */
+DISTILL_API distill_status distill_model_sizes(const distill_model * model, int64_t * out_inputs,
+                                               int64_t * out_outputs, int64_t * out_parameters,
+                                               int64_t * out_tensors);
+
+/* Parameter tensor `index` (0 ≤ index < tensors) as a writable fp32 CPU
+ * DLTensor view of the model's own memory (shape borrowed from the model;
+ * valid while the model lives), and its PyTorch name (borrowed); out_name
+ * may be NULL. Writing through the view changes the model (not while a
+ * trainer steps it). Errors: model or out NULL, index out of range. Since ABI 4. */
+DISTILL_API distill_status distill_model_parameter(distill_model * model, int64_t index,
+                                                   const char ** out_name, DLTensor * out);
+
+typedef enum {
+    DISTILL_OUTPUT_RAW = 0,              /* logits, or the embedding vector */
+    DISTILL_OUTPUT_PROBABILITIES = 1,    /* softmax of the logits */
+    DISTILL_OUTPUT_LOG_PROBABILITIES = 2 /* log-softmax of the logits */
+} distill_output;
+
+/*
+ * Inference: out = the model's output for `inputs`, in eval mode (no
+ * dropout).
+ *  context  in   a CPU context (its thread count is used), or a CUDA
+ *                context: the model runs on that device (inputs and out
+ *                stay host tensors; each call makes its own device session).
+ *  inputs   in   fp32 [B, D], contiguous, on the CPU; B ≥ 1.
+ *  output   in   distill_output (PROBABILITIES and LOG_PROBABILITIES need
+ *                a "logits" model).
+ *  out      out  fp32 [B, O], contiguous, caller-allocated.
+ * Errors: DISTILL_STATUS_INVALID_ARGUMENT when an output is NaN or
+ * infinite (NaN in is an error, as in distill_model_evaluate: the message
+ * names the row and the weight or input value that caused it); `out` is
+ * then untouched.
+ * Thread safety: calls on one model are serialised (the model keeps its
+ * activations); use one model per thread for parallel inference.
+ * Since ABI 4.
+ */
+DISTILL_API distill_status distill_model_predict(const distill_context * context,
+                                                 distill_model * model, const DLTensor * inputs,
+                                                 int32_t output, DLTensor * out);
+
+/* ---- Trainer ----------------------------------------------------------- */
 /*
  * A trainer: a model, an optimiser, a learning-rate schedule and a loss.
  *  optimizer_json  {"kind": "adamw", "lr": 1e-3, "betas": [0.9, 0.999],
@@ -1196,19 +1352,19 @@ typedef struct distill_trainer_options {
     uint64_t seed;                        /* dropout and shuffling; default 0 */
 } distill_trainer_options;
 
-/* Fills *options with the defaults above. Errors: options == NULL. */
+/* Fills *options with the defaults above. Errors: options == NULL. Since ABI 4. */
 DISTILL_API distill_status distill_trainer_options_init(distill_trainer_options * options);
 
 /* Errors: context, model or out NULL; invalid JSON or a value out of range
  * (named); loss options the loss family refuses; on a CUDA context, a
  * failed device session (cuBLAS or cuDNN missing: UNSUPPORTED; device
- * memory: OUT_OF_MEMORY). */
+ * memory: OUT_OF_MEMORY). Since ABI 4. */
 DISTILL_API distill_status distill_trainer_create(const distill_context * context,
                                                   distill_model * model,
                                                   const distill_trainer_options * options,
                                                   distill_trainer ** out);
 
-/* Releases a trainer (not its model's other references); NULL accepted. */
+/* Releases a trainer (not its model's other references); NULL accepted. Since ABI 4. */
 DISTILL_API void distill_trainer_free(distill_trainer * trainer);
 
 /* One batch: inputs fp32 [B, D]; labels int64 [B] or NULL; the teacher as
@@ -1223,7 +1379,7 @@ typedef struct distill_batch {
     const DLTensor * teacher_topk_logprobs;
 } distill_batch;
 
-/* Fills *batch with NULLs. Errors: batch == NULL. */
+/* Fills *batch with NULLs. Errors: batch == NULL. Since ABI 4. */
 DISTILL_API distill_status distill_batch_init(distill_batch * batch);
 
 /* What one step did, filled up to out->struct_size (set it first). */
@@ -1246,6 +1402,7 @@ typedef struct distill_step_metrics {
  * a non-finite loss (the update is skipped, the model unchanged); on a
  * CUDA context, device failures (OUT_OF_MEMORY, INTERNAL) with the
  * backend's message.
+ * Since ABI 4.
  */
 DISTILL_API distill_status distill_trainer_step(distill_trainer * trainer,
                                                 const distill_batch * batch,
@@ -1270,7 +1427,7 @@ typedef struct distill_eval_metrics {
  * context the forward runs on the GPU and the metrics on the host.
  * Errors: an argument NULL, a feature count that differs from the model's,
  * a model with no "logits" output, an output that is NaN or infinite (as
- * distill_model_predict); on a CUDA context, device failures. */
+ * distill_model_predict); on a CUDA context, device failures. Since ABI 4. */
 DISTILL_API distill_status distill_model_evaluate(const distill_context * context,
                                                   distill_model * model,
                                                   const distill_dataset * dataset,
@@ -1294,7 +1451,7 @@ typedef struct distill_fit_options {
     void * progress_user_data;
 } distill_fit_options;
 
-/* Fills *options with the defaults above. Errors: options == NULL. */
+/* Fills *options with the defaults above. Errors: options == NULL. Since ABI 4. */
 DISTILL_API distill_status distill_fit_options_init(distill_fit_options * options);
 
 typedef struct distill_fit_summary {
@@ -1318,6 +1475,7 @@ typedef struct distill_fit_summary {
  * Errors: those of distill_trainer_step; an empty dataset; a validation set
  * with different features; CANCELLED from the progress callback (after
  * saving a checkpoint when checkpoint_dir is set).
+ * Since ABI 4.
  */
 DISTILL_API distill_status distill_trainer_fit(distill_trainer * trainer,
                                                const distill_dataset * train,
@@ -1329,20 +1487,149 @@ DISTILL_API distill_status distill_trainer_fit(distill_trainer * trainer,
  * trainer_state.json, best_model.safetensors (the best validation epoch's
  * weights, when a fit with restore_best kept them) and manifest.json
  * (hashes of the others, written last: a crash leaves the previous
- * checkpoint loadable). Errors: an argument NULL, an unwritable directory. */
+ * checkpoint loadable). Errors: an argument NULL; NOT_FOUND, IO_ERROR or
+ * DISK_FULL for a directory that cannot be written. Since ABI 4. */
 DISTILL_API distill_status distill_trainer_save(const distill_trainer * trainer, const char * dir);
 
 /* Loads a checkpoint into the trainer: weights, optimizer state, schedule
  * position, epoch, step and data order, so that distill_trainer_fit
- * continues where the saved run stopped. Errors: an argument NULL, a
- * missing, tampered or malformed checkpoint (named), a model config or
- * optimizer kind that differs from the trainer's. */
+ * continues where the saved run stopped. Errors: an argument NULL;
+ * NOT_FOUND for a missing checkpoint; CORRUPT_FILE for a tampered or
+ * malformed one (named); INVALID_ARGUMENT for a model config or optimizer
+ * kind that differs from the trainer's. Since ABI 4. */
 DISTILL_API distill_status distill_trainer_resume(distill_trainer * trainer, const char * dir);
 
 /* The trainer's epoch (completed epochs) and optimizer step count; each
- * out may be NULL. Errors: trainer NULL. */
+ * out may be NULL. Errors: trainer NULL. Since ABI 4. */
 DISTILL_API distill_status distill_trainer_position(const distill_trainer * trainer,
                                                     int64_t * out_epoch, int64_t * out_step);
+
+/* ------------------------------------------------------------------------ */
+/* 12. Tokenizer                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A byte-level BPE tokenizer (the GPT-2, Llama 3, Qwen 2 family), read from
+ * and written to Hugging Face tokenizer.json. Since ABI 8.
+ *
+ * Text is bytes (UTF-8, or not: invalid sequences are tokenized through the
+ * byte alphabet like any other bytes), so decode(encode(text)) == text for
+ * every input. Ids are those of tokenizers' encode(text,
+ * add_special_tokens=False): added tokens (special or not) are matched in
+ * the raw text first; a post_processor in the file is kept and written
+ * back but not applied.
+ *
+ * Buffers follow snprintf: a function that writes an array sets *out_count
+ * (*out_length) to the full size and writes the array only when capacity
+ * holds all of it, so a caller can ask with capacity 0 and call again.
+ *
+ * Thread safety: a tokenizer may be used from several threads at once
+ * (encode calls on one tokenizer run one at a time; they share its cache).
+ */
+typedef struct distill_tokenizer distill_tokenizer;
+
+/* Loads a tokenizer.json file. Since ABI 8.
+ * Errors: INVALID_ARGUMENT for an argument NULL or malformed JSON (with
+ * the parser's position), a field of the wrong type, a merge whose tokens
+ * are not in the vocabulary (each named); UNSUPPORTED, naming it, for what
+ * is not a byte-level BPE: another model type ("model type WordPiece is not
+ * supported: expected BPE"), a normalizer, a pre-tokenizer other than
+ * ByteLevel or a Sequence of Split ending in ByteLevel, a decoder other
+ * than ByteLevel, byte_fallback; NOT_FOUND naming the path for a missing
+ * file, IO_ERROR when it cannot be opened or read. */
+DISTILL_API distill_status distill_tokenizer_load(const char * path, distill_tokenizer ** out);
+
+/* The same from tokenizer.json text (json[0, length), not necessarily
+ * NUL-terminated). Since ABI 8. Errors: as distill_tokenizer_load. */
+DISTILL_API distill_status distill_tokenizer_from_json(const char * json, int64_t length,
+                                                       distill_tokenizer ** out);
+
+/* Accepts NULL. Since ABI 8. */
+DISTILL_API void distill_tokenizer_free(distill_tokenizer * tokenizer);
+
+/* ids[0, *out_count) = the tokens of text[0, length). capacity 2·length + 1
+ * always suffices (one id per byte, plus one per segment where
+ * add_prefix_space adds a space). ids may be NULL when capacity is 0.
+ * Since ABI 8. Errors: tokenizer, out_count NULL; text NULL with
+ * length > 0; a negative length or capacity. */
+DISTILL_API distill_status distill_tokenizer_encode(const distill_tokenizer * tokenizer,
+                                                    const char * text, int64_t length,
+                                                    int32_t * ids, int64_t capacity,
+                                                    int64_t * out_count);
+
+/* out[0, *out_length) = the bytes of ids[0, count) (not NUL-terminated);
+ * added tokens, special ones included, give their content. Since ABI 8. Errors: tokenizer, out_length NULL; ids NULL with count > 0;
+ * an id that is no token's ("ids[3]: expected a token id in [0, 50257),
+ * got 70000"). */
+DISTILL_API distill_status distill_tokenizer_decode(const distill_tokenizer * tokenizer,
+                                                    const int32_t * ids, int64_t count, char * out,
+                                                    int64_t capacity, int64_t * out_length);
+
+/* *out = one more than the largest token id (model and added tokens): the
+ * row count of an embedding for it. Since ABI 8. */
+DISTILL_API distill_status distill_tokenizer_vocab_size(const distill_tokenizer * tokenizer,
+                                                        int32_t * out);
+
+/* *out_id = the id of token[0, length): an added token's content, or a
+ * model token as spelled in the vocabulary (byte-level alphabet: " the" is
+ * "Ġthe"). Since ABI 8. Errors: an argument NULL; NOT_FOUND when no token
+ * has that spelling (*out_id untouched). */
+DISTILL_API distill_status distill_tokenizer_token_to_id(const distill_tokenizer * tokenizer,
+                                                         const char * token, int64_t length,
+                                                         int32_t * out_id);
+
+/* out[0, *out_length) = the spelling of token `id` (as token_to_id takes
+ * it). Since ABI 8. Errors: tokenizer, out_length NULL; NOT_FOUND for an id
+ * no token has. */
+DISTILL_API distill_status distill_tokenizer_id_to_token(const distill_tokenizer * tokenizer,
+                                                         int32_t id, char * out, int64_t capacity,
+                                                         int64_t * out_length);
+
+/* out[0, *out_length) = the tokenizer.json text (loads in tokenizers'
+ * Tokenizer.from_str and in distill_tokenizer_from_json). Since ABI 8. */
+DISTILL_API distill_status distill_tokenizer_to_json(const distill_tokenizer * tokenizer,
+                                                     char * out, int64_t capacity,
+                                                     int64_t * out_length);
+
+/* Writes the tokenizer.json file atomically. Since ABI 8.
+ * Errors: an argument NULL; IO_ERROR naming the path. */
+DISTILL_API distill_status distill_tokenizer_save(const distill_tokenizer * tokenizer,
+                                                  const char * path);
+
+/* Options of distill_tokenizer_train. Since ABI 8. */
+typedef struct distill_tokenizer_train_options {
+    uint32_t struct_size;  /* sizeof(distill_tokenizer_train_options) */
+    int32_t vocab_size;    /* tokens in all, specials included; ≥ 256 + specials; default 0
+                              (must be set) */
+    int64_t min_frequency; /* stop when the best pair occurs fewer times; default 2 */
+    const char * split;    /* "gpt2" (ByteLevel's built-in regex, the default),
+                              "llama3" (Split with Llama 3's regex, then
+                              ByteLevel), or another regex (PCRE2 syntax, used
+                              like Llama 3's); NULL = "gpt2" */
+    const char * const * special_tokens; /* ids 0..count-1, in order; may be NULL */
+    int64_t special_token_count;
+} distill_tokenizer_train_options;
+
+/* Fills *options with the defaults above. Since ABI 8. */
+DISTILL_API distill_status
+distill_tokenizer_train_options_init(distill_tokenizer_train_options * options);
+
+/*
+ * Trains a byte-level BPE on texts[i][0, lengths[i]) for i < count: the
+ * texts are pre-tokenized as the tokenizer will (special tokens cut out),
+ * the 256 byte characters are the first tokens after the specials, and the
+ * most frequent adjacent pair is merged until vocab_size tokens (or no
+ * pair reaches min_frequency). Ties go to the pair of smaller ids: the
+ * result depends on the texts and options only. Since ABI 8.
+ * Errors: texts or lengths NULL with count > 0, a negative length,
+ * options NULL or with a vocab_size below 256 + specials, a split regex
+ * that does not compile (PCRE2's message), an empty or repeated special
+ * token.
+ */
+DISTILL_API distill_status distill_tokenizer_train(const char * const * texts,
+                                                   const int64_t * lengths, int64_t count,
+                                                   const distill_tokenizer_train_options * options,
+                                                   distill_tokenizer ** out);
 
 #ifdef __cplusplus
 }

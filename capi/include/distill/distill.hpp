@@ -1,17 +1,26 @@
-// distill.hpp — a header-only C++17 wrapper over the C ABI (distill.h):
-// RAII handles and exceptions. It adds no symbols to libdistill.so, so it
-// is as stable as the C ABI under it.
+// distill.hpp — the one header-only C++17 wrapper over the C ABI (distill.h),
+// in the manner of ONNX Runtime's C++ API: every handle is a Handle<T> (unique
+// ownership, the right *_free chosen by handle_traits<T>), every options
+// struct an Options<C> filled by its *_init (the library's defaults, never
+// repeated here), every failure an Exception carrying the status. Progress of
+// fit, collect and ask_teacher can be a std::function; an exception it
+// throws is carried across the C call (the library sees CANCELLED) and
+// rethrown once the call returns. It adds no symbols to libdistill.so, so it
+// is as stable as the C ABI under it. The Python and SWIG bindings are built
+// on it.
 //
 //   distill::Context cpu;                               // CPU, all cores
 //   distill::KdLossOptions options;                     // the C defaults
-//   options.get().temperature = 2.0f;
+//   options->temperature = 2.0f;
 //   distill::kd_loss(cpu, options, student, teacher, nullptr, loss, &grad);
 #pragma once
 
 #include <distill/distill.h>
 
 #include <array>
+#include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -25,16 +34,45 @@ class Exception : public std::runtime_error {
 public:
     Exception(distill_status status, const std::string & message)
         : std::runtime_error(std::string(distill_status_name(status)) + ": " + message),
-          status_(status) {}
+          status_(status),
+          message_(message) {}
     distill_status status() const noexcept { return status_; }
+    // The library's message alone, without the status name.
+    const std::string & message() const noexcept { return message_; }
 
 private:
     distill_status status_;
+    std::string message_;
 };
 
-// Throws Exception for a non-OK status, with the thread's last message.
+namespace detail {
+// The exception a callback of this thread threw during the library call in
+// flight, kept until that call returns (exceptions never cross the C ABI).
+inline std::exception_ptr & pending_exception() noexcept {
+    thread_local std::exception_ptr pending;
+    return pending;
+}
+// Runs a callback body for the library: its status, or CANCELLED with the
+// (first) exception kept for check() to rethrow.
+template <class Body> distill_status guarded(Body && body) noexcept {
+    try {
+        return body();
+    } catch (...) {
+        std::exception_ptr & pending = pending_exception();
+        if (!pending) pending = std::current_exception();
+        return DISTILL_STATUS_CANCELLED;
+    }
+}
+}  // namespace detail
+
+// Throws for a non-OK status: a callback's exception kept during the call
+// first, else Exception with the thread's last message. An OK status drops
+// a kept exception (the library got past it).
 inline void check(distill_status status) {
-    if (status != DISTILL_STATUS_OK) throw Exception(status, distill_last_error_message());
+    std::exception_ptr pending = std::exchange(detail::pending_exception(), nullptr);
+    if (status == DISTILL_STATUS_OK) return;
+    if (pending) std::rethrow_exception(pending);
+    throw Exception(status, distill_last_error_message());
 }
 
 // Throws when the library is older than the header or of another major
@@ -49,52 +87,156 @@ inline void check_library_version() {
                             std::to_string(DISTILL_ABI_VERSION) + ")");
 }
 
-class ContextOptions {
-public:
-    ContextOptions() { check(distill_context_options_init(&options_)); }
-    distill_context_options & get() noexcept { return options_; }
-    const distill_context_options & get() const noexcept { return options_; }
+// ---------------------------------------------------------------------------
+// Handles
+// ---------------------------------------------------------------------------
 
+// How each handle type is released: one specialisation per *_free.
+template <class T> struct handle_traits;
+#define DISTILL_HPP_HANDLE(type, release_fn)                                \
+    template <> struct handle_traits<type> {                                \
+        static void release(type * handle) noexcept { release_fn(handle); } \
+    };
+DISTILL_HPP_HANDLE(distill_context, distill_context_free)
+DISTILL_HPP_HANDLE(distill_teacher_record, distill_teacher_record_free)
+DISTILL_HPP_HANDLE(distill_store, distill_store_free)
+DISTILL_HPP_HANDLE(distill_teacher, distill_teacher_free)
+DISTILL_HPP_HANDLE(distill_model, distill_model_free)
+DISTILL_HPP_HANDLE(distill_dataset, distill_dataset_free)
+DISTILL_HPP_HANDLE(distill_trainer, distill_trainer_free)
+DISTILL_HPP_HANDLE(distill_tokenizer, distill_tokenizer_free)
+#undef DISTILL_HPP_HANDLE
+
+// Unique ownership of one library handle (null when moved from). The
+// wrapper classes below derive from it.
+template <class T> class Handle {
+public:
+    Handle() noexcept = default;
+    explicit Handle(T * handle) noexcept : handle_(handle) {}
+    Handle(Handle && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Handle & operator=(Handle && other) noexcept {
+        if (this != &other) reset(std::exchange(other.handle_, nullptr));
+        return *this;
+    }
+    Handle(const Handle &) = delete;
+    Handle & operator=(const Handle &) = delete;
+    ~Handle() { handle_traits<T>::release(handle_); }
+
+    T * get() const noexcept { return handle_; }
+    explicit operator bool() const noexcept { return handle_ != nullptr; }
+    // Gives the handle up (the caller frees it).
+    T * release() noexcept { return std::exchange(handle_, nullptr); }
+    void reset(T * handle = nullptr) noexcept {
+        handle_traits<T>::release(std::exchange(handle_, handle));
+    }
+
+protected:
+    // For a C call's out-parameter: frees what is held, then &handle.
+    T ** out() noexcept {
+        reset();
+        return &handle_;
+    }
+
+private:
+    T * handle_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------
+
+// A C options struct filled with the library's defaults by its *_init;
+// fields by get() or ->, and it converts to the C struct where one is taken.
+template <class C, distill_status (*Init)(C *)> class Options {
+public:
+    using c_type = C;
+    Options() { check(Init(&options_)); }
+    C & get() noexcept { return options_; }
+    const C & get() const noexcept { return options_; }
+    C * operator->() noexcept { return &options_; }
+    const C * operator->() const noexcept { return &options_; }
+    operator const C &() const noexcept { return options_; }
+
+private:
+    C options_{};
+};
+
+// A progress callback given to the library: `fn` (may be empty) behind a C
+// function pointer. Returning false cancels; an exception cancels and is
+// rethrown by the call.
+template <class Event> struct Progress {
+    std::function<bool(const Event &)> fn;
+    static distill_status call(void * user_data, const Event * event) {
+        auto * self = static_cast<const Progress *>(user_data);
+        return detail::guarded([&] {
+            return self->fn(*event) ? DISTILL_STATUS_OK : DISTILL_STATUS_CANCELLED;
+        });
+    }
+    // Installs this progress into a C options struct when fn is set.
+    template <class COptions> void install(COptions & options) const {
+        if (!fn) return;
+        options.progress = &Progress::call;
+        options.progress_user_data = const_cast<Progress *>(this);
+    }
+};
+
+class ContextOptions : public Options<distill_context_options, distill_context_options_init> {
+public:
     static ContextOptions cpu(int32_t num_threads = 0) {
         ContextOptions o;
-        o.options_.num_threads = num_threads;
+        o->num_threads = num_threads;
         return o;
     }
     static ContextOptions cuda(int32_t device_id = 0, void * stream = nullptr) {
         ContextOptions o;
-        o.options_.device_type = DISTILL_DEVICE_CUDA;
-        o.options_.device_id = device_id;
-        o.options_.cuda_stream = stream;
+        o->device_type = DISTILL_DEVICE_CUDA;
+        o->device_id = device_id;
+        o->cuda_stream = stream;
         return o;
     }
-
-private:
-    distill_context_options options_{};
 };
+using KdLossOptions = Options<distill_kd_loss_options, distill_kd_loss_options_init>;
+using StoreOptions = Options<distill_store_options, distill_store_options_init>;
+using CallbackTeacherOptions =
+    Options<distill_callback_teacher_options, distill_callback_teacher_options_init>;
+using HttpTeacherOptions = Options<distill_http_teacher_options, distill_http_teacher_options_init>;
+using ModelTeacherOptions =
+    Options<distill_model_teacher_options, distill_model_teacher_options_init>;
+using TrainerOptions = Options<distill_trainer_options, distill_trainer_options_init>;
+using Batch = Options<distill_batch, distill_batch_init>;
+
+// Options with a progress callback: set on_progress to a std::function (it
+// is used in place of the C struct's progress pointer when set).
+template <class C, distill_status (*Init)(C *), class Event>
+class OptionsWithProgress : public Options<C, Init> {
+public:
+    OptionsWithProgress & on_progress(std::function<bool(const Event &)> fn) {
+        progress.fn = std::move(fn);
+        return *this;
+    }
+    Progress<Event> progress;
+};
+using CollectOptions = OptionsWithProgress<distill_collect_options, distill_collect_options_init,
+                                           distill_collect_summary>;
+using AskOptions =
+    OptionsWithProgress<distill_ask_options, distill_ask_options_init, distill_progress>;
+using FitOptions =
+    OptionsWithProgress<distill_fit_options, distill_fit_options_init, distill_progress>;
+
+// A result struct with its struct_size set, for the library to fill.
+template <class C> C sized() noexcept {
+    C out{};
+    out.struct_size = sizeof out;
+    return out;
+}
 
 // Owns a distill_context. Movable, not copyable.
-class Context {
+class Context : public Handle<distill_context> {
 public:
     Context() : Context(ContextOptions{}) {}
     explicit Context(const ContextOptions & options) {
-        check(distill_context_create(&options.get(), &handle_));
+        check(distill_context_create(&options.get(), out()));
     }
-    Context(Context && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-    Context & operator=(Context && other) noexcept {
-        if (this != &other) {
-            distill_context_free(handle_);
-            handle_ = std::exchange(other.handle_, nullptr);
-        }
-        return *this;
-    }
-    Context(const Context &) = delete;
-    Context & operator=(const Context &) = delete;
-    ~Context() { distill_context_free(handle_); }
-
-    const distill_context * get() const noexcept { return handle_; }
-
-private:
-    distill_context * handle_ = nullptr;
 };
 
 inline int32_t cuda_device_count() {
@@ -102,18 +244,6 @@ inline int32_t cuda_device_count() {
     check(distill_cuda_device_count(&count));
     return count;
 }
-
-class KdLossOptions {
-public:
-    KdLossOptions() { check(distill_kd_loss_options_init(&options_)); }
-    distill_kd_loss_options & get() noexcept { return options_; }
-    const distill_kd_loss_options & get() const noexcept { return options_; }
-    distill_kd_loss_options * operator->() noexcept { return &options_; }
-    const distill_kd_loss_options * operator->() const noexcept { return &options_; }
-
-private:
-    distill_kd_loss_options options_{};
-};
 
 // distill_kd_loss; throws Exception on failure. labels and grad may be null.
 inline void kd_loss(const Context & context, const KdLossOptions & options,
@@ -133,46 +263,46 @@ inline void kd_loss_topk(const Context & context, const KdLossOptions & options,
                                &teacher_topk_logprobs, labels, &loss, grad_student_logits));
 }
 
+// The same over pointers, for callers whose required tensors may be null
+// (the library refuses them, naming them).
+inline void kd_loss(const Context & context, const KdLossOptions & options,
+                    const DLTensor * student_logits, const DLTensor * teacher_logits,
+                    const DLTensor * labels, DLTensor * loss, DLTensor * grad_student_logits) {
+    check(distill_kd_loss(context.get(), &options.get(), student_logits, teacher_logits, labels,
+                          loss, grad_student_logits));
+}
+inline void kd_loss_topk(const Context & context, const KdLossOptions & options,
+                         const DLTensor * student_logits, const DLTensor * teacher_topk_ids,
+                         const DLTensor * teacher_topk_logprobs, const DLTensor * labels,
+                         DLTensor * loss, DLTensor * grad_student_logits) {
+    check(distill_kd_loss_topk(context.get(), &options.get(), student_logits, teacher_topk_ids,
+                               teacher_topk_logprobs, labels, loss, grad_student_logits));
+}
+
 // ---------------------------------------------------------------------------
 // Teacher records, the store and teachers (ABI 2)
 // ---------------------------------------------------------------------------
 
-// Owns a distill_teacher_record. Movable, not copyable.
-class TeacherRecord {
+namespace detail {
+// The accessors of a teacher record, over Self::get() (the record pointer):
+// shared by TeacherRecord (owning) and RecordView (borrowed).
+template <class Self> class RecordAccessors {
 public:
-    TeacherRecord() { check(distill_teacher_record_create(&handle_)); }
-    // Takes ownership of a record the C ABI returned.
-    static TeacherRecord adopt(distill_teacher_record * handle) noexcept {
-        return TeacherRecord(handle);
-    }
-    TeacherRecord(TeacherRecord && other) noexcept
-        : handle_(std::exchange(other.handle_, nullptr)) {}
-    TeacherRecord & operator=(TeacherRecord && other) noexcept {
-        if (this != &other) {
-            distill_teacher_record_free(handle_);
-            handle_ = std::exchange(other.handle_, nullptr);
-        }
-        return *this;
-    }
-    TeacherRecord(const TeacherRecord &) = delete;
-    TeacherRecord & operator=(const TeacherRecord &) = delete;
-    ~TeacherRecord() { distill_teacher_record_free(handle_); }
-
     std::string string(distill_record_string field) const {
         const char * value = nullptr;
-        check(distill_teacher_record_get_string(handle_, field, &value));
+        check(distill_teacher_record_get_string(record(), field, &value));
         return value;
     }
     void set_string(distill_record_string field, const std::string & value) {
-        check(distill_teacher_record_set_string(handle_, field, value.c_str()));
+        check(distill_teacher_record_set_string(record(), field, value.c_str()));
     }
     int64_t integer(distill_record_int field) const {
         int64_t value = 0;
-        check(distill_teacher_record_get_int(handle_, field, &value));
+        check(distill_teacher_record_get_int(record(), field, &value));
         return value;
     }
     void set_integer(distill_record_int field, int64_t value) {
-        check(distill_teacher_record_set_int(handle_, field, value));
+        check(distill_teacher_record_set_int(record(), field, value));
     }
     bool failed() const { return integer(DISTILL_RECORD_ERROR_STATUS) != 0; }
     std::string key() const { return string(DISTILL_RECORD_KEY); }
@@ -180,106 +310,204 @@ public:
 
     int64_t position_count() const {
         int64_t count = 0;
-        check(distill_teacher_record_position_count(handle_, &count));
+        check(distill_teacher_record_position_count(record(), &count));
         return count;
     }
-    // Position `index`'s top-k log-probabilities and ids.
-    void topk(int64_t index, std::vector<int32_t> & ids, std::vector<float> & logprobs) const {
+    // One token position (distill_teacher_record_get_position), copied.
+    struct Position {
+        std::string token;
+        std::string bytes;  // the token's raw bytes
+        int32_t id = -1;
+        float logprob = 0.0f;
         int32_t top_k = 0;
-        check(distill_teacher_record_get_position(handle_, index, nullptr, nullptr, nullptr,
-                                                  nullptr, nullptr, &top_k));
+    };
+    Position position(int64_t index) const {
+        const char * token = nullptr;
+        const uint8_t * bytes = nullptr;
+        size_t n_bytes = 0;
+        Position p;
+        check(distill_teacher_record_get_position(record(), index, &token, &bytes, &n_bytes,
+                                                  &p.id, &p.logprob, &p.top_k));
+        p.token = token;
+        p.bytes.assign(reinterpret_cast<const char *>(bytes), n_bytes);
+        return p;
+    }
+    // Position `index`'s top-k log-probabilities and ids (and token texts
+    // when `tokens` is given).
+    void topk(int64_t index, std::vector<int32_t> & ids, std::vector<float> & logprobs,
+              std::vector<std::string> * tokens = nullptr) const {
+        const int32_t top_k = position(index).top_k;
         ids.resize(size_t(top_k));
         logprobs.resize(size_t(top_k));
+        std::vector<const char *> texts(tokens ? size_t(top_k) : 0);
         int32_t copied = 0;
-        check(distill_teacher_record_get_topk(handle_, index, top_k, ids.data(), logprobs.data(),
-                                              nullptr, &copied));
+        check(distill_teacher_record_get_topk(record(), index, top_k, ids.data(), logprobs.data(),
+                                              tokens ? texts.data() : nullptr, &copied));
+        if (tokens) tokens->assign(texts.begin(), texts.end());
+    }
+    // Copies at most `capacity` alternatives of position `index` into ids
+    // and logprobs (either may be null); returns how many were copied.
+    int32_t copy_topk(int64_t index, int32_t capacity, int32_t * ids, float * logprobs) const {
+        int32_t copied = 0;
+        check(distill_teacher_record_get_topk(record(), index, capacity, ids, logprobs, nullptr,
+                                              &copied));
+        return copied;
+    }
+    // Appends a position (distill_teacher_record_append_position): top_k
+    // alternatives of ids, tokens (may be null) and logprobs.
+    void append_position(const std::string & token, int32_t id, float logprob, int32_t top_k = 0,
+                         const int32_t * ids = nullptr, const char * const * tokens = nullptr,
+                         const float * logprobs = nullptr) {
+        check(distill_teacher_record_append_position(record(), token.c_str(), nullptr, 0, id,
+                                                     logprob, top_k, ids, tokens, logprobs));
     }
 
-    distill_teacher_record * get() noexcept { return handle_; }
-    const distill_teacher_record * get() const noexcept { return handle_; }
+    void append_embedding(const float * values, int64_t dim) {
+        check(distill_teacher_record_append_embedding(record(), values, dim));
+    }
+    int64_t embedding_count() const {
+        int64_t count = 0;
+        check(distill_teacher_record_embedding_count(record(), &count));
+        return count;
+    }
+    // A copy of embedding `index`.
+    std::vector<float> embedding(int64_t index) const {
+        const float * values = nullptr;
+        int64_t dim = 0;
+        check(distill_teacher_record_get_embedding(record(), index, &values, &dim));
+        return std::vector<float>(values, values + dim);
+    }
+
+    // The answer to a classification request (see
+    // distill_teacher_record_set_classification): the top_k (0 = all) most
+    // likely of `classes` logits at `temperature`.
+    void set_classification(const float * logits, int64_t classes, float temperature = 1.0f,
+                            int32_t top_k = 0) {
+        check(distill_teacher_record_set_classification(record(), logits, classes, temperature,
+                                                        top_k));
+    }
 
 private:
-    explicit TeacherRecord(distill_teacher_record * handle) noexcept : handle_(handle) {}
-    distill_teacher_record * handle_ = nullptr;
+    distill_teacher_record * record() const { return static_cast<const Self *>(this)->get(); }
+};
+}  // namespace detail
+
+// A record the library owns, borrowed (a callback teacher's, valid during
+// the callback): the accessors of TeacherRecord, without ownership.
+class RecordView : public detail::RecordAccessors<RecordView> {
+public:
+    explicit RecordView(distill_teacher_record * record) noexcept : record_(record) {}
+    distill_teacher_record * get() const noexcept { return record_; }
+
+private:
+    distill_teacher_record * record_;
 };
 
-// Owns a distill_store. Movable, not copyable.
-class Store {
+// Owns a distill_teacher_record. Movable, not copyable.
+class TeacherRecord : public Handle<distill_teacher_record>,
+                      public detail::RecordAccessors<TeacherRecord> {
 public:
-    explicit Store(const std::string & path, bool read_only = false) {
-        distill_store_options options;
-        check(distill_store_options_init(&options));
-        options.read_only = read_only ? 1 : 0;
-        check(distill_store_open(path.c_str(), &options, &handle_));
+    using Handle::get;
+    TeacherRecord() { check(distill_teacher_record_create(out())); }
+    // Takes ownership of a record the C ABI returned.
+    static TeacherRecord adopt(distill_teacher_record * handle) noexcept {
+        return TeacherRecord(handle);
     }
-    Store(Store && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-    Store & operator=(Store && other) noexcept {
-        if (this != &other) {
-            distill_store_free(handle_);
-            handle_ = std::exchange(other.handle_, nullptr);
-        }
-        return *this;
-    }
-    Store(const Store &) = delete;
-    Store & operator=(const Store &) = delete;
-    ~Store() { distill_store_free(handle_); }
+    RecordView view() const noexcept { return RecordView(get()); }
 
-    void put(const TeacherRecord & record) { check(distill_store_put(handle_, record.get())); }
+private:
+    explicit TeacherRecord(distill_teacher_record * handle) noexcept : Handle(handle) {}
+};
+
+// ---------------------------------------------------------------------------
+// The example wire format (distill_example_*): how a Dataset.ask_teacher
+// request carries one example's features.
+// ---------------------------------------------------------------------------
+
+// The request JSON of features [count].
+inline std::string example_request_json(const float * features, int64_t count) {
+    size_t length = 0;
+    check(distill_example_request_json(features, count, nullptr, 0, &length));
+    std::string json(length + 1, '\0');
+    check(distill_example_request_json(features, count, json.data(), json.size(), &length));
+    json.resize(length);
+    return json;
+}
+inline std::string example_request_json(const std::vector<float> & features) {
+    return example_request_json(features.data(), int64_t(features.size()));
+}
+
+// The features [D] of a request; expected_features: the D it must have, or
+// -1 for any.
+inline std::vector<float> example_request_features(const std::string & request_json,
+                                                   int64_t expected_features = -1) {
+    int64_t count = 0;
+    check(distill_example_request_features(request_json.c_str(), expected_features, nullptr, 0,
+                                           &count));
+    std::vector<float> features(static_cast<size_t>(count));
+    check(distill_example_request_features(request_json.c_str(), expected_features,
+                                           features.data(), count, &count));
+    return features;
+}
+
+// Owns a distill_store. Movable, not copyable.
+class Store : public Handle<distill_store> {
+public:
+    using Handle::get;  // beside get(key)
+    explicit Store(const std::string & path, bool read_only = false) {
+        StoreOptions options;
+        options->read_only = read_only ? 1 : 0;
+        check(distill_store_open(path.c_str(), &options.get(), out()));
+    }
+    Store(const std::string & path, const StoreOptions & options) {
+        check(distill_store_open(path.c_str(), &options.get(), out()));
+    }
+
+    void put(const TeacherRecord & record) { check(distill_store_put(get(), record.get())); }
+    // A borrowed record (a callback teacher's) too.
+    void put(RecordView record) { check(distill_store_put(get(), record.get())); }
     // The record stored under `key`, or nothing.
     std::optional<TeacherRecord> get(const std::string & key) {
         distill_teacher_record * found = nullptr;
-        check(distill_store_get(handle_, key.c_str(), &found));
+        check(distill_store_get(get(), key.c_str(), &found));
         if (found == nullptr) return std::nullopt;
         return TeacherRecord::adopt(found);
     }
     distill_store_stats stats() {
         distill_store_stats stats{};
         stats.struct_size = sizeof stats;
-        check(distill_store_get_stats(handle_, &stats));
+        check(distill_store_get_stats(get(), &stats));
         return stats;
     }
     void export_jsonl(const std::string & path) {
-        check(distill_store_export_jsonl(handle_, path.c_str()));
+        check(distill_store_export_jsonl(get(), path.c_str()));
     }
 
-    distill_store * get() noexcept { return handle_; }
 
 private:
-    distill_store * handle_ = nullptr;
 };
 
 // Owns a reference to a distill_model (a built-in student). Movable, not
 // copyable; a Trainer or a model Teacher keeps the model alive on its own.
-class Model {
+class Model : public Handle<distill_model> {
 public:
     // A new model from a JSON config (see distill.h), seeded.
     static Model create(const std::string & config_json, uint64_t seed = 0) {
         Model m;
-        check(distill_model_create(config_json.c_str(), seed, &m.handle_));
+        check(distill_model_create(config_json.c_str(), seed, m.out()));
         return m;
     }
     // From a checkpoint directory or a model file (distill_model_load).
     static Model load(const std::string & path) {
         Model m;
-        check(distill_model_load(path.c_str(), &m.handle_));
+        check(distill_model_load(path.c_str(), m.out()));
         return m;
     }
-    Model(Model && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-    Model & operator=(Model && other) noexcept {
-        if (this != &other) {
-            distill_model_free(handle_);
-            handle_ = std::exchange(other.handle_, nullptr);
-        }
-        return *this;
-    }
-    Model(const Model &) = delete;
-    Model & operator=(const Model &) = delete;
-    ~Model() { distill_model_free(handle_); }
 
-    void save(const std::string & path) const { check(distill_model_save(handle_, path.c_str())); }
+    void save(const std::string & path) const { check(distill_model_save(get(), path.c_str())); }
     std::string config_json() const {
         const char * json = nullptr;
-        check(distill_model_config_json(handle_, &json));
+        check(distill_model_config_json(get(), &json));
         return json;
     }
     int64_t inputs() const { return sizes()[0]; }
@@ -290,14 +518,14 @@ public:
     DLTensor parameter(int64_t index, std::string * name = nullptr) {
         DLTensor view{};
         const char * parameter_name = nullptr;
-        check(distill_model_parameter(handle_, index, &parameter_name, &view));
+        check(distill_model_parameter(get(), index, &parameter_name, &view));
         if (name) *name = parameter_name;
         return view;
     }
     // out [B, O] fp32 = the model's output (distill_output) for inputs [B, D].
     void predict(const Context & context, const DLTensor & inputs, DLTensor & out,
                  distill_output output = DISTILL_OUTPUT_RAW) {
-        check(distill_model_predict(context.get(), handle_, &inputs, output, &out));
+        check(distill_model_predict(context.get(), get(), &inputs, output, &out));
     }
     // A flat [B, O] vector of outputs for B rows of D features.
     std::vector<float> predict(const Context & context, const float * inputs, int64_t rows,
@@ -312,21 +540,50 @@ public:
         return out;
     }
 
-    distill_model * get() const noexcept { return handle_; }
 
 private:
     Model() = default;
     std::array<int64_t, 4> sizes() const {
         std::array<int64_t, 4> s{};
-        check(distill_model_sizes(handle_, &s[0], &s[1], &s[2], &s[3]));
+        check(distill_model_sizes(get(), &s[0], &s[1], &s[2], &s[3]));
         return s;
     }
-    distill_model * handle_ = nullptr;
 };
 
+namespace detail {
+// What a handle needs alive while it lives (a callback teacher's function);
+// a base before the Handle, so released after it.
+struct Keeper {
+    std::shared_ptr<void> kept;
+};
+}  // namespace detail
+
+// A callback teacher's function: fills `record` (borrowed, owned by the
+// teacher) with the answer to `request_json` and returns its status (see
+// distill_teacher_callback). An exception stops the call in flight, which
+// rethrows it.
+using TeacherFunction =
+    std::function<distill_status(const char * request_json, distill_teacher_record * record)>;
+
 // Owns a distill_teacher. Movable, not copyable.
-class Teacher {
+class Teacher : private detail::Keeper, public Handle<distill_teacher> {
 public:
+    // A teacher answered by `fn`, called on the querying thread.
+    static Teacher callback(TeacherFunction fn, const CallbackTeacherOptions & options) {
+        struct relay {
+            static distill_status call(void * user_data, const char * request_json,
+                                       distill_teacher_record * record) {
+                auto * f = static_cast<const TeacherFunction *>(user_data);
+                return detail::guarded([&] { return (*f)(request_json, record); });
+            }
+        };
+        auto kept = std::make_shared<TeacherFunction>(std::move(fn));
+        Teacher teacher;
+        check(distill_teacher_create_callback(&relay::call, kept.get(), &options.get(),
+                                              teacher.out()));
+        teacher.kept = std::move(kept);
+        return teacher;
+    }
     // A callback teacher (see distill_teacher_create_callback); fn is called
     // on the querying thread. parameters_json: "" for none.
     static Teacher callback(distill_teacher_callback fn, void * user_data, const std::string & name,
@@ -338,73 +595,53 @@ public:
         options.model = model.c_str();
         options.parameters_json = parameters_json.empty() ? nullptr : parameters_json.c_str();
         Teacher teacher;
-        check(distill_teacher_create_callback(fn, user_data, &options, &teacher.handle_));
+        check(distill_teacher_create_callback(fn, user_data, &options, teacher.out()));
         return teacher;
     }
     // An HTTP teacher (see distill_teacher_create_http): fill options from
     // distill_http_teacher_options_init; its strings are copied.
     static Teacher http(const distill_http_teacher_options & options) {
         Teacher teacher;
-        check(distill_teacher_create_http(&options, &teacher.handle_));
+        check(distill_teacher_create_http(&options, teacher.out()));
         return teacher;
     }
     // A built-in model answering as a teacher (distill_teacher_create_model);
     // the teacher keeps the model alive. top_k 0 = every class.
     static Teacher model(const Context & context, Model & model, const std::string & name = "model",
                          int32_t top_k = 0, float temperature = 1.0f) {
-        distill_model_teacher_options options;
-        check(distill_model_teacher_options_init(&options));
-        options.name = name.c_str();
-        options.top_k = top_k;
-        options.temperature = temperature;
+        ModelTeacherOptions options;
+        options->name = name.c_str();
+        options->top_k = top_k;
+        options->temperature = temperature;
+        return Teacher::model(context, model, options);
+    }
+    static Teacher model(const Context & context, Model & model,
+                         const ModelTeacherOptions & options) {
         Teacher teacher;
-        check(distill_teacher_create_model(context.get(), model.get(), &options, &teacher.handle_));
+        check(distill_teacher_create_model(context.get(), model.get(), &options.get(),
+                                           teacher.out()));
         return teacher;
     }
-    Teacher(Teacher && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-    Teacher & operator=(Teacher && other) noexcept {
-        if (this != &other) {
-            distill_teacher_free(handle_);
-            handle_ = std::exchange(other.handle_, nullptr);
-        }
-        return *this;
-    }
-    Teacher(const Teacher &) = delete;
-    Teacher & operator=(const Teacher &) = delete;
-    ~Teacher() { distill_teacher_free(handle_); }
 
     std::string request_key(const std::string & request_json) const {
         char key[65];
-        check(distill_teacher_request_key(handle_, request_json.c_str(), key, sizeof key));
+        check(distill_teacher_request_key(get(), request_json.c_str(), key, sizeof key));
         return key;
     }
     TeacherRecord query(const std::string & request_json) {
         distill_teacher_record * record = nullptr;
-        check(distill_teacher_query(handle_, request_json.c_str(), &record));
+        check(distill_teacher_query(get(), request_json.c_str(), &record));
         return TeacherRecord::adopt(record);
     }
     TeacherRecord query_cached(Store & store, const std::string & request_json) {
         distill_teacher_record * record = nullptr;
-        check(distill_teacher_query_cached(handle_, store.get(), request_json.c_str(), &record));
+        check(distill_teacher_query_cached(get(), store.get(), request_json.c_str(), &record));
         return TeacherRecord::adopt(record);
     }
 
-    distill_teacher * get() noexcept { return handle_; }
 
 private:
     Teacher() = default;
-    distill_teacher * handle_ = nullptr;
-};
-
-// Options of a collection job (distill_collect_options), the C defaults.
-class CollectOptions {
-public:
-    CollectOptions() { check(distill_collect_options_init(&options_)); }
-    distill_collect_options & get() noexcept { return options_; }
-    const distill_collect_options & get() const noexcept { return options_; }
-
-private:
-    distill_collect_options options_;
 };
 
 // Asks `teacher` every request through `store` (see distill_collect) and
@@ -415,10 +652,11 @@ inline distill_collect_summary collect(Teacher & teacher, Store & store,
     std::vector<const char *> pointers;
     pointers.reserve(requests_json.size());
     for (const std::string & r : requests_json) pointers.push_back(r.c_str());
-    distill_collect_summary summary{};
-    summary.struct_size = sizeof summary;
-    check(distill_collect(teacher.get(), store.get(), pointers.data(), pointers.size(),
-                          &options.get(), &summary));
+    distill_collect_summary summary = sized<distill_collect_summary>();
+    distill_collect_options c = options.get();
+    options.progress.install(c);
+    check(distill_collect(teacher.get(), store.get(), pointers.data(), pointers.size(), &c,
+                          &summary));
     return summary;
 }
 
@@ -465,19 +703,19 @@ inline distill_batch_ingest_summary batch_ingest(
 }
 
 // Owns a distill_dataset: examples, labels, teacher targets. Movable.
-class Dataset {
+class Dataset : public Handle<distill_dataset> {
 public:
     // Copies inputs fp32 [N, D] and labels int64 [N] (or none).
     static Dataset create(const DLTensor & inputs, const DLTensor * labels = nullptr) {
         Dataset d;
-        check(distill_dataset_create(&inputs, labels, &d.handle_));
+        check(distill_dataset_create(&inputs, labels, d.out()));
         return d;
     }
     static Dataset load_idx(const std::string & images_path, const std::string & labels_path,
                             int64_t limit = 0) {
         Dataset d;
         check(
-            distill_dataset_load_idx(images_path.c_str(), labels_path.c_str(), limit, &d.handle_));
+            distill_dataset_load_idx(images_path.c_str(), labels_path.c_str(), limit, d.out()));
         return d;
     }
     // "train" or "test"; directory "" = $DISTILL_FASHION_MNIST_DIR or Debian's.
@@ -485,73 +723,67 @@ public:
                                  int64_t limit = 0) {
         Dataset d;
         check(distill_dataset_load_fashion_mnist(
-            split.c_str(), directory.empty() ? nullptr : directory.c_str(), limit, &d.handle_));
+            split.c_str(), directory.empty() ? nullptr : directory.c_str(), limit, d.out()));
         return d;
     }
-    Dataset(Dataset && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-    Dataset & operator=(Dataset && other) noexcept {
-        if (this != &other) {
-            distill_dataset_free(handle_);
-            handle_ = std::exchange(other.handle_, nullptr);
-        }
-        return *this;
-    }
-    Dataset(const Dataset &) = delete;
-    Dataset & operator=(const Dataset &) = delete;
-    ~Dataset() { distill_dataset_free(handle_); }
 
     Dataset slice(int64_t begin, int64_t count) const {
         Dataset d;
-        check(distill_dataset_slice(handle_, begin, count, &d.handle_));
+        check(distill_dataset_slice(get(), begin, count, d.out()));
         return d;
     }
     int64_t rows() const {
         int64_t n = 0;
-        check(distill_dataset_size(handle_, &n, nullptr));
+        check(distill_dataset_size(get(), &n, nullptr));
         return n;
     }
     int64_t features() const {
         int64_t d = 0;
-        check(distill_dataset_size(handle_, nullptr, &d));
+        check(distill_dataset_size(get(), nullptr, &d));
         return d;
     }
     // A view of a field (distill_dataset_field), or nothing when absent.
     std::optional<DLTensor> field(distill_dataset_field which) const {
         int32_t present = 0;
         DLTensor view{};
-        check(distill_dataset_get(handle_, which, &present, &view));
+        check(distill_dataset_get(get(), which, &present, &view));
         if (!present) return std::nullopt;
         return view;
     }
     void set_teacher_logits(const DLTensor & logits) {
-        check(distill_dataset_set_teacher_logits(handle_, &logits));
+        check(distill_dataset_set_teacher_logits(get(), &logits));
     }
     void set_teacher_topk(const DLTensor & ids, const DLTensor & logprobs) {
-        check(distill_dataset_set_teacher_topk(handle_, &ids, &logprobs));
+        check(distill_dataset_set_teacher_topk(get(), &ids, &logprobs));
     }
     // Asks `teacher` about every example, through `store` when given
     // (distill_dataset_ask_teacher); returns {asked, from_store}.
     std::pair<int64_t, int64_t> ask_teacher(Teacher & teacher, Store * store,
                                             const distill_ask_options * options = nullptr) {
         int64_t asked = 0, from_store = 0;
-        check(distill_dataset_ask_teacher(handle_, teacher.get(), store ? store->get() : nullptr,
+        check(distill_dataset_ask_teacher(get(), teacher.get(), store ? store->get() : nullptr,
                                           options, &asked, &from_store));
         return {asked, from_store};
+    }
+    // The same with AskOptions (its on_progress included).
+    std::pair<int64_t, int64_t> ask_teacher(Teacher & teacher, Store * store,
+                                            const AskOptions & options) {
+        distill_ask_options c = options.get();
+        options.progress.install(c);
+        return ask_teacher(teacher, store, &c);
     }
     // Reads the teacher's answers about every example from `store`, without
     // the teacher (distill_dataset_read_teacher): the identity and
     // parameters as JSON, or nullptr for the only ones that answered.
     void read_teacher(Store & store, const char * teacher_identity_json = nullptr,
                       const char * teacher_parameters_json = nullptr) {
-        check(distill_dataset_read_teacher(handle_, store.get(), teacher_identity_json,
+        check(distill_dataset_read_teacher(get(), store.get(), teacher_identity_json,
                                            teacher_parameters_json));
     }
 
-    distill_dataset * get() const noexcept { return handle_; }
 
 private:
     Dataset() = default;
-    distill_dataset * handle_ = nullptr;
 };
 
 // Evaluates `model` on a dataset (distill_model_evaluate).
@@ -564,49 +796,149 @@ inline distill_eval_metrics evaluate(const Context & context, Model & model,
 }
 
 // Owns a distill_trainer (a model, its optimiser, schedule and loss).
-class Trainer {
+class Trainer : public Handle<distill_trainer> {
 public:
     // options: from distill_trainer_options_init; strings and loss copied.
     Trainer(const Context & context, Model & model, const distill_trainer_options & options) {
-        check(distill_trainer_create(context.get(), model.get(), &options, &handle_));
+        check(distill_trainer_create(context.get(), model.get(), &options, out()));
     }
-    Trainer(Trainer && other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-    Trainer & operator=(Trainer && other) noexcept {
-        if (this != &other) {
-            distill_trainer_free(handle_);
-            handle_ = std::exchange(other.handle_, nullptr);
-        }
-        return *this;
-    }
-    Trainer(const Trainer &) = delete;
-    Trainer & operator=(const Trainer &) = delete;
-    ~Trainer() { distill_trainer_free(handle_); }
 
     distill_step_metrics step(const distill_batch & batch) {
         distill_step_metrics metrics{};
         metrics.struct_size = sizeof metrics;
-        check(distill_trainer_step(handle_, &batch, &metrics));
+        check(distill_trainer_step(get(), &batch, &metrics));
         return metrics;
     }
     distill_fit_summary fit(const Dataset & train, const distill_fit_options & options) {
         distill_fit_summary summary{};
         summary.struct_size = sizeof summary;
-        check(distill_trainer_fit(handle_, train.get(), &options, &summary));
+        check(distill_trainer_fit(get(), train.get(), &options, &summary));
         return summary;
     }
-    void save(const std::string & dir) const { check(distill_trainer_save(handle_, dir.c_str())); }
-    void resume(const std::string & dir) { check(distill_trainer_resume(handle_, dir.c_str())); }
+    // The same with FitOptions (its on_progress included).
+    distill_fit_summary fit(const Dataset & train, const FitOptions & options) {
+        distill_fit_options c = options.get();
+        options.progress.install(c);
+        return fit(train, c);
+    }
+    void save(const std::string & dir) const { check(distill_trainer_save(get(), dir.c_str())); }
+    void resume(const std::string & dir) { check(distill_trainer_resume(get(), dir.c_str())); }
     // {completed epochs, optimizer steps}
     std::pair<int64_t, int64_t> position() const {
         int64_t epoch = 0, step = 0;
-        check(distill_trainer_position(handle_, &epoch, &step));
+        check(distill_trainer_position(get(), &epoch, &step));
         return {epoch, step};
     }
 
-    distill_trainer * get() const noexcept { return handle_; }
 
 private:
-    distill_trainer * handle_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// Tokenizer (since ABI 8)
+// ---------------------------------------------------------------------------
+
+// A byte-level BPE tokenizer (tokenizer.json of the GPT-2 / Llama 3 / Qwen 2
+// family). Text is bytes in std::string; decode(encode(t)) == t for any t.
+class Tokenizer : public Handle<distill_tokenizer> {
+public:
+    static Tokenizer load(const std::string & path) {
+        Tokenizer t;
+        check(distill_tokenizer_load(path.c_str(), t.out()));
+        return t;
+    }
+    static Tokenizer from_json(const std::string & json) {
+        Tokenizer t;
+        check(distill_tokenizer_from_json(json.data(), int64_t(json.size()), t.out()));
+        return t;
+    }
+    // Trains on `texts` (see distill_tokenizer_train): vocab_size tokens,
+    // `split` "gpt2", "llama3" or a regex.
+    static Tokenizer train(const std::vector<std::string> & texts, int32_t vocab_size,
+                           const std::string & split = "gpt2",
+                           const std::vector<std::string> & special_tokens = {},
+                           int64_t min_frequency = 2) {
+        std::vector<const char *> pointers;
+        std::vector<int64_t> lengths;
+        for (const std::string & text : texts) {
+            pointers.push_back(text.data());
+            lengths.push_back(int64_t(text.size()));
+        }
+        std::vector<const char *> specials;
+        for (const std::string & token : special_tokens) specials.push_back(token.c_str());
+        distill_tokenizer_train_options options{};
+        check(distill_tokenizer_train_options_init(&options));
+        options.vocab_size = vocab_size;
+        options.min_frequency = min_frequency;
+        options.split = split.c_str();
+        options.special_tokens = specials.data();
+        options.special_token_count = int64_t(specials.size());
+        Tokenizer t;
+        check(distill_tokenizer_train(pointers.data(), lengths.data(), int64_t(texts.size()),
+                                      &options, t.out()));
+        return t;
+    }
+
+    // Writes the ids of text[0, length) to `ids` (resized to fit).
+    void encode(const char * text, size_t length, std::vector<int32_t> & ids) const {
+        ids.resize(2 * length + 1);  // the documented bound: one call
+        int64_t count = 0;
+        check(distill_tokenizer_encode(get(), text, int64_t(length), ids.data(),
+                                       int64_t(ids.size()), &count));
+        ids.resize(size_t(count));
+    }
+    std::vector<int32_t> encode(const std::string & text) const {
+        std::vector<int32_t> ids;
+        encode(text.data(), text.size(), ids);
+        return ids;
+    }
+    std::string decode(const int32_t * ids, size_t count) const {
+        return bytes([&](char * out, int64_t capacity, int64_t * length) {
+            return distill_tokenizer_decode(get(), ids, int64_t(count), out, capacity, length);
+        });
+    }
+    std::string decode(const std::vector<int32_t> & ids) const { return decode(ids.data(), ids.size()); }
+    int32_t vocab_size() const {
+        int32_t size = 0;
+        check(distill_tokenizer_vocab_size(get(), &size));
+        return size;
+    }
+    // The id of a token spelling; std::nullopt when no token has it.
+    std::optional<int32_t> token_to_id(const std::string & token) const {
+        int32_t id = 0;
+        const distill_status status =
+            distill_tokenizer_token_to_id(get(), token.data(), int64_t(token.size()), &id);
+        if (status == DISTILL_STATUS_NOT_FOUND) return std::nullopt;
+        check(status);
+        return id;
+    }
+    std::optional<std::string> id_to_token(int32_t id) const {
+        int64_t length = 0;
+        const distill_status status = distill_tokenizer_id_to_token(get(), id, nullptr, 0, &length);
+        if (status == DISTILL_STATUS_NOT_FOUND) return std::nullopt;
+        check(status);
+        return bytes([&](char * out, int64_t capacity, int64_t * n) {
+            return distill_tokenizer_id_to_token(get(), id, out, capacity, n);
+        });
+    }
+    std::string to_json() const {
+        return bytes([&](char * out, int64_t capacity, int64_t * length) {
+            return distill_tokenizer_to_json(get(), out, capacity, length);
+        });
+    }
+    void save(const std::string & path) const { check(distill_tokenizer_save(get(), path.c_str())); }
+
+private:
+    Tokenizer() = default;
+    // Calls fill(out, capacity, &length) the snprintf way: once for the
+    // length, once for the bytes.
+    template <class Fill> static std::string bytes(Fill && fill) {
+        int64_t length = 0;
+        check(fill(nullptr, 0, &length));
+        std::string out(size_t(length), '\0');
+        if (length > 0) check(fill(out.data(), length, &length));
+        return out;
+    }
 };
 
 }  // namespace distill

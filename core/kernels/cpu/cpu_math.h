@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "../kd_loss_params.h"
+#include "backend/kd_loss_params.h"
 
 namespace distill::kernels::cpu::DISTILL_CPU_ISA {
 

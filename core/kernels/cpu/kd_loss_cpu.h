@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "../kd_loss_params.h"
+#include "backend/kd_loss_params.h"
 
 namespace distill::kernels::cpu {
 

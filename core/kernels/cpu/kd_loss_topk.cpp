@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../kd_divergence_terms.h"
+#include "kernels/kd_divergence_terms.h"
 #include "kd_loss_cpu.h"
 #include "cpu_isa.h"
 #include "parallel_rows.h"

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include <omp.h>
+#include "common/openmp.h"
 
 namespace distill::kernels::cpu::DISTILL_CPU_ISA {
 

@@ -10,7 +10,7 @@
 
 #include <exception>
 
-#include "../../backend/cuda_backend_api.h"
+#include "backend/cuda_backend_api.h"
 #include "backend_status.cuh"
 #include "kd_loss_cuda.cuh"
 #include "student_primitives.cuh"

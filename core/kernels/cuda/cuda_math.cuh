@@ -12,7 +12,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "../kd_loss_params.h"
+#include "backend/kd_loss_params.h"
 
 namespace distill::kernels::cuda {
 

@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "../kd_loss_params.h"
+#include "backend/kd_loss_params.h"
 #include "cuda_math.cuh"
 
 namespace distill::kernels::cuda {

@@ -9,7 +9,7 @@
 //           a call without the soft term
 //   pass 3  other divergences: gradient q_i·(g_i − ḡ)           (reads z, t; writes grad)
 // Shapes: z, t, grad [N, V]; labels [N]; row_losses [N].
-#include "../kd_divergence_terms.h"
+#include "kernels/kd_divergence_terms.h"
 #include "kd_loss_cuda.cuh"
 
 namespace distill::kernels::cuda {

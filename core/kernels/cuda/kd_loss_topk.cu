@@ -18,7 +18,7 @@
 //   fix-up   after a barrier, the K ids get soft_coef · (qg_k − q_k · ḡ).
 // RENORMALIZE is the same computation with p_rest = 0.
 // Shapes: z, grad [N, V]; ids, logprobs [N, K]; labels [N]; row_losses [N].
-#include "../kd_divergence_terms.h"
+#include "kernels/kd_divergence_terms.h"
 #include "kd_loss_cuda.cuh"
 #include "kd_loss_topk_mask.h"
 

@@ -6,7 +6,7 @@
 #pragma once
 
 #include <cblas.h>
-#include <omp.h>
+#include "common/openmp.h"
 
 #include <algorithm>
 #include <climits>

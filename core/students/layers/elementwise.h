@@ -5,7 +5,7 @@
 // nested region (it allocates a team) would cost more than a row's work.
 #pragma once
 
-#include <omp.h>
+#include "common/openmp.h"
 
 #include "students/layers/thread_team.h"
 

@@ -1,6 +1,6 @@
 #include "students/layers/linear.h"
 
-#include <omp.h>
+#include "common/openmp.h"
 
 #include "students/layers/blas.h"
 

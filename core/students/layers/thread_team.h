@@ -17,7 +17,7 @@
 // from step to step — and to its core's cache.
 #pragma once
 
-#include <omp.h>
+#include "common/openmp.h"
 #include <sched.h>
 #include <unistd.h>
 

@@ -10,7 +10,7 @@
 // the C ABI only; nothing reaches core/.
 #pragma once
 
-#include <distill/distill.h>
+#include <distill/distill.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -34,10 +34,9 @@ private:
 };
 
 #ifndef SWIG
-// A callback (teacher, progress) that failed in the host language is kept
-// here, on the thread that made the library call, until that call returns;
-// the call then raises it instead of the library's CANCELLED.
-inline thread_local std::optional<Error> pending_callback_error;
+// A callback (teacher, progress) that failed in the host language throws
+// Error inside the library call; distill.hpp keeps it (the library sees
+// CANCELLED) and rethrows it once that call returns.
 
 // What a binding's host needs around each callback into it (Java: a frame
 // of local references per upcall, or a long call making thousands of
@@ -61,20 +60,15 @@ private:
     void * token_;
 };
 
-// Throws for a non-OK status: the callback's own failure first, else the
-// library's message of this thread.
-inline void check(distill_status status) {
-    if (status == DISTILL_STATUS_OK) {
-        pending_callback_error.reset();  // a failure the library got past
-        return;
+// Runs a distill.hpp call: its distill::Exception becomes Error (what the
+// bindings raise, with the same "STATUS: message"); a callback's Error
+// carried across the call passes as it is.
+template <class F> auto call(F && f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const distill::Exception & e) {
+        throw Error(e.status(), e.what());
     }
-    if (pending_callback_error) {
-        Error error = std::move(*pending_callback_error);
-        pending_callback_error.reset();
-        throw error;
-    }
-    throw Error(status, std::string(distill_status_name(status)) + ": " +
-                                distill_last_error_message());
 }
 
 // The message for a method called on a closed object of `type` (SWIG's
@@ -92,10 +86,26 @@ template <class T> T & require(T * object, const char * name) {
     return *object;
 }
 
-// A handle shared by every copy of its wrapper, released with the last one.
-template <class Handle> using shared_handle = std::shared_ptr<Handle>;
-template <class Handle> shared_handle<Handle> adopt(Handle * handle, void (*release)(Handle *)) {
-    return shared_handle<Handle>(handle, release);
+// A distill.hpp object (Context, Store, Teacher, ...) shared by every copy
+// of its wrapper, released with the last copy.
+template <class W> class shared_handle {
+public:
+    shared_handle() = default;
+    explicit shared_handle(W && object) : owner_(std::make_shared<W>(std::move(object))) {}
+    auto get() const noexcept -> decltype(std::declval<W &>().get()) {
+        return owner_ ? owner_->get() : nullptr;
+    }
+    W & operator*() const noexcept { return *owner_; }
+    // What a dependent object keeps alive (a model teacher's model).
+    operator std::shared_ptr<const void>() const { return owner_; }
+
+private:
+    std::shared_ptr<W> owner_;
+};
+// Shares a distill.hpp object made by `make` (its failure raised as Error).
+template <class F> auto share(F && make) {
+    using W = decltype(make());
+    return call([&] { return shared_handle<W>(make()); });
 }
 #endif
 
@@ -166,11 +176,7 @@ public:
     /// The library's ABI version (4 or more for these bindings).
     static int64_t abi_version() { return distill_abi_version(); }
     /// CUDA devices usable through the CUDA backend; 0 without one (not an error).
-    static int32_t cuda_device_count() {
-        int32_t count = 0;
-        check(distill_cuda_device_count(&count));
-        return count;
-    }
+    static int32_t cuda_device_count() { return call([] { return distill::cuda_device_count(); }); }
 };
 
 /// Where and how work runs. Immutable: one context may serve any number of
@@ -189,22 +195,20 @@ public:
 
 #ifndef SWIG
     const distill_context * get() const { return handle_.get(); }
-    shared_handle<distill_context> shared() const { return handle_; }
+    const distill::Context & native() const { return *handle_; }
+    shared_handle<distill::Context> shared() const { return handle_; }
 #endif
 
 private:
     void create(int32_t device_type, int32_t device_id, int32_t num_threads) {
-        distill_context_options options;
-        check(distill_context_options_init(&options));
-        options.device_type = device_type;
-        options.device_id = device_id;
-        options.num_threads = num_threads;
-        distill_context * context = nullptr;
-        check(distill_context_create(&options, &context));
-        handle_ = adopt(context, distill_context_free);
+        distill::ContextOptions options;
+        options->device_type = device_type;
+        options->device_id = device_id;
+        options->num_threads = num_threads;
+        handle_ = share([&] { return distill::Context(options); });
     }
 
-    shared_handle<distill_context> handle_;
+    shared_handle<distill::Context> handle_;
 };
 
 /// Which divergence between the teacher's and the student's distributions.
@@ -258,8 +262,7 @@ struct LossOptions {
     Tail tail;
 
     LossOptions() {
-        distill_kd_loss_options defaults;
-        check(distill_kd_loss_options_init(&defaults));
+        const distill_kd_loss_options defaults = distill::KdLossOptions().get();
         divergence = static_cast<Divergence>(defaults.divergence);
         beta = defaults.beta;
         temperature = defaults.temperature;
@@ -272,18 +275,17 @@ struct LossOptions {
     }
 
 #ifndef SWIG
-    distill_kd_loss_options to_c() const {
-        distill_kd_loss_options options;
-        check(distill_kd_loss_options_init(&options));
-        options.divergence = static_cast<int32_t>(divergence);
-        options.beta = beta;
-        options.temperature = temperature;
-        options.scale_by_t2 = scale_by_t2 ? 1 : 0;
-        options.soft_weight = soft_weight;
-        options.hard_weight = hard_weight;
-        options.ignore_index = ignore_index;
-        options.reduction = static_cast<int32_t>(reduction);
-        options.tail = static_cast<int32_t>(tail);
+    distill::KdLossOptions to_options() const {
+        distill::KdLossOptions options;
+        options->divergence = static_cast<int32_t>(divergence);
+        options->beta = beta;
+        options->temperature = temperature;
+        options->scale_by_t2 = scale_by_t2 ? 1 : 0;
+        options->soft_weight = soft_weight;
+        options->hard_weight = hard_weight;
+        options->ignore_index = ignore_index;
+        options->reduction = static_cast<int32_t>(reduction);
+        options->tail = static_cast<int32_t>(tail);
         return options;
     }
 #endif

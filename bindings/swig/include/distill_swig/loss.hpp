@@ -50,7 +50,7 @@ public:
                               FloatArray teacher_logprobs, LongArray labels, int64_t rows,
                               FloatArray grad) {
         const LossOptions defaults;
-        distill_kd_loss_options c_options = (options ? *options : defaults).to_c();
+        const distill::KdLossOptions c_options = (options ? *options : defaults).to_options();
         refuse_rows_reduction(c_options);
         const int64_t vocabulary = columns_of(student.length, rows, "student");
         const int64_t k = columns_of(teacher_ids.length, rows, "teacher_ids");
@@ -62,9 +62,11 @@ public:
         TensorView loss_t(&loss, float32, 1, 0, 0);
         Optional labels_t(labels, rows, "labels", int64);
         Optional grad_t(grad, rows * vocabulary, "grad", float32, vocabulary);
-        check(distill_kd_loss_topk(require(context, "context").get(), &c_options, &student_t.tensor,
-                                   &ids_t.tensor, &logprobs_t.tensor, labels_t.get(),
-                                   &loss_t.tensor, grad_t.get()));
+        const distill::Context & on = require(context, "context").native();
+        call([&] {
+            distill::kd_loss_topk(on, c_options, student_t.tensor, ids_t.tensor, logprobs_t.tensor,
+                                  labels_t.get(), loss_t.tensor, grad_t.get());
+        });
         return loss;
     }
 
@@ -83,8 +85,8 @@ private:
         DLTensor * get() { return view ? &view->tensor : nullptr; }
     };
 
-    static void refuse_rows_reduction(const distill_kd_loss_options & options) {
-        if (options.reduction == DISTILL_REDUCTION_NONE)
+    static void refuse_rows_reduction(const distill::KdLossOptions & options) {
+        if (options->reduction == DISTILL_REDUCTION_NONE)
             throw Error(DISTILL_STATUS_INVALID_ARGUMENT,
                         "options.reduction: NONE gives one loss per row; call kd_loss_rows");
     }
@@ -93,9 +95,9 @@ private:
                       FloatArray teacher, LongArray labels, int64_t rows, FloatArray loss,
                       FloatArray grad, bool reduced) {
         const LossOptions defaults;
-        distill_kd_loss_options c_options = (options ? *options : defaults).to_c();
+        distill::KdLossOptions c_options = (options ? *options : defaults).to_options();
         if (reduced) refuse_rows_reduction(c_options);
-        else c_options.reduction = DISTILL_REDUCTION_NONE;
+        else c_options->reduction = DISTILL_REDUCTION_NONE;
         const int64_t vocabulary = columns_of(student.length, rows, "student");
         expect_length(teacher.length, rows * vocabulary, "teacher");
         if (!reduced) expect_length(loss.length, rows, "row_losses");
@@ -104,8 +106,11 @@ private:
         TensorView loss_t(loss.data, float32, rows, 0, reduced ? 0 : 1);
         Optional labels_t(labels, rows, "labels", int64);
         Optional grad_t(grad, rows * vocabulary, "grad", float32, vocabulary);
-        check(distill_kd_loss(require(context, "context").get(), &c_options, &student_t.tensor,
-                              &teacher_t.tensor, labels_t.get(), &loss_t.tensor, grad_t.get()));
+        const distill::Context & on = require(context, "context").native();
+        call([&] {
+            distill::kd_loss(on, c_options, student_t.tensor, teacher_t.tensor, labels_t.get(),
+                             loss_t.tensor, grad_t.get());
+        });
     }
 };
 

@@ -4,6 +4,9 @@
 
 #include "core.hpp"
 
+#include <functional>
+#include <optional>
+
 namespace distill_swig {
 
 /// Which phase a Progress reports.
@@ -43,38 +46,51 @@ public:
     virtual bool on_progress(Progress * progress) = 0;
     /// For the bridge, when the host listener threw: the call stops and
     /// raises this description instead of CANCELLED.
-    void fail(const std::string & description) {
-        pending_callback_error.emplace(DISTILL_STATUS_CANCELLED,
-                                       "CANCELLED: the progress listener threw " + description);
-    }
+    void fail(const std::string & description) { failure_ = description; }
 
 #ifndef SWIG
-    // The C callback; user_data is the listener.
-    static distill_status trampoline(void * user_data, const distill_progress * p) {
-        auto * listener = static_cast<ProgressListenerNative *>(user_data);
-        CallbackScope scope;
-        try {
-            // Owned by the host from here on: it may keep it.
-            auto * progress = new Progress{static_cast<ProgressEvent>(p->event),
-                                           p->done,
-                                           p->total,
-                                           p->epoch,
-                                           p->epochs,
-                                           p->loss,
-                                           p->val_accuracy,
-                                           p->val_agreement,
-                                           p->elapsed_seconds,
-                                           p->asked,
-                                           p->from_store};
-            return listener->on_progress(progress) ? DISTILL_STATUS_OK : DISTILL_STATUS_CANCELLED;
-        } catch (const std::exception & e) {
-            listener->fail(e.what());
-        } catch (...) {
-            listener->fail("an unknown exception");
-        }
-        return DISTILL_STATUS_CANCELLED;
+    // distill.hpp's progress function over `listener` (empty when null).
+    static std::function<bool(const distill_progress &)> function(
+        ProgressListenerNative * listener) {
+        if (listener == nullptr) return {};
+        return [listener](const distill_progress & p) { return listener->report(p); };
     }
 #endif
+
+private:
+    // One report: false stops the call; a failure is thrown (distill.hpp
+    // carries it across the library call, which then raises it).
+    bool report(const distill_progress & p) {
+        CallbackScope scope;
+        bool go_on = false;
+        try {
+            // Owned by the host from here on: it may keep it.
+            auto * progress = new Progress{static_cast<ProgressEvent>(p.event),
+                                           p.done,
+                                           p.total,
+                                           p.epoch,
+                                           p.epochs,
+                                           p.loss,
+                                           p.val_accuracy,
+                                           p.val_agreement,
+                                           p.elapsed_seconds,
+                                           p.asked,
+                                           p.from_store};
+            go_on = on_progress(progress);
+        } catch (const std::exception & e) {
+            fail(e.what());
+        } catch (...) {
+            fail("an unknown exception");
+        }
+        if (failure_) {
+            const std::string description = std::exchange(failure_, std::nullopt).value();
+            throw Error(DISTILL_STATUS_CANCELLED,
+                        "CANCELLED: the progress listener threw " + description);
+        }
+        return go_on;
+    }
+
+    std::optional<std::string> failure_;
 };
 
 }  // namespace distill_swig

@@ -74,27 +74,19 @@ static_assert(static_cast<int>(RecordInt::other_model) == DISTILL_RECORD_OTHER_M
 class TeacherRecord {
 public:
     /// A new, empty record.
-    TeacherRecord() {
-        distill_teacher_record * record = nullptr;
-        check(distill_teacher_record_create(&record));
-        state_ = std::make_shared<State>(record, true);
-    }
+    TeacherRecord() : TeacherRecord(std::make_shared<State>(call([] { return distill::TeacherRecord(); }))) {}
 
     std::string get_string(RecordString field) const {
-        const char * value = nullptr;
-        check(distill_teacher_record_get_string(get(), static_cast<int32_t>(field), &value));
-        return value;
+        return call([&] { return view().string(static_cast<distill_record_string>(field)); });
     }
     void set_string(RecordString field, const std::string & value) {
-        check(distill_teacher_record_set_string(get(), static_cast<int32_t>(field), value.c_str()));
+        call([&] { view().set_string(static_cast<distill_record_string>(field), value); });
     }
     int64_t get_int(RecordInt field) const {
-        int64_t value = 0;
-        check(distill_teacher_record_get_int(get(), static_cast<int32_t>(field), &value));
-        return value;
+        return call([&] { return view().integer(static_cast<distill_record_int>(field)); });
     }
     void set_int(RecordInt field, int64_t value) {
-        check(distill_teacher_record_set_int(get(), static_cast<int32_t>(field), value));
+        call([&] { view().set_integer(static_cast<distill_record_int>(field), value); });
     }
 
     /// The generated text.
@@ -120,104 +112,92 @@ public:
     void append_position(const std::string & token, int32_t token_id, float logprob,
                          IntArray topk_ids, FloatArray topk_logprobs) {
         expect_length(topk_ids.length, topk_logprobs.length, "topk_ids");
-        check(distill_teacher_record_append_position(
-            get(), token.c_str(), nullptr, 0, token_id, logprob,
-            static_cast<int32_t>(topk_logprobs.length), topk_ids.data, nullptr,
-            topk_logprobs.data));
+        call([&] {
+            view().append_position(token, token_id, logprob,
+                                   static_cast<int32_t>(topk_logprobs.length), topk_ids.data,
+                                   nullptr, topk_logprobs.data);
+        });
     }
 
-    /// Answers a classification request the way a model teacher does: one
-    /// position whose top-k alternatives are the classes (id = class index,
-    /// token = its decimal text), log_softmax(logits / temperature), most
-    /// likely first; top_k 0 = every class. The logprobs kind is RAW.
-    void answer_classification(FloatArray logits, int32_t top_k, float temperature);
+    /// Answers a classification request the way a model teacher does
+    /// (distill_teacher_record_set_classification): one position whose
+    /// top-k alternatives are the classes (id = class index, token = its
+    /// decimal text), log_softmax(logits / temperature), most likely first;
+    /// top_k 0 = every class. The text is the most likely class, the
+    /// logprobs kind RAW.
+    void answer_classification(FloatArray logits, int32_t top_k, float temperature) {
+        call([&] { view().set_classification(logits.data, logits.length, temperature, top_k); });
+    }
 
     int64_t position_count() const {
-        int64_t count = 0;
-        check(distill_teacher_record_position_count(get(), &count));
-        return count;
+        return call([&] { return view().position_count(); });
     }
     std::string position_token(int64_t index) const {
-        const char * token = nullptr;
-        check(distill_teacher_record_get_position(get(), index, &token, nullptr, nullptr, nullptr,
-                                                  nullptr, nullptr));
-        return token;
+        return call([&] { return view().position(index).token; });
     }
     int32_t position_token_id(int64_t index) const {
-        int32_t id = 0;
-        check(distill_teacher_record_get_position(get(), index, nullptr, nullptr, nullptr, &id,
-                                                  nullptr, nullptr));
-        return id;
+        return call([&] { return view().position(index).id; });
     }
     float position_logprob(int64_t index) const {
-        float logprob = 0.0f;
-        check(distill_teacher_record_get_position(get(), index, nullptr, nullptr, nullptr, nullptr,
-                                                  &logprob, nullptr));
-        return logprob;
+        return call([&] { return view().position(index).logprob; });
     }
     /// The number of alternatives at a position (size copy_topk's arrays with it).
     int32_t position_top_k(int64_t index) const {
-        int32_t top_k = 0;
-        check(distill_teacher_record_get_position(get(), index, nullptr, nullptr, nullptr, nullptr,
-                                                  nullptr, &top_k));
-        return top_k;
+        return call([&] { return view().position(index).top_k; });
     }
     /// Copies a position's alternatives into ids and logprobs (either may be
     /// null); returns how many were copied, min(top_k, capacity).
     int32_t copy_topk(int64_t index, IntArray ids, FloatArray logprobs) const {
         int64_t capacity = ids.data ? ids.length : logprobs.length;
         if (ids.data && logprobs.data) capacity = std::min(ids.length, logprobs.length);
-        int32_t count = 0;
-        check(distill_teacher_record_get_topk(get(), index, static_cast<int32_t>(capacity),
-                                              ids.data, logprobs.data, nullptr, &count));
-        return count;
+        return call([&] {
+            return view().copy_topk(index, static_cast<int32_t>(capacity), ids.data, logprobs.data);
+        });
     }
 
     /// Appends an embedding vector (copied).
     void append_embedding(FloatArray values) {
-        check(distill_teacher_record_append_embedding(get(), values.data, values.length));
+        call([&] { view().append_embedding(values.data, values.length); });
     }
     int64_t embedding_count() const {
-        int64_t count = 0;
-        check(distill_teacher_record_embedding_count(get(), &count));
-        return count;
+        return call([&] { return view().embedding_count(); });
     }
     /// A copy of embedding `index`.
     std::vector<float> embedding(int64_t index) const {
-        const float * values = nullptr;
-        int64_t dim = 0;
-        check(distill_teacher_record_get_embedding(get(), index, &values, &dim));
-        return std::vector<float>(values, values + dim);
+        return call([&] { return view().embedding(index); });
     }
 
 #ifndef SWIG
     // A record owned by the library (a callback teacher's), valid until
     // invalidate().
     static TeacherRecord borrow(distill_teacher_record * record) {
-        return TeacherRecord(std::make_shared<State>(record, false));
+        return TeacherRecord(std::make_shared<State>(distill::RecordView(record)));
     }
-    static TeacherRecord adopt(distill_teacher_record * record) {
-        return TeacherRecord(std::make_shared<State>(record, true));
+    static TeacherRecord adopt(distill::TeacherRecord record) {
+        return TeacherRecord(std::make_shared<State>(std::move(record)));
     }
-    void invalidate() { state_->record = nullptr; }
-    distill_teacher_record * get() const {
-        if (state_->record == nullptr)
-            throw Error(DISTILL_STATUS_INVALID_ARGUMENT,
-                        "record: used after the teacher callback it was given to returned");
-        return state_->record;
-    }
+    void invalidate() { state_->view = distill::RecordView(nullptr); }
+    distill_teacher_record * get() const { return view().get(); }
 #endif
 
 private:
+    // The record's view, and the record itself unless borrowed.
     struct State {
-        distill_teacher_record * record;
-        bool owned;
-        State(distill_teacher_record * r, bool o) : record(r), owned(o) {}
-        ~State() {
-            if (owned) distill_teacher_record_free(record);
-        }
+        distill::TeacherRecord owner;  // empty when borrowed
+        distill::RecordView view;
+        explicit State(distill::TeacherRecord record)
+            : owner(std::move(record)), view(owner.get()) {}
+        explicit State(distill::RecordView borrowed) : view(borrowed) {}
     };
     explicit TeacherRecord(std::shared_ptr<State> state) : state_(std::move(state)) {}
+#ifndef SWIG
+    distill::RecordView view() const {
+        if (state_->view.get() == nullptr)
+            throw Error(DISTILL_STATUS_INVALID_ARGUMENT,
+                        "record: used after the teacher callback it was given to returned");
+        return state_->view;
+    }
+#endif
 
     std::shared_ptr<State> state_;
 };
@@ -243,33 +223,30 @@ struct StoreStats {
 class Store {
 public:
     /// Opens (creating unless read_only) the store at path.
-    explicit Store(const std::string & path, bool read_only = false,
-                   int32_t busy_timeout_ms = 5000) {
-        distill_store_options options;
-        check(distill_store_options_init(&options));
-        options.read_only = read_only ? 1 : 0;
-        options.busy_timeout_ms = busy_timeout_ms;
-        distill_store * store = nullptr;
-        check(distill_store_open(path.c_str(), &options, &store));
-        handle_ = adopt(store, distill_store_free);
+    explicit Store(const std::string & path, bool read_only = false)
+        : Store(path, read_only, distill::StoreOptions()->busy_timeout_ms) {}
+    /// The same, waiting up to busy_timeout_ms for another writer's lock.
+    Store(const std::string & path, bool read_only, int32_t busy_timeout_ms) {
+        distill::StoreOptions options;
+        options->read_only = read_only ? 1 : 0;
+        options->busy_timeout_ms = busy_timeout_ms;
+        handle_ = share([&] { return distill::Store(path, options); });
     }
 
     /// Stores a record under its key, replacing a row with the same key.
     void put(const TeacherRecord * record) {
-        check(distill_store_put(handle_.get(), require(record, "record").get()));
+        const TeacherRecord & r = require(record, "record");
+        call([&] { (*handle_).put(distill::RecordView(r.get())); });
     }
 
     /// The record stored under key, or null when there is none.
     TeacherRecord * get(const std::string & key) {
-        distill_teacher_record * record = nullptr;
-        check(distill_store_get(handle_.get(), key.c_str(), &record));
-        return record ? new TeacherRecord(TeacherRecord::adopt(record)) : nullptr;
+        std::optional<distill::TeacherRecord> found = call([&] { return (*handle_).get(key); });
+        return found ? new TeacherRecord(TeacherRecord::adopt(std::move(*found))) : nullptr;
     }
 
     StoreStats stats() {
-        distill_store_stats stats{};
-        stats.struct_size = sizeof stats;
-        check(distill_store_get_stats(handle_.get(), &stats));
+        const distill_store_stats stats = call([&] { return (*handle_).stats(); });
         return StoreStats{stats.records,
                           stats.failures,
                           stats.positions,
@@ -285,15 +262,16 @@ public:
 
     /// Writes every row to path as JSON Lines.
     void export_jsonl(const std::string & path) {
-        check(distill_store_export_jsonl(handle_.get(), path.c_str()));
+        call([&] { (*handle_).export_jsonl(path); });
     }
 
 #ifndef SWIG
     distill_store * get() const { return handle_.get(); }
+    distill::Store & native() const { return *handle_; }
 #endif
 
 private:
-    shared_handle<distill_store> handle_;
+    shared_handle<distill::Store> handle_;
 };
 
 }  // namespace distill_swig

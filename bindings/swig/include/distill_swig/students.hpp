@@ -66,39 +66,32 @@ public:
             expect_length(labels.length, rows, "labels");
             labels_t.emplace(labels.data, int64, rows, 0, 1);
         }
-        distill_dataset * dataset = nullptr;
-        check(distill_dataset_create(&inputs_t.tensor, labels_t ? &labels_t->tensor : nullptr,
-                                     &dataset));
-        return Dataset(dataset);
+        return Dataset(share([&] {
+            return distill::Dataset::create(inputs_t.tensor, labels_t ? &labels_t->tensor : nullptr);
+        }));
     }
 
     /// Fashion-MNIST's "train" or "test" split; directory "" = the
     /// library's default (Debian's dataset-fashion-mnist); limit ≤ 0 = all.
     static Dataset fashion_mnist(const std::string & split, const std::string & directory = "",
                                  int64_t limit = 0) {
-        distill_dataset * dataset = nullptr;
-        check(distill_dataset_load_fashion_mnist(
-            split.c_str(), directory.empty() ? nullptr : directory.c_str(), limit, &dataset));
-        return Dataset(dataset);
+        return Dataset(share([&] { return distill::Dataset::fashion_mnist(split, directory, limit); }));
     }
 
     /// An IDX image file and its label file (gzip'ed or not), scaled to [0, 1].
     static Dataset load_idx(const std::string & images_path, const std::string & labels_path,
                             int64_t limit = 0) {
-        distill_dataset * dataset = nullptr;
-        check(distill_dataset_load_idx(images_path.c_str(), labels_path.c_str(), limit, &dataset));
-        return Dataset(dataset);
+        return Dataset(
+            share([&] { return distill::Dataset::load_idx(images_path, labels_path, limit); }));
     }
 
     /// Examples [begin, begin + count), with their labels and targets (copied).
     Dataset slice(int64_t begin, int64_t count) const {
-        distill_dataset * dataset = nullptr;
-        check(distill_dataset_slice(get(), begin, count, &dataset));
-        return Dataset(dataset);
+        return Dataset(share([&] { return (*handle_).slice(begin, count); }));
     }
 
-    int64_t rows() const { return sizes()[0]; }
-    int64_t features() const { return sizes()[1]; }
+    int64_t rows() const { return call([&] { return (*handle_).rows(); }); }
+    int64_t features() const { return call([&] { return (*handle_).features(); }); }
 
     /// Whether the dataset holds this field.
     bool has(DatasetField field) const {
@@ -120,7 +113,7 @@ public:
     void set_teacher_logits(FloatArray logits) {
         const int64_t classes = columns_of(logits.length, rows(), "logits");
         TensorView logits_t(logits.data, float32, rows(), classes, 2);
-        check(distill_dataset_set_teacher_logits(get(), &logits_t.tensor));
+        call([&] { (*handle_).set_teacher_logits(logits_t.tensor); });
     }
 
     /// Sets top-k teacher targets: ids [rows, K] and log-probabilities [rows, K].
@@ -129,23 +122,21 @@ public:
         expect_length(logprobs.length, rows() * k, "logprobs");
         TensorView ids_t(ids.data, int32, rows(), k, 2);
         TensorView logprobs_t(logprobs.data, float32, rows(), k, 2);
-        check(distill_dataset_set_teacher_topk(get(), &ids_t.tensor, &logprobs_t.tensor));
+        call([&] { (*handle_).set_teacher_topk(ids_t.tensor, logprobs_t.tensor); });
     }
 
     /// Asks the teacher about every example (through the store when not
     /// null: a second run asks nothing) and sets the top-k targets.
     AskSummary ask_teacher_native(Teacher * teacher, Store * store, int32_t batch_size,
                                   ProgressListenerNative * progress) {
-        distill_ask_options options;
-        check(distill_ask_options_init(&options));
-        options.batch_size = batch_size;
-        options.progress = progress ? ProgressListenerNative::trampoline : nullptr;
-        options.progress_user_data = progress;
-        AskSummary summary{0, 0};
-        check(distill_dataset_ask_teacher(get(), require(teacher, "teacher").get(),
-                                          store ? store->get() : nullptr, &options,
-                                          &summary.asked, &summary.from_store));
-        return summary;
+        distill::Teacher & asked = require(teacher, "teacher").native();
+        distill::AskOptions options;
+        options->batch_size = batch_size;
+        options.on_progress(ProgressListenerNative::function(progress));
+        const std::pair<int64_t, int64_t> done = call([&] {
+            return (*handle_).ask_teacher(asked, store ? &store->native() : nullptr, options);
+        });
+        return AskSummary{done.first, done.second};
     }
 
     /// Sets the top-k targets from a store's answers, without the teacher
@@ -154,29 +145,27 @@ public:
     /// provenance.parameters; empty means "the only one in the store".
     void read_teacher(Store * store, const std::string & teacher_identity_json = "",
                       const std::string & teacher_parameters_json = "") {
-        check(distill_dataset_read_teacher(
-            get(), require(store, "store").get(),
-            teacher_identity_json.empty() ? nullptr : teacher_identity_json.c_str(),
-            teacher_parameters_json.empty() ? nullptr : teacher_parameters_json.c_str()));
+        distill::Store & source = require(store, "store").native();
+        call([&] {
+            (*handle_).read_teacher(
+                source, teacher_identity_json.empty() ? nullptr : teacher_identity_json.c_str(),
+                teacher_parameters_json.empty() ? nullptr : teacher_parameters_json.c_str());
+        });
     }
 
 #ifndef SWIG
     distill_dataset * get() const { return handle_.get(); }
+    const distill::Dataset & native() const { return *handle_; }
 #endif
 
 private:
-    explicit Dataset(distill_dataset * dataset)
-        : handle_(adopt(dataset, distill_dataset_free)) {}
+    explicit Dataset(shared_handle<distill::Dataset> handle) : handle_(std::move(handle)) {}
 
-    std::vector<int64_t> sizes() const {
-        int64_t rows = 0, features = 0;
-        check(distill_dataset_size(get(), &rows, &features));
-        return {rows, features};
-    }
     bool present(DatasetField field, DLTensor & view) const {
-        int32_t is_present = 0;
-        check(distill_dataset_get(get(), static_cast<int32_t>(field), &is_present, &view));
-        return is_present != 0;
+        const std::optional<DLTensor> found = call(
+            [&] { return (*handle_).field(static_cast<distill_dataset_field>(field)); });
+        if (found) view = *found;
+        return found.has_value();
     }
     template <class T> std::vector<T> copy(DatasetField field) const {
         DLTensor view;
@@ -190,7 +179,7 @@ private:
         return std::vector<T>(data, data + count);
     }
 
-    shared_handle<distill_dataset> handle_;
+    shared_handle<distill::Dataset> handle_;
 };
 
 /// A built-in student (MLP or CNN, from a JSON config), fp32 on the CPU.
@@ -198,41 +187,35 @@ private:
 class Model {
 public:
     /// A new model with seeded initialisation (the same values on every machine).
-    explicit Model(const std::string & config_json, int64_t seed = 0) {
-        distill_model * model = nullptr;
-        check(distill_model_create(config_json.c_str(), static_cast<uint64_t>(seed), &model));
-        handle_ = adopt(model, distill_model_free);
-    }
+    explicit Model(const std::string & config_json, int64_t seed = 0)
+        : handle_(share([&] {
+              return distill::Model::create(config_json, static_cast<uint64_t>(seed));
+          })) {}
 
     /// Loads a model file (Model.save) or a checkpoint directory (Trainer.save).
     static Model load(const std::string & path) {
-        distill_model * model = nullptr;
-        check(distill_model_load(path.c_str(), &model));
-        return Model(adopt(model, distill_model_free));
+        return Model(share([&] { return distill::Model::load(path); }));
     }
 
     /// Writes the weights as one safetensors file, atomically.
-    void save(const std::string & path) const { check(distill_model_save(get(), path.c_str())); }
+    void save(const std::string & path) const { call([&] { (*handle_).save(path); }); }
 
     /// The config as canonical JSON.
     std::string config_json() const {
-        const char * config = nullptr;
-        check(distill_model_config_json(get(), &config));
-        return config;
+        return call([&] { return (*handle_).config_json(); });
     }
 
-    int64_t inputs() const { return sizes()[0]; }
-    int64_t outputs() const { return sizes()[1]; }
+    int64_t inputs() const { return call([&] { return (*handle_).inputs(); }); }
+    int64_t outputs() const { return call([&] { return (*handle_).outputs(); }); }
     /// The number of parameter values.
-    int64_t parameter_count() const { return sizes()[2]; }
+    int64_t parameter_count() const { return call([&] { return (*handle_).parameter_count(); }); }
     /// The number of parameter tensors.
-    int64_t tensor_count() const { return sizes()[3]; }
+    int64_t tensor_count() const { return call([&] { return (*handle_).tensor_count(); }); }
 
     /// The PyTorch name of parameter tensor `index` ("layers.0.weight").
     std::string parameter_name(int64_t index) const {
-        const char * name = nullptr;
-        DLTensor view;
-        check(distill_model_parameter(get(), index, &name, &view));
+        std::string name;
+        call([&] { (*handle_).parameter(index, &name); });
         return name;
     }
     /// Its shape (Linear weight [out, in]).
@@ -275,10 +258,9 @@ public:
     /// Evaluates the model on a whole dataset, against its labels and
     /// teacher targets when it has them.
     EvalMetrics evaluate(const Context * context, const Dataset * dataset) {
-        distill_eval_metrics m{};
-        m.struct_size = sizeof m;
-        check(distill_model_evaluate(require(context, "context").get(), get(),
-                                     require(dataset, "dataset").get(), &m));
+        const distill::Context & on = require(context, "context").native();
+        const distill::Dataset & data = require(dataset, "dataset").native();
+        const distill_eval_metrics m = call([&] { return distill::evaluate(on, *handle_, data); });
         return EvalMetrics{m.examples, m.accuracy, m.agreement, m.mean_kl, m.ece, m.loss};
     }
 
@@ -286,34 +268,23 @@ public:
     /// its top_k classes (0 = all) at `temperature`. The teacher keeps the model.
     Teacher as_teacher(const Context * context, const std::string & name = "model",
                        int32_t top_k = 0, float temperature = 1.0f) const {
-        distill_model_teacher_options options;
-        check(distill_model_teacher_options_init(&options));
-        options.name = name.c_str();
-        options.top_k = top_k;
-        options.temperature = temperature;
-        distill_teacher * teacher = nullptr;
-        check(distill_teacher_create_model(require(context, "context").get(), get(), &options,
-                                           &teacher));
-        return Teacher(teacher, handle_);
+        const distill::Context & on = require(context, "context").native();
+        return Teacher(share([&] {
+                           return distill::Teacher::model(on, *handle_, name, top_k, temperature);
+                       }),
+                       handle_);
     }
 
 #ifndef SWIG
     distill_model * get() const { return handle_.get(); }
-    shared_handle<distill_model> shared() const { return handle_; }
+    shared_handle<distill::Model> shared() const { return handle_; }
 #endif
 
 private:
-    explicit Model(shared_handle<distill_model> handle) : handle_(std::move(handle)) {}
+    explicit Model(shared_handle<distill::Model> handle) : handle_(std::move(handle)) {}
 
-    std::vector<int64_t> sizes() const {
-        int64_t inputs = 0, outputs = 0, parameters = 0, tensors = 0;
-        check(distill_model_sizes(get(), &inputs, &outputs, &parameters, &tensors));
-        return {inputs, outputs, parameters, tensors};
-    }
     DLTensor parameter_view(int64_t index) const {
-        DLTensor view;
-        check(distill_model_parameter(get(), index, nullptr, &view));
-        return view;
+        return call([&] { return (*handle_).parameter(index); });
     }
     static int64_t element_count(const DLTensor & view) {
         int64_t count = 1;
@@ -326,11 +297,14 @@ private:
         expect_length(out.length, rows * outputs(), "out");
         TensorView inputs_t(inputs.data, float32, rows, features, 2);
         TensorView out_t(out.data, float32, rows, outputs(), 2);
-        check(distill_model_predict(require(context, "context").get(), get(), &inputs_t.tensor,
-                                    static_cast<int32_t>(output), &out_t.tensor));
+        const distill::Context & on = require(context, "context").native();
+        call([&] {
+            (*handle_).predict(on, inputs_t.tensor, out_t.tensor,
+                               static_cast<distill_output>(output));
+        });
     }
 
-    shared_handle<distill_model> handle_;
+    shared_handle<distill::Model> handle_;
 };
 
 }  // namespace distill_swig

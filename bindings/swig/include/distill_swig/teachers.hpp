@@ -48,6 +48,7 @@ struct HttpTeacherOptions {
     std::string parameters_json; ///< teacher-wide parameters (JSON object)
     int32_t timeout_ms;
     int32_t connect_timeout_ms;
+    int32_t low_speed_seconds;   ///< abort an attempt below 1 byte/s for this long; 0 = off
     int32_t max_retries;
     double max_retry_seconds;
     int32_t retry_base_ms;
@@ -55,11 +56,12 @@ struct HttpTeacherOptions {
     bool verify_tls;
 
     HttpTeacherOptions() {
-        distill_http_teacher_options defaults;
-        check(distill_http_teacher_options_init(&defaults));
+        const distill::Options<distill_http_teacher_options, distill_http_teacher_options_init> defaults_init;
+        distill_http_teacher_options defaults = defaults_init.get();
         dialect = static_cast<HttpDialect>(defaults.dialect);
         timeout_ms = defaults.timeout_ms;
         connect_timeout_ms = defaults.connect_timeout_ms;
+        low_speed_seconds = defaults.low_speed_seconds;
         max_retries = defaults.max_retries;
         max_retry_seconds = defaults.max_retry_seconds;
         retry_base_ms = defaults.retry_base_ms;
@@ -79,8 +81,8 @@ struct CollectOptions {
     bool stop_on_fatal_error;    ///< stop at a failure every request would meet
 
     CollectOptions() {
-        distill_collect_options defaults;
-        check(distill_collect_options_init(&defaults));
+        const distill::Options<distill_collect_options, distill_collect_options_init> defaults_init;
+        distill_collect_options defaults = defaults_init.get();
         concurrency = defaults.concurrency;
         requests_per_minute = defaults.requests_per_minute;
         tokens_per_minute = defaults.tokens_per_minute;
@@ -114,84 +116,76 @@ public:
     /// every key.
     static Teacher create_callback(TeacherCallbackNative * callback, const std::string & name,
                                    const std::string & model, const std::string & parameters_json) {
-        distill_callback_teacher_options options;
-        check(distill_callback_teacher_options_init(&options));
-        options.name = name.c_str();
-        options.model = model.c_str();
-        options.parameters_json = parameters_json.empty() ? nullptr : parameters_json.c_str();
-        distill_teacher * teacher = nullptr;
-        check(distill_teacher_create_callback(trampoline, &require(callback, "callback"),
-                                              &options, &teacher));
-        return Teacher(teacher);
+        TeacherCallbackNative & host = require(callback, "callback");
+        distill::CallbackTeacherOptions options;
+        options->name = name.c_str();
+        options->model = model.c_str();
+        options->parameters_json = parameters_json.empty() ? nullptr : parameters_json.c_str();
+        return Teacher(share([&] {
+            return distill::Teacher::callback(
+                [&host](const char * request_json, distill_teacher_record * record) {
+                    return answer(host, request_json, record);
+                },
+                options);
+        }));
     }
 
     /// A teacher behind an OpenAI-compatible server.
     static Teacher http(const HttpTeacherOptions * options) {
         const HttpTeacherOptions & o = require(options, "options");
-        distill_http_teacher_options c;
-        check(distill_http_teacher_options_init(&c));
-        c.base_url = o.base_url.c_str();
-        c.model = o.model.c_str();
-        c.dialect = static_cast<int32_t>(o.dialect);
-        c.api_key_env = o.api_key_env.empty() ? nullptr : o.api_key_env.c_str();
-        c.api_key_file = o.api_key_file.empty() ? nullptr : o.api_key_file.c_str();
-        c.parameters_json = o.parameters_json.empty() ? nullptr : o.parameters_json.c_str();
-        c.timeout_ms = o.timeout_ms;
-        c.connect_timeout_ms = o.connect_timeout_ms;
-        c.max_retries = o.max_retries;
-        c.max_retry_seconds = o.max_retry_seconds;
-        c.retry_base_ms = o.retry_base_ms;
-        c.retry_max_delay_ms = o.retry_max_delay_ms;
-        c.verify_tls = o.verify_tls ? 1 : 0;
-        distill_teacher * teacher = nullptr;
-        check(distill_teacher_create_http(&c, &teacher));
-        return Teacher(teacher);
+        distill::HttpTeacherOptions c;
+        c->base_url = o.base_url.c_str();
+        c->model = o.model.c_str();
+        c->dialect = static_cast<int32_t>(o.dialect);
+        c->api_key_env = o.api_key_env.empty() ? nullptr : o.api_key_env.c_str();
+        c->api_key_file = o.api_key_file.empty() ? nullptr : o.api_key_file.c_str();
+        c->parameters_json = o.parameters_json.empty() ? nullptr : o.parameters_json.c_str();
+        c->timeout_ms = o.timeout_ms;
+        c->connect_timeout_ms = o.connect_timeout_ms;
+        c->low_speed_seconds = o.low_speed_seconds;
+        c->max_retries = o.max_retries;
+        c->max_retry_seconds = o.max_retry_seconds;
+        c->retry_base_ms = o.retry_base_ms;
+        c->retry_max_delay_ms = o.retry_max_delay_ms;
+        c->verify_tls = o.verify_tls ? 1 : 0;
+        return Teacher(share([&] { return distill::Teacher::http(c); }));
     }
 
     /// The store key of a request (64 hex digits).
     std::string request_key(const std::string & request_json) const {
-        char key[65];
-        check(distill_teacher_request_key(handle_.get(), request_json.c_str(), key, sizeof key));
-        return key;
+        return call([&] { return (*handle_).request_key(request_json); });
     }
 
     /// Asks once. A failed request is a record with failed() true; an
     /// exception thrown by a callback teacher is raised here.
     TeacherRecord query(const std::string & request_json) {
-        distill_teacher_record * record = nullptr;
-        check(distill_teacher_query(handle_.get(), request_json.c_str(), &record));
-        return TeacherRecord::adopt(record);
+        return TeacherRecord::adopt(call([&] { return (*handle_).query(request_json); }));
     }
 
     /// Asks through a store: a stored success is returned without asking.
     TeacherRecord query_cached(Store * store, const std::string & request_json) {
-        distill_teacher_record * record = nullptr;
-        check(distill_teacher_query_cached(handle_.get(), require(store, "store").get(),
-                                           request_json.c_str(), &record));
-        return TeacherRecord::adopt(record);
+        distill::Store & s = require(store, "store").native();
+        return TeacherRecord::adopt(
+            call([&] { return (*handle_).query_cached(s, request_json); }));
     }
 
     /// Asks every request once through the store (see distill_collect);
     /// options null = defaults.
     CollectSummary collect(Store * store, const std::vector<std::string> & requests,
                            const CollectOptions * options) {
+        distill::Store & target = require(store, "store").native();
         const CollectOptions defaults;
         const CollectOptions & o = options ? *options : defaults;
-        distill_collect_options c;
-        check(distill_collect_options_init(&c));
-        c.concurrency = o.concurrency;
-        c.requests_per_minute = o.requests_per_minute;
-        c.tokens_per_minute = o.tokens_per_minute;
-        c.price_prompt = o.price_prompt;
-        c.price_cached = o.price_cached;
-        c.price_completion = o.price_completion;
-        c.stop_on_fatal_error = o.stop_on_fatal_error ? 1 : 0;
-        std::vector<const char *> texts;
-        for (const std::string & request : requests) texts.push_back(request.c_str());
-        distill_collect_summary s{};
-        s.struct_size = sizeof s;
-        check(distill_collect(handle_.get(), require(store, "store").get(), texts.data(),
-                              texts.size(), &c, &s));
+        distill::CollectOptions c;
+        c->concurrency = o.concurrency;
+        c->requests_per_minute = o.requests_per_minute;
+        c->tokens_per_minute = o.tokens_per_minute;
+        c->price_prompt = o.price_prompt;
+        c->price_cached = o.price_cached;
+        c->price_completion = o.price_completion;
+        c->stop_on_fatal_error = o.stop_on_fatal_error ? 1 : 0;
+        const distill_collect_summary s =
+            call([&] { return distill::collect(*handle_, target, requests, c); });
         return CollectSummary{s.requests,      s.answered_from_store, s.asked,
                               s.succeeded,     s.failed,              s.prompt_tokens,
                               s.cached_tokens, s.completion_tokens,   s.cost_usd,
@@ -199,23 +193,29 @@ public:
     }
 
     /// The float32 features of a Dataset.ask_teacher request
-    /// {"input": {"dtype", "shape", "divisor", "data": base64}}.
-    static std::vector<float> request_features(const std::string & request_json);
+    /// {"input": {"dtype", "shape", "divisor", "data": base64}} (see
+    /// distill_example_request_features).
+    static std::vector<float> request_features(const std::string & request_json) {
+        return call([&] { return distill::example_request_features(request_json); });
+    }
 
-    // Seen by SWIG (so that it knows there is no default constructor) but
-    // not wrapped: teachers come from the factories.
-    Teacher(distill_teacher * teacher, std::shared_ptr<const void> keeps = nullptr)
-        : handle_(adopt(teacher, distill_teacher_free)), keeps_(std::move(keeps)) {}
+    // A teacher made by distill.hpp, keeping `keeps` alive (a model
+    // teacher's model). Seen by SWIG (so that it knows there is no default
+    // constructor) but not wrapped: teachers come from the factories.
+    explicit Teacher(shared_handle<distill::Teacher> handle,
+                     std::shared_ptr<const void> keeps = nullptr)
+        : handle_(std::move(handle)), keeps_(std::move(keeps)) {}
 #ifndef SWIG
     distill_teacher * get() const { return handle_.get(); }
+    distill::Teacher & native() const { return *handle_; }
 #endif
 
 private:
-    // The C callback: the host callback's answer, its failure kept for the
-    // calling thread (the library sees CANCELLED, so nothing is stored).
-    static distill_status trampoline(void * user_data, const char * request_json,
-                                     distill_teacher_record * record) {
-        auto * callback = static_cast<TeacherCallbackNative *>(user_data);
+    // The host callback's answer to one request: its failure is thrown
+    // (distill.hpp carries it across the library call, which sees
+    // CANCELLED, so nothing is stored).
+    static distill_status answer(TeacherCallbackNative & callback, const char * request_json,
+                                 distill_teacher_record * record) {
         CallbackScope scope;
         TeacherRecord view = TeacherRecord::borrow(record);
         std::string failure;
@@ -223,7 +223,7 @@ private:
         try {
             // The host owns this copy (it may outlive the call); it shares
             // `view`'s state, which is invalidated below.
-            failure = callback->answer(request_json, new TeacherRecord(view));
+            failure = callback.answer(request_json, new TeacherRecord(view));
             if (failure.empty()) error_status = view.get_int(RecordInt::error_status);
         } catch (const std::exception & e) {
             failure = e.what();
@@ -231,15 +231,12 @@ private:
             failure = "an unknown exception";
         }
         view.invalidate();
-        if (!failure.empty()) {
-            pending_callback_error.emplace(DISTILL_STATUS_CANCELLED,
-                                           "CANCELLED: the teacher callback threw " + failure);
-            return DISTILL_STATUS_CANCELLED;
-        }
+        if (!failure.empty())
+            throw Error(DISTILL_STATUS_CANCELLED, "CANCELLED: the teacher callback threw " + failure);
         return static_cast<distill_status>(error_status);
     }
 
-    shared_handle<distill_teacher> handle_;
+    shared_handle<distill::Teacher> handle_;
     std::shared_ptr<const void> keeps_;  // what the teacher uses (a model teacher's model)
 };
 

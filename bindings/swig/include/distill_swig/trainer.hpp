@@ -15,7 +15,11 @@ struct TrainerOptions {
     float max_grad_norm; ///< clip the global norm; 0 = off
     int64_t seed;        ///< dropout and shuffling
 
-    TrainerOptions() : max_grad_norm(0.0f), seed(0) {}
+    TrainerOptions() {
+        const distill::TrainerOptions defaults;
+        max_grad_norm = defaults->max_grad_norm;
+        seed = static_cast<int64_t>(defaults->seed);
+    }
 };
 
 /// Options of Trainer.fit (see distill_fit_options).
@@ -27,12 +31,11 @@ struct FitOptions {
     bool restore_best;               ///< end with the best validation epoch's weights
 
     FitOptions() {
-        distill_fit_options defaults;
-        check(distill_fit_options_init(&defaults));
-        epochs = defaults.epochs;
-        batch_size = defaults.batch_size;
-        early_stopping_patience = defaults.early_stopping_patience;
-        restore_best = defaults.restore_best != 0;
+        const distill::FitOptions defaults;
+        epochs = defaults->epochs;
+        batch_size = defaults->batch_size;
+        early_stopping_patience = defaults->early_stopping_patience;
+        restore_best = defaults->restore_best != 0;
     }
 };
 
@@ -67,17 +70,14 @@ public:
         : context_(require(context, "context").shared()), model_(require(model, "model").shared()) {
         const TrainerOptions defaults;
         const TrainerOptions & o = options ? *options : defaults;
-        const distill_kd_loss_options loss_options = (loss ? *loss : LossOptions()).to_c();
-        distill_trainer_options c;
-        check(distill_trainer_options_init(&c));
-        c.optimizer_json = o.optimizer_json.empty() ? nullptr : o.optimizer_json.c_str();
-        c.schedule_json = o.schedule_json.empty() ? nullptr : o.schedule_json.c_str();
-        c.loss = &loss_options;
-        c.max_grad_norm = o.max_grad_norm;
-        c.seed = static_cast<uint64_t>(o.seed);
-        distill_trainer * trainer = nullptr;
-        check(distill_trainer_create(context_.get(), model_.get(), &c, &trainer));
-        handle_ = adopt(trainer, distill_trainer_free);
+        const distill::KdLossOptions loss_options = (loss ? *loss : LossOptions()).to_options();
+        distill::TrainerOptions c;
+        c->optimizer_json = o.optimizer_json.empty() ? nullptr : o.optimizer_json.c_str();
+        c->schedule_json = o.schedule_json.empty() ? nullptr : o.schedule_json.c_str();
+        c->loss = &loss_options.get();
+        c->max_grad_norm = o.max_grad_norm;
+        c->seed = static_cast<uint64_t>(o.seed);
+        handle_ = share([&] { return distill::Trainer(*context_, *model_, c); });
     }
 
     /// One step on a batch: inputs [rows, D], labels [rows] or null, dense
@@ -94,11 +94,10 @@ public:
         if (teacher_logits.data)
             logits_t.emplace(teacher_logits.data, float32, rows,
                              columns_of(teacher_logits.length, rows, "teacher_logits"), 2);
-        distill_batch batch;
-        check(distill_batch_init(&batch));
-        batch.inputs = &inputs_t.tensor;
-        batch.labels = labels_t ? &labels_t->tensor : nullptr;
-        batch.teacher_logits = logits_t ? &logits_t->tensor : nullptr;
+        distill::Batch batch;
+        batch->inputs = &inputs_t.tensor;
+        batch->labels = labels_t ? &labels_t->tensor : nullptr;
+        batch->teacher_logits = logits_t ? &logits_t->tensor : nullptr;
         return run_step(batch);
     }
 
@@ -116,12 +115,11 @@ public:
             expect_length(labels.length, rows, "labels");
             labels_t.emplace(labels.data, int64, rows, 0, 1);
         }
-        distill_batch batch;
-        check(distill_batch_init(&batch));
-        batch.inputs = &inputs_t.tensor;
-        batch.labels = labels_t ? &labels_t->tensor : nullptr;
-        batch.teacher_topk_ids = &ids_t.tensor;
-        batch.teacher_topk_logprobs = &logprobs_t.tensor;
+        distill::Batch batch;
+        batch->inputs = &inputs_t.tensor;
+        batch->labels = labels_t ? &labels_t->tensor : nullptr;
+        batch->teacher_topk_ids = &ids_t.tensor;
+        batch->teacher_topk_logprobs = &logprobs_t.tensor;
         return run_step(batch);
     }
 
@@ -131,49 +129,39 @@ public:
                           const FitOptions * options, ProgressListenerNative * progress) {
         const FitOptions defaults;
         const FitOptions & o = options ? *options : defaults;
-        distill_fit_options c;
-        check(distill_fit_options_init(&c));
-        c.epochs = o.epochs;
-        c.batch_size = o.batch_size;
-        c.validation = validation ? validation->get() : nullptr;
-        c.early_stopping_patience = o.early_stopping_patience;
-        c.checkpoint_dir = o.checkpoint_dir.empty() ? nullptr : o.checkpoint_dir.c_str();
-        c.restore_best = o.restore_best ? 1 : 0;
-        c.progress = progress ? ProgressListenerNative::trampoline : nullptr;
-        c.progress_user_data = progress;
-        distill_fit_summary s{};
-        s.struct_size = sizeof s;
-        check(distill_trainer_fit(handle_.get(), require(train, "train").get(), &c, &s));
+        const distill::Dataset & data = require(train, "train").native();
+        distill::FitOptions c;
+        c->epochs = o.epochs;
+        c->batch_size = o.batch_size;
+        c->validation = validation ? validation->get() : nullptr;
+        c->early_stopping_patience = o.early_stopping_patience;
+        c->checkpoint_dir = o.checkpoint_dir.empty() ? nullptr : o.checkpoint_dir.c_str();
+        c->restore_best = o.restore_best ? 1 : 0;
+        c.on_progress(ProgressListenerNative::function(progress));
+        const distill_fit_summary s = call([&] { return (*handle_).fit(data, c); });
         return FitSummary{s.epochs_run, s.stopped_early != 0, s.best_epoch, s.best_val_accuracy,
                           s.steps, s.seconds};
     }
 
     /// Writes a checkpoint directory (weights, optimizer state, position).
-    void save(const std::string & dir) const { check(distill_trainer_save(handle_.get(), dir.c_str())); }
+    void save(const std::string & dir) const { call([&] { (*handle_).save(dir); }); }
     /// Loads a checkpoint so that fit continues where the saved run stopped.
-    void resume(const std::string & dir) { check(distill_trainer_resume(handle_.get(), dir.c_str())); }
+    void resume(const std::string & dir) { call([&] { (*handle_).resume(dir); }); }
 
     /// Completed epochs.
-    int64_t epoch() const { return position()[0]; }
+    int64_t epoch() const { return call([&] { return (*handle_).position().first; }); }
     /// Optimizer steps taken.
-    int64_t step_count() const { return position()[1]; }
+    int64_t step_count() const { return call([&] { return (*handle_).position().second; }); }
 
 private:
-    StepMetrics run_step(const distill_batch & batch) {
-        distill_step_metrics m{};
-        m.struct_size = sizeof m;
-        check(distill_trainer_step(handle_.get(), &batch, &m));
+    StepMetrics run_step(const distill::Batch & batch) {
+        const distill_step_metrics m = call([&] { return (*handle_).step(batch); });
         return StepMetrics{m.step, m.loss, m.learning_rate, m.grad_norm, m.accuracy, m.agreement};
     }
-    std::vector<int64_t> position() const {
-        int64_t epoch = 0, step = 0;
-        check(distill_trainer_position(handle_.get(), &epoch, &step));
-        return {epoch, step};
-    }
 
-    shared_handle<distill_context> context_;
-    shared_handle<distill_model> model_;
-    shared_handle<distill_trainer> handle_;
+    shared_handle<distill::Context> context_;
+    shared_handle<distill::Model> model_;
+    shared_handle<distill::Trainer> handle_;
 };
 
 }  // namespace distill_swig

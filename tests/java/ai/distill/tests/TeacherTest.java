@@ -57,6 +57,61 @@ class TeacherTest {
     }
   }
 
+  // log_softmax(logits / t) in double: the reference the answers are checked against.
+  static double[] logSoftmax(float[] logits, double t) {
+    double max = Double.NEGATIVE_INFINITY, sum = 0;
+    for (float z : logits) max = Math.max(max, z / t);
+    for (float z : logits) sum += Math.exp(z / t - max);
+    double[] out = new double[logits.length];
+    for (int c = 0; c < logits.length; ++c) out[c] = logits[c] / t - max - Math.log(sum);
+    return out;
+  }
+
+  @Test
+  void classificationAnswerRoundTripsThroughTheStore() {
+    // Classes 1 and 3 tie: the lower index comes first.
+    float[] logits = {0.5f, 2.0f, -1.0f, 2.0f};
+    double[] expected = logSoftmax(logits, 2.0);
+    try (Store store = new Store(TempFiles.path("classes.db"));
+         Teacher teacher = Teacher.fromCallback("classes", (request, record) ->
+             record.answerClassification(logits, 3, 2.0f))) {
+      try (TeacherRecord asked = teacher.queryCached(store, "{\"input\": 1}");
+           TeacherRecord stored = store.get(asked.key())) {
+        assertNotNull(stored);
+        for (TeacherRecord record : new TeacherRecord[] {asked, stored}) {
+          assertEquals(1, record.positionCount());
+          assertEquals("1", record.positionToken(0));
+          assertEquals(1, record.positionTokenId(0));
+          assertEquals(expected[1], record.positionLogprob(0), 1e-6);
+          int[] ids = new int[4];
+          float[] logprobs = new float[4];
+          assertEquals(3, record.copyTopk(0, ids, logprobs));
+          assertArrayEquals(new int[] {1, 3, 0, 0}, ids);
+          for (int k = 0; k < 3; ++k)  // fp16 in the store: |error| <= 2^-11 |logprob|
+            assertEquals(expected[ids[k]], logprobs[k], 1e-3 * Math.abs(expected[ids[k]]) + 1e-6);
+          assertEquals(1, record.getInt(RecordInt.LOGPROBS_KIND));  // DISTILL_LOGPROBS_RAW
+        }
+      }
+    }
+  }
+
+  @Test
+  void requestFeaturesReadTheExampleWireFormat() {
+    // uint8 values are byte / divisor; float32 ones travel as little-endian bytes.
+    String bytes = "{\"input\": {\"dtype\": \"uint8\", \"shape\": [3], \"divisor\": 255.0, "
+        + "\"data\": \"" + java.util.Base64.getEncoder().encodeToString(new byte[] {0, 51, (byte) 255})
+        + "\"}}";
+    assertArrayEquals(new float[] {0f, 51f / 255f, 1f}, Teacher.requestFeatures(bytes));
+    java.nio.ByteBuffer raw = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    raw.putFloat(0.5f).putFloat(-1.25f);
+    String floats = "{\"input\": {\"dtype\": \"float32\", \"shape\": [2], \"data\": \""
+        + java.util.Base64.getEncoder().encodeToString(raw.array()) + "\"}}";
+    assertArrayEquals(new float[] {0.5f, -1.25f}, Teacher.requestFeatures(floats));
+    DistillException e = assertThrows(DistillException.class,
+                                      () -> Teacher.requestFeatures("{\"prompt\": \"hi\"}"));
+    assertTrue(e.getMessage().contains("input"), e.getMessage());
+  }
+
   @Test
   void callbackTeacherThroughAStore() {
     AtomicInteger asked = new AtomicInteger();
@@ -142,6 +197,8 @@ class TeacherTest {
   @Test
   void httpTeacherOptionsAndAnUnreachableServer() {
     HttpTeacherOptions options = new HttpTeacherOptions();
+    assertEquals(60, options.getLowSpeedSeconds());  // distill_http_teacher_options_init
+    options.setLowSpeedSeconds(30);
     DistillException e = assertThrows(DistillException.class, () -> Teacher.http(options));
     assertTrue(e.getMessage().contains("base_url"), e.getMessage());
     options.setBaseUrl("http://127.0.0.1:1/v1");

@@ -1,0 +1,142 @@
+#include "train/transformer_trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/error.h"
+#include "common/json_fields.h"
+#include "common/scoped_omp_threads.h"
+#include "train/checkpoint.h"
+
+namespace distill {
+
+transformer_trainer::transformer_trainer(std::shared_ptr<lm::transformer> model,
+                                         transformer_trainer_settings settings)
+    : model_(std::move(model)), settings_(std::move(settings)) {
+    if (!model_) fail_invalid("model: expected a transformer, got NULL");
+    const optimizer_config optimizer_settings = optimizer_config_from_json(settings_.optimizer);
+    schedule_ = lr_schedule_config_from_json(settings_.schedule);
+    learning_rate_at(schedule_, base_learning_rate(optimizer_settings), 0);  // refuses min_lr > lr
+    if (!(settings_.max_grad_norm >= 0.0) || !std::isfinite(settings_.max_grad_norm))
+        fail_invalid("max_grad_norm: expected a finite value >= 0 (0 = no clipping), got " +
+                     json_fields::number_text(settings_.max_grad_norm));
+    optimizer_ = std::make_unique<optimizer>(optimizer_settings, model_->parameter_count());
+}
+
+transformer_step_outcome transformer_trainer::step(const int32_t * tokens, const int32_t * targets,
+                                                   int64_t B, int64_t T) {
+    const scoped_omp_threads threads(settings_.num_threads);
+    const double loss = model_->train_step(tokens, targets, B, T);
+    if (!std::isfinite(loss))
+        fail_invalid("batch: the loss is not finite (" + json_fields::number_text(loss) +
+                     ") at step " + std::to_string(global_step_ + 1) +
+                     "; the update was skipped and the model is unchanged (lower the learning "
+                     "rate or set max_grad_norm)");
+    const std::span<float> gradients = model_->gradients();
+    const double norm = settings_.max_grad_norm > 0.0
+                            ? clip_grad_norm(gradients, settings_.max_grad_norm,
+                                             settings_.num_threads)
+                            : global_grad_norm(gradients, settings_.num_threads);
+    if (!std::isfinite(norm))
+        fail_invalid("batch: the gradient norm is not finite at step " +
+                     std::to_string(global_step_ + 1) +
+                     "; the update was skipped and the model is unchanged");
+    const double lr =
+        learning_rate_at(schedule_, base_learning_rate(optimizer_->config()), global_step_);
+    optimizer_->step(model_->parameters(), gradients, lr, settings_.num_threads);
+    ++global_step_;
+    return {global_step_, loss, lr, norm};
+}
+
+void transformer_trainer::save(const std::filesystem::path & dir) const {
+    checkpoint_views views;
+    views.model_config = lm::to_json(model_->config());
+    const std::span<const float> parameters = std::as_const(*model_).parameters();
+    for (const parameter_info & p : model_->parameter_table())
+        views.model_tensors.push_back(
+            {p.name, p.shape, parameters.subspan(size_t(p.offset), size_t(p.count))});
+    views.optimizer = {{"optimizer", to_json(optimizer_->config())},
+                       {"schedule", to_json(schedule_)},
+                       {"step", optimizer_->step_count()}};
+    for (const optimizer_state_buffer & b : optimizer_->state())
+        views.optimizer_tensors.push_back({b.name, {int64_t(b.values.size())}, b.values});
+    views.trainer_state = {{"kind", "transformer"},
+                           {"global_step", global_step_},
+                           {"max_grad_norm", settings_.max_grad_norm}};
+    save_checkpoint(dir, views);
+}
+
+void transformer_trainer::resume(const std::filesystem::path & dir) {
+    const checkpoint_contents contents = load_checkpoint(dir);
+    const std::string source = "checkpoint '" + dir.string() + "'";
+    if (lm::parse_transformer_config(contents.model_config, source + ": model config") !=
+        model_->config())
+        fail_invalid(source + ": its model config " + contents.model_config.dump() +
+                     " differs from the trainer's " + lm::to_json(model_->config()).dump());
+    try {
+        const nlohmann::json & state = contents.trainer_state;
+        if (state.value("kind", "") != "transformer")
+            fail_invalid(source + ": expected the checkpoint of a transformer trainer, got trainer "
+                         "state " + state.dump());
+        const int64_t global_step = state.at("global_step").get<int64_t>();
+        const double max_grad_norm = state.at("max_grad_norm").get<double>();
+        if (max_grad_norm != settings_.max_grad_norm)
+            fail_invalid(source + ": it was trained with max_grad_norm " +
+                         json_fields::number_text(max_grad_norm) + ", the trainer clips at " +
+                         json_fields::number_text(settings_.max_grad_norm) +
+                         "; resume it with the same, or start a new run in another directory");
+        const optimizer_config saved =
+            optimizer_config_from_json(contents.optimizer.at("optimizer"));
+        if (saved.index() != optimizer_->config().index())
+            fail_invalid(source + ": its optimizer " + contents.optimizer.at("optimizer").dump() +
+                         " is not of the trainer's kind " + to_json(optimizer_->config()).dump());
+        const int64_t optimizer_steps = contents.optimizer.at("step").get<int64_t>();
+        if (global_step < 0 || optimizer_steps != global_step)
+            fail_invalid(source + ": inconsistent trainer state " + state.dump() +
+                         " for optimizer step " + std::to_string(optimizer_steps));
+        // Everything is read into new buffers first: a refused checkpoint
+        // leaves the trainer as it was.
+        auto restored =
+            std::make_unique<optimizer>(optimizer_->config(), model_->parameter_count());
+        std::vector<std::string> expected, given;
+        for (const optimizer_state_buffer & b : restored->state()) expected.push_back(b.name);
+        for (const checkpoint_tensor & t : contents.optimizer_tensors) given.push_back(t.name);
+        std::sort(expected.begin(), expected.end());
+        std::sort(given.begin(), given.end());
+        if (expected != given)
+            fail_invalid(source + ": its optimizer state holds " + nlohmann::json(given).dump() +
+                         ", the trainer's optimizer keeps " + nlohmann::json(expected).dump());
+        for (const checkpoint_tensor & t : contents.optimizer_tensors) restored->set_state(t.name, t.values);
+        restored->set_step_count(optimizer_steps);
+        std::vector<float> parameters(size_t(model_->parameter_count()));
+        std::vector<bool> seen(model_->parameter_table().size(), false);
+        for (const checkpoint_tensor & t : contents.model_tensors) {
+            const auto & table = model_->parameter_table();
+            const auto it = std::find_if(table.begin(), table.end(),
+                                         [&](const parameter_info & p) { return p.name == t.name; });
+            if (it == table.end())
+                fail_invalid(source + "/model.safetensors: tensor '" + t.name +
+                             "' is not a parameter of this transformer");
+            if (t.shape != it->shape)
+                fail_invalid(source + "/model.safetensors: tensor '" + t.name + "' has shape " +
+                             nlohmann::json(t.shape).dump() + ", expected " +
+                             nlohmann::json(it->shape).dump());
+            seen[size_t(it - table.begin())] = true;
+            std::copy(t.values.begin(), t.values.end(), parameters.begin() + it->offset);
+        }
+        for (size_t i = 0; i < seen.size(); ++i)
+            if (!seen[i])
+                fail_invalid(source + "/model.safetensors: tensor '" +
+                             model_->parameter_table()[i].name + "' is missing");
+        std::copy(parameters.begin(), parameters.end(), model_->parameters().begin());
+        optimizer_ = std::move(restored);
+        global_step_ = global_step;
+    } catch (const nlohmann::json::exception & e) {
+        fail_invalid(source + ": malformed trainer state or optimizer metadata (" + e.what() + ")");
+    }
+}
+
+}  // namespace distill

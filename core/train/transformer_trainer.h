@@ -1,0 +1,71 @@
+// Training of a transformer student (lm/transformer.h) on token batches:
+// the mean cross-entropy against next-token targets, gradient clipping,
+// AdamW (or SGD) at a learning-rate schedule, and checkpoints that resume
+// exactly — the same optimizer, schedule and clipping as the other
+// students' trainer (train/student_trainer.h), over tokens instead of
+// feature rows. (Distillation from a teacher's per-position targets is the
+// next step; this trains on hard targets.)
+//
+// A checkpoint is train/checkpoint.h's directory: model.safetensors with
+// the Hugging Face names of the model's tensors and its config
+// (lm/transformer_config.h's JSON), optimizer.safetensors (exp_avg,
+// exp_avg_sq, the optimizer and schedule JSON and the step), and
+// trainer_state.json ({"kind": "transformer", "global_step", "max_grad_norm"}).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "lm/transformer.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+
+namespace distill {
+
+struct transformer_trainer_settings {
+    nlohmann::json optimizer = {{"kind", "adamw"}};  // optimizer_config.h's JSON
+    nlohmann::json schedule = {{"kind", "constant"}};
+    double max_grad_norm = 0.0;  // 0 = no clipping
+    int num_threads = 0;         // <= 0: OpenMP's default
+};
+
+struct transformer_step_outcome {
+    int64_t step = 0;  // updates done, this one included
+    double loss = 0.0;
+    double learning_rate = 0.0;
+    double grad_norm = 0.0;  // before clipping
+};
+
+class transformer_trainer {
+public:
+    // Refuses a null model and invalid settings (the optimizer's and the
+    // schedule's checks, a negative or non-finite max_grad_norm).
+    transformer_trainer(std::shared_ptr<lm::transformer> model,
+                        transformer_trainer_settings settings);
+
+    // One update from tokens[B, T] and targets[B, T] (token ids, or −100
+    // for none; lm/cross_entropy.h). A non-finite loss or gradient norm is
+    // refused and leaves the model and the optimizer unchanged.
+    transformer_step_outcome step(const int32_t * tokens, const int32_t * targets, int64_t B,
+                                  int64_t T);
+
+    void save(const std::filesystem::path & dir) const;
+    // Refuses a checkpoint of another model config, optimizer kind or
+    // clipping, leaving the trainer as it was.
+    void resume(const std::filesystem::path & dir);
+
+    int64_t global_step() const { return global_step_; }
+    const std::shared_ptr<lm::transformer> & student() const { return model_; }
+
+private:
+    std::shared_ptr<lm::transformer> model_;
+    transformer_trainer_settings settings_;
+    std::unique_ptr<optimizer> optimizer_;
+    lr_schedule_config schedule_;
+    int64_t global_step_ = 0;
+};
+
+}  // namespace distill

@@ -1,0 +1,121 @@
+# Arrows only point down in core/: every quoted #include of a core/ file
+# must name a file of core/ in its own room or in a room on a lower layer
+# of the table in LAYERS_FILE (core/LAYERS.md). Prints one line per
+# offending include, "FILE:LINE: ...", naming both rooms and their layers,
+# and fails when there is any.
+#
+# Usage: cmake -DCORE_DIR=<core/> [-DLAYERS_FILE=<table>] -P check_core_layers.cmake
+# An include is resolved as the compilers do: beside the including file
+# first, then from CORE_DIR (core/ is the include root of every core target).
+
+if(NOT DEFINED CORE_DIR)
+    message(FATAL_ERROR "check_core_layers: pass -DCORE_DIR=<the core/ directory>")
+endif()
+get_filename_component(CORE_DIR "${CORE_DIR}" ABSOLUTE)
+get_filename_component(core_name "${CORE_DIR}" NAME)
+if(NOT DEFINED LAYERS_FILE)
+    set(LAYERS_FILE "${CORE_DIR}/LAYERS.md")
+endif()
+if(NOT EXISTS "${LAYERS_FILE}")
+    message(FATAL_ERROR "check_core_layers: no layer table at ${LAYERS_FILE}")
+endif()
+
+# The table's rows: "| <layer> | <room>, <room> | ... |".
+file(STRINGS "${LAYERS_FILE}" rows REGEX "^\\|[ \t]*[0-9]+[ \t]*\\|")
+set(rooms)
+foreach(row IN LISTS rows)
+    string(REGEX MATCH "^\\|[ \t]*([0-9]+)[ \t]*\\|([^|]*)\\|" matched "${row}")
+    set(layer "${CMAKE_MATCH_1}")
+    string(REPLACE "," ";" names "${CMAKE_MATCH_2}")
+    foreach(name IN LISTS names)
+        string(STRIP "${name}" name)
+        if(name STREQUAL "")
+            continue()
+        endif()
+        if(DEFINED layer_of_${name})
+            message(FATAL_ERROR "check_core_layers: ${LAYERS_FILE}: room ${name} is listed twice")
+        endif()
+        set(layer_of_${name} ${layer})
+        list(APPEND rooms ${name})
+    endforeach()
+endforeach()
+if(NOT rooms)
+    message(FATAL_ERROR "check_core_layers: ${LAYERS_FILE} has no \"| layer | rooms |\" rows")
+endif()
+
+file(GLOB_RECURSE sources RELATIVE "${CORE_DIR}" LIST_DIRECTORIES false
+     "${CORE_DIR}/*.h" "${CORE_DIR}/*.hpp" "${CORE_DIR}/*.c" "${CORE_DIR}/*.cpp"
+     "${CORE_DIR}/*.cu" "${CORE_DIR}/*.cuh")
+set(problems)
+set(includes_seen 0)
+foreach(source IN LISTS sources)
+    string(REGEX MATCH "^[^/]+" room "${source}")
+    if(source STREQUAL room)
+        list(APPEND problems "${source}: a source directly in core/, outside every room")
+        continue()
+    endif()
+    if(NOT DEFINED layer_of_${room})
+        list(APPEND problems "${source}: room ${room} is not in ${LAYERS_FILE}")
+        continue()
+    endif()
+    # Lines as a list: ';' and brackets would split or glue list items.
+    file(READ "${CORE_DIR}/${source}" text)
+    string(REPLACE ";" "<semicolon>" text "${text}")
+    string(REPLACE "[" "<open>" text "${text}")
+    string(REPLACE "]" "<close>" text "${text}")
+    string(REPLACE "\n" ";" lines "${text}")
+    get_filename_component(source_dir "${CORE_DIR}/${source}" DIRECTORY)
+    set(line_number 0)
+    foreach(line IN LISTS lines)
+        math(EXPR line_number "${line_number} + 1")
+        if(NOT line MATCHES "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\"")
+            continue()
+        endif()
+        set(included "${CMAKE_MATCH_1}")
+        math(EXPR includes_seen "${includes_seen} + 1")
+        set(where "${source}:${line_number}: includes \"${included}\"")
+        get_filename_component(target "${source_dir}/${included}" ABSOLUTE)
+        if(NOT EXISTS "${target}")
+            get_filename_component(target "${CORE_DIR}/${included}" ABSOLUTE)
+        endif()
+        file(RELATIVE_PATH target_path "${CORE_DIR}" "${target}")
+        if(NOT EXISTS "${target}" OR target_path MATCHES "^\\.\\./")
+            list(APPEND problems "${where}, which is no file of core/ (quoted includes name core/ files, libraries come in with <...>)")
+            continue()
+        endif()
+        string(REGEX MATCH "^[^/]+" target_room "${target_path}")
+        if(target_room STREQUAL room)
+            continue()
+        endif()
+        if(NOT DEFINED layer_of_${target_room})
+            list(APPEND problems "${where}: room ${target_room} is not in ${LAYERS_FILE}")
+        elseif(NOT layer_of_${target_room} LESS layer_of_${room})
+            if(layer_of_${target_room} EQUAL layer_of_${room})
+                set(direction "sideways")
+            else()
+                set(direction "up")
+            endif()
+            string(CONCAT problem "${where}: points ${direction}, room ${room} "
+                   "(layer ${layer_of_${room}}) may not include room ${target_room} "
+                   "(layer ${layer_of_${target_room}})")
+            list(APPEND problems "${problem}")
+        endif()
+    endforeach()
+endforeach()
+
+list(LENGTH sources source_count)
+if(problems)
+    # One unwrapped line each (message(FATAL_ERROR) would re-flow them),
+    # with the characters the list escaping replaced put back.
+    foreach(problem IN LISTS problems)
+        string(REPLACE "<open>" "[" problem "${problem}")
+        string(REPLACE "<close>" "]" problem "${problem}")
+        string(REPLACE "<semicolon>" ";" problem "${problem}")
+        message("${core_name}/${problem}")
+    endforeach()
+    list(LENGTH problems problem_count)
+    message(FATAL_ERROR "check_core_layers: ${problem_count} include(s) against the order of "
+            "${LAYERS_FILE} (listed above)")
+endif()
+message(STATUS "check_core_layers: ${includes_seen} quoted includes in ${source_count} files, "
+        "all pointing down")
