@@ -23,13 +23,22 @@ transformer_trainer::transformer_trainer(std::shared_ptr<lm::transformer> model,
     if (!(settings_.max_grad_norm >= 0.0) || !std::isfinite(settings_.max_grad_norm))
         fail_invalid("max_grad_norm: expected a finite value >= 0 (0 = no clipping), got " +
                      json_fields::number_text(settings_.max_grad_norm));
+    check_token_loss_options(settings_.loss);
     optimizer_ = std::make_unique<optimizer>(optimizer_settings, model_->parameter_count());
 }
 
 transformer_step_outcome transformer_trainer::step(const int32_t * tokens, const int32_t * targets,
                                                    int64_t B, int64_t T) {
+    return step(tokens, targets, B, T, token_teacher_targets{});
+}
+
+transformer_step_outcome transformer_trainer::step(const int32_t * tokens, const int32_t * labels,
+                                                   int64_t B, int64_t T,
+                                                   const token_teacher_targets & teacher) {
     const scoped_omp_threads threads(settings_.num_threads);
-    const double loss = model_->train_step(tokens, targets, B, T);
+    const token_loss_parts parts = distillation_gradients(
+        *model_, tokens, labels, B, T, teacher, settings_.loss, d_logits_, settings_.num_threads);
+    const double loss = parts.loss;
     if (!std::isfinite(loss))
         fail_invalid("batch: the loss is not finite (" + json_fields::number_text(loss) +
                      ") at step " + std::to_string(global_step_ + 1) +
@@ -48,7 +57,11 @@ transformer_step_outcome transformer_trainer::step(const int32_t * tokens, const
         learning_rate_at(schedule_, base_learning_rate(optimizer_->config()), global_step_);
     optimizer_->step(model_->parameters(), gradients, lr, settings_.num_threads);
     ++global_step_;
-    return {global_step_, loss, lr, norm};
+    transformer_step_outcome outcome{global_step_, loss, lr, norm};
+    outcome.soft_loss = parts.soft;
+    outcome.hard_loss = parts.hard;
+    outcome.positions = parts.positions;
+    return outcome;
 }
 
 void transformer_trainer::save(const std::filesystem::path & dir) const {
