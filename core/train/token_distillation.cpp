@@ -9,6 +9,7 @@
 #include "common/json_fields.h"
 #include "lm/cross_entropy.h"
 #include "losses/kd_loss_validation.h"
+#include "students/layers/elementwise.h"
 #include "train/host_tensor.h"
 
 namespace distill {
@@ -126,6 +127,45 @@ double topk_soft_sum(const float * logits, const int32_t * ids, const float * lo
     return total;
 }
 
+// Refuses a label outside [0, V) that is not −100, naming its row.
+void check_labels(const int32_t * labels, int64_t N, int64_t V) {
+    for (int64_t n = 0; n < N; ++n)
+        if (labels[n] != lm::ignore_target && (labels[n] < 0 || labels[n] >= V))
+            fail_invalid("labels[" + std::to_string(n) + "]: expected a token id in [0, " +
+                         std::to_string(V) + ") or " + std::to_string(lm::ignore_target) +
+                         " (a masked position), got " + std::to_string(labels[n]));
+}
+
+// d[n] = soft_scale · d[n] + hard_scale · (softmax(logits[n]) − onehot(label))
+// on the rows that count (masked rows hold zeros and keep them); returns
+// Σ of their cross-entropies, summed in row order (the same bits at any
+// thread count).
+double add_hard_term(float * d, const float * logits, const int32_t * labels, int64_t N,
+                     int64_t V, float soft_scale, double hard_scale) {
+    std::vector<double> row_loss(size_t(N), 0.0);
+    layers::elementwise(N, 65536 / V, [&](int64_t n) {
+        if (labels[n] == lm::ignore_target) return;
+        const float * x = logits + n * V;
+        float * g = d + n * V;
+        double max = x[0];
+        for (int64_t v = 1; v < V; ++v) max = std::max(max, double(x[v]));
+        double sum = 0;
+        for (int64_t v = 0; v < V; ++v) sum += std::exp(double(x[v]) - max);
+        const double lse = max + std::log(sum);
+        row_loss[size_t(n)] = lse - double(x[labels[n]]);
+        if (hard_scale == 0.0) {
+            for (int64_t v = 0; v < V; ++v) g[v] *= soft_scale;
+            return;
+        }
+        for (int64_t v = 0; v < V; ++v)
+            g[v] = float(double(soft_scale) * g[v] + hard_scale * std::exp(double(x[v]) - lse));
+        g[labels[n]] = float(double(g[labels[n]]) - hard_scale);
+    });
+    double total = 0;
+    for (double value : row_loss) total += value;
+    return total;
+}
+
 }  // namespace
 
 void check_token_loss_options(const kd_loss_options & options) {
@@ -160,6 +200,7 @@ token_loss_parts token_distillation_loss(const float * logits, const int32_t * l
                      std::to_string(teacher.topk));
     check_token_loss_options(options);
 
+    check_labels(labels, N, V);
     token_loss_parts parts;
     for (int64_t n = 0; n < N; ++n)
         if (labels[n] != lm::ignore_target) ++parts.positions;
@@ -170,32 +211,24 @@ token_loss_parts token_distillation_loss(const float * logits, const int32_t * l
         parts.soft = std::numeric_limits<double>::quiet_NaN();
         return parts;
     }
-    // The hard term first (its gradient in d_logits, when weighted): it also
-    // checks every label, naming the row.
-    std::vector<float> soft_grad(size_t(N * V));
-    parts.hard = options.hard_weight > 0.0f
-                     ? lm::cross_entropy(d_logits, logits, labels, N, V)
-                     : lm::cross_entropy<float>(nullptr, logits, labels, N, V);
+    // The soft term's gradient straight into d_logits (of the sum; zero on
+    // masked rows), then scaled and the hard term's added row by row in the
+    // same buffer: no second [N, V] array, which at a real vocabulary is
+    // the size of the logits themselves.
     const kd_loss_options soft = soft_only(options);
     const double soft_sum =
         teacher.dense()
-            ? dense_soft_sum(logits, teacher.logits, labels, N, V, soft, soft_grad.data(),
-                             num_threads)
+            ? dense_soft_sum(logits, teacher.logits, labels, N, V, soft, d_logits, num_threads)
             : topk_soft_sum(logits, teacher.topk_ids, teacher.topk_logprobs, teacher.topk, labels,
-                            N, V, soft, soft_grad.data(), num_threads);
+                            N, V, soft, d_logits, num_threads);
     const double inv_count = parts.positions > 0 ? 1.0 / double(parts.positions) : 0.0;
     parts.soft = soft_sum * inv_count;
     const double t2 = options.scale_by_t2 ? double(options.temperature) * options.temperature : 1.0;
     const double soft_scale = double(options.soft_weight) * t2;
+    parts.hard = add_hard_term(d_logits, logits, labels, N, V, float(soft_scale * inv_count),
+                               double(options.hard_weight) * inv_count) *
+                 inv_count;
     parts.loss = soft_scale * parts.soft + double(options.hard_weight) * parts.hard;
-    const float g_soft = float(soft_scale * inv_count);
-    const float g_hard = options.hard_weight;
-    if (options.hard_weight > 0.0f) {
-        for (int64_t i = 0; i < N * V; ++i)
-            d_logits[i] = g_hard * d_logits[i] + g_soft * soft_grad[size_t(i)];
-    } else {
-        for (int64_t i = 0; i < N * V; ++i) d_logits[i] = g_soft * soft_grad[size_t(i)];
-    }
     return parts;
 }
 

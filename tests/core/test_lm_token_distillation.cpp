@@ -298,5 +298,5 @@ TEST_CASE("lm token distillation: malformed targets and loss options are refused
     CHECK(refusal([&] {
               distillation_gradients(model, data.tokens.data(), bad_labels.data(), data.B, data.T,
                                      topk, {}, d, 0);
-          }).find("targets[2]") != std::string::npos);
+          }).find("labels[2]") != std::string::npos);
 }
