@@ -10,6 +10,7 @@
 #include "common/json_fields.h"
 #include "common/scoped_omp_threads.h"
 #include "train/checkpoint.h"
+#include "train/run_identity.h"
 
 namespace distill {
 
@@ -64,6 +65,10 @@ transformer_step_outcome transformer_trainer::step(const int32_t * tokens, const
     return outcome;
 }
 
+nlohmann::json transformer_trainer::loss_options_json() const {
+    return loss_identity(settings_.loss, float(settings_.max_grad_norm)).at("loss");
+}
+
 void transformer_trainer::save(const std::filesystem::path & dir) const {
     checkpoint_views views;
     views.model_config = lm::to_json(model_->config());
@@ -78,7 +83,8 @@ void transformer_trainer::save(const std::filesystem::path & dir) const {
         views.optimizer_tensors.push_back({b.name, {int64_t(b.values.size())}, b.values});
     views.trainer_state = {{"kind", "transformer"},
                            {"global_step", global_step_},
-                           {"max_grad_norm", settings_.max_grad_norm}};
+                           {"max_grad_norm", settings_.max_grad_norm},
+                           {"loss", loss_options_json()}};
     save_checkpoint(dir, views);
 }
 
@@ -101,6 +107,11 @@ void transformer_trainer::resume(const std::filesystem::path & dir) {
                          json_fields::number_text(max_grad_norm) + ", the trainer clips at " +
                          json_fields::number_text(settings_.max_grad_norm) +
                          "; resume it with the same, or start a new run in another directory");
+        if (state.contains("loss"))  // absent from checkpoints before token distillation
+            require_same_identity(state.at("loss"), loss_options_json(), source,
+                                  "token loss options",
+                                  "resume it with the same, or start a new run in another "
+                                  "directory");
         const optimizer_config saved =
             optimizer_config_from_json(contents.optimizer.at("optimizer"));
         if (saved.index() != optimizer_->config().index())

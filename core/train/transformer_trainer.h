@@ -12,7 +12,8 @@
 // the Hugging Face names of the model's tensors and its config
 // (lm/transformer_config.h's JSON), optimizer.safetensors (exp_avg,
 // exp_avg_sq, the optimizer and schedule JSON and the step), and
-// trainer_state.json ({"kind": "transformer", "global_step", "max_grad_norm"}).
+// trainer_state.json ({"kind": "transformer", "global_step", "max_grad_norm",
+// "loss": the token loss options, as train/run_identity.h spells them}).
 #pragma once
 
 #include <cstdint>
@@ -79,14 +80,16 @@ public:
                                   int64_t T, const token_teacher_targets & teacher);
 
     void save(const std::filesystem::path & dir) const;
-    // Refuses a checkpoint of another model config, optimizer kind or
-    // clipping, leaving the trainer as it was.
+    // Refuses a checkpoint of another model config, optimizer kind,
+    // clipping or loss options, leaving the trainer as it was.
     void resume(const std::filesystem::path & dir);
 
     int64_t global_step() const { return global_step_; }
     const std::shared_ptr<lm::transformer> & student() const { return model_; }
 
 private:
+    nlohmann::json loss_options_json() const;
+
     std::shared_ptr<lm::transformer> model_;
     transformer_trainer_settings settings_;
     std::unique_ptr<optimizer> optimizer_;

@@ -4,7 +4,8 @@
 // without targets is the next-token step bit for bit, 20 steps distilled
 // from a bigger teacher's dense logits bring the student's KL to it down,
 // and a teacher of another vocabulary or malformed targets are refused by
-// name. (The loss and gradients against PyTorch:
+// name; a distilling run resumes bit for bit, and not under other loss
+// options. (The loss and gradients against PyTorch:
 // test_lm_token_distill_reference.cpp.)
 #include <doctest/doctest.h>
 
@@ -18,6 +19,7 @@
 
 #include "common/error.h"
 #include "lm/transformer.h"
+#include "temp_dir.h"
 #include "train/token_distillation.h"
 #include "train/transformer_trainer.h"
 
@@ -299,4 +301,47 @@ TEST_CASE("lm token distillation: malformed targets and loss options are refused
               distillation_gradients(model, data.tokens.data(), bad_labels.data(), data.B, data.T,
                                      topk, {}, d, 0);
           }).find("labels[2]") != std::string::npos);
+}
+
+TEST_CASE("lm token distillation: a run resumes bit for bit, not under other loss options") {
+    const int64_t V = 29, K = 4;
+    const token_batch data = make_batch(V, {2, 1, 3}, 9, 6);
+    std::vector<int32_t> ids;
+    std::vector<float> logprobs;
+    random_topk(data.B * data.T, K, V, 4, ids, logprobs);
+    token_teacher_targets topk;
+    topk.topk_ids = ids.data();
+    topk.topk_logprobs = logprobs.data();
+    topk.topk = K;
+    transformer_trainer_settings settings;
+    settings.optimizer = {{"kind", "adamw"}, {"lr", 1e-2}};
+    settings.loss.divergence = 1;  // reverse KL
+    settings.loss.tail = 1;        // BUCKET
+    settings.loss.temperature = 1.5f;
+    settings.loss.hard_weight = 0.5f;
+    const auto run = [&](transformer_trainer & t) {
+        return t.step(data.tokens.data(), data.labels.data(), data.B, data.T, topk);
+    };
+    auto unbroken = std::make_shared<lm::transformer>(student_config(), 8);
+    transformer_trainer a(unbroken, settings);
+    std::vector<double> losses;
+    for (int i = 0; i < 4; ++i) losses.push_back(run(a).loss);
+
+    test::temp_dir dir("distill-lm-token-distillation");
+    transformer_trainer b(std::make_shared<lm::transformer>(student_config(), 8), settings);
+    for (int i = 0; i < 2; ++i) run(b);
+    b.save(dir.path());
+    auto fresh = std::make_shared<lm::transformer>(student_config(), 77);
+    transformer_trainer c(fresh, settings);
+    c.resume(dir.path());
+    for (int i = 2; i < 4; ++i) CHECK(run(c).loss == losses[size_t(i)]);
+    CHECK(std::equal(fresh->parameters().begin(), fresh->parameters().end(),
+                     unbroken->parameters().begin()));
+
+    transformer_trainer_settings other = settings;
+    other.loss.divergence = 0;
+    transformer_trainer d(std::make_shared<lm::transformer>(student_config(), 8), other);
+    const std::string message = refusal([&] { d.resume(dir.path()); });
+    CHECK(message.find("divergence = 1 there, 0 here") != std::string::npos);
+    CHECK(d.global_step() == 0);
 }
