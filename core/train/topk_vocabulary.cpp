@@ -72,26 +72,14 @@ int64_t topk_vocabulary_map::map(const std::vector<top_logprob> & top, int64_t K
             fail_invalid(what + ": expected a log-probability <= 0, got " +
                          std::to_string(alt.logprob));
         ++counts_.alternatives;
-        std::optional<int32_t> id;
+        const std::optional<int32_t> id = student_id(alt.id, alt.token, what);
         if (alt.id >= 0) {
-            if (alt.id >= student_.vocab_size())
-                fail_invalid(what + ": the teacher's id " + std::to_string(alt.id) +
-                             " is outside the student's vocabulary of " +
-                             std::to_string(student_.vocab_size()) + " ids; " + vocabularies() +
-                             " differ (distil across vocabularies by token text: a server "
-                             "without ids, or train on the teacher's completions)");
-            id = alt.id;
             ++counts_.by_id;
             if (comparable_text(alt.token)) {
                 ++counts_.ids_checked;
                 if (student_bytes(student_, alt.id) != alt.token) ++counts_.ids_disagreeing;
             }
-        } else if (const tokenizer::added_token * added = student_.added().by_content(alt.token)) {
-            id = added->id;
-            ++counts_.by_bytes;
-        } else if (const std::optional<int32_t> bpe =
-                       student_.model().id(tokenizer::bytes_to_alphabet(alt.token))) {
-            id = *bpe;
+        } else if (id) {
             ++counts_.by_bytes;
         }
         if (!id) {
@@ -113,6 +101,23 @@ int64_t topk_vocabulary_map::map(const std::vector<top_logprob> & top, int64_t K
         ++filled;
     }
     return filled;
+}
+
+std::optional<int32_t> topk_vocabulary_map::student_id(int32_t server_id,
+                                                       const std::string & bytes,
+                                                       const std::string & where) const {
+    if (server_id >= 0) {
+        if (server_id >= student_.vocab_size())
+            fail_invalid(where + ": the teacher's id " + std::to_string(server_id) +
+                         " is outside the student's vocabulary of " +
+                         std::to_string(student_.vocab_size()) + " ids; " + vocabularies() +
+                         " differ (distil across vocabularies by token text: a server "
+                         "without ids, or train on the teacher's completions)");
+        return server_id;
+    }
+    if (const tokenizer::added_token * added = student_.added().by_content(bytes))
+        return added->id;
+    return student_.model().id(tokenizer::bytes_to_alphabet(bytes));
 }
 
 void topk_vocabulary_map::check() const {

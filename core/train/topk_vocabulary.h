@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -59,13 +60,21 @@ public:
 
     const topk_mapping_counts & counts() const { return counts_; }
 
+    // The student's id of a token: `server_id` when it is one (>= 0; one
+    // outside the student's vocabulary is refused as in map), else the
+    // token whose bytes are `bytes`; nullopt when the student has none.
+    std::optional<int32_t> student_id(int32_t server_id, const std::string & bytes,
+                                      const std::string & where) const;
+
+    // "the teacher's vocabulary ('…') and the student's ('…', V ids)", for
+    // messages.
+    std::string vocabularies() const;
+
     // Throws invalid_argument, naming both vocabularies and the counts, when
     // they say the vocabularies differ (see above).
     void check() const;
 
 private:
-    std::string vocabularies() const;
-
     const tokenizer::bpe_tokenizer & student_;
     std::string student_name_, teacher_name_;
     topk_mapping_counts counts_;
