@@ -166,6 +166,19 @@ double add_hard_term(float * d, const float * logits, const int32_t * labels, in
     return total;
 }
 
+// Refuses both forms at once, or an incomplete top-k.
+void check_teacher_form(const token_teacher_targets & teacher) {
+    if (teacher.dense() && teacher.sparse())
+        fail_invalid("teacher targets: expected dense logits or top-k ids and log-probabilities, "
+                     "got both");
+    if (teacher.sparse() &&
+        (teacher.topk_ids == nullptr || teacher.topk_logprobs == nullptr || teacher.topk < 1))
+        fail_invalid("teacher top-k targets: expected ids, log-probabilities and K >= 1, got ids " +
+                     std::string(teacher.topk_ids ? "given" : "null") + ", log-probabilities " +
+                     (teacher.topk_logprobs ? "given" : "null") + ", K " +
+                     std::to_string(teacher.topk));
+}
+
 }  // namespace
 
 void check_token_loss_options(const kd_loss_options & options) {
@@ -189,15 +202,7 @@ token_loss_parts token_distillation_loss(const float * logits, const int32_t * l
     if (logits == nullptr || labels == nullptr || d_logits == nullptr)
         fail_invalid("token_distillation_loss: logits, labels and d_logits: expected pointers, "
                      "got null");
-    if (teacher.dense() && teacher.sparse())
-        fail_invalid("teacher targets: expected dense logits or top-k ids and log-probabilities, "
-                     "got both");
-    if (teacher.sparse() &&
-        (teacher.topk_ids == nullptr || teacher.topk_logprobs == nullptr || teacher.topk < 1))
-        fail_invalid("teacher top-k targets: expected ids, log-probabilities and K >= 1, got ids " +
-                     std::string(teacher.topk_ids ? "given" : "null") + ", log-probabilities " +
-                     (teacher.topk_logprobs ? "given" : "null") + ", K " +
-                     std::to_string(teacher.topk));
+    check_teacher_form(teacher);
     check_token_loss_options(options);
 
     check_labels(labels, N, V);
@@ -238,6 +243,8 @@ token_loss_parts distillation_gradients(lm::transformer & student, const int32_t
                                         const kd_loss_options & options,
                                         std::vector<float> & d_logits, int num_threads) {
     if (labels == nullptr) fail_invalid("labels: expected a pointer to [B, T] ids, got null");
+    check_teacher_form(teacher);  // before the forward: a refusal costs nothing
+    check_token_loss_options(options);
     const std::span<const float> logits = student.forward(tokens, B, T);
     const int64_t V = student.config().vocab;
     d_logits.resize(size_t(B * T * V));
