@@ -1,10 +1,9 @@
 #include "text/corpus_reader.h"
 
-#include <nlohmann/json.hpp>
-
 #include "common/error.h"
 #include "common/file_error.h"
 #include "common/mapped_file.h"
+#include "text/jsonl_text_field.h"
 
 namespace distill::text {
 
@@ -17,18 +16,6 @@ bool is_blank(std::string_view line) {
     for (const char c : line)
         if (c != ' ' && c != '\t' && c != '\r') return false;
     return true;
-}
-
-// What a JSON value is, for the message about a line that is not a document.
-std::string kind_of(const nlohmann::json & value) {
-    switch (value.type()) {
-    case nlohmann::json::value_t::object: return "an object";
-    case nlohmann::json::value_t::array: return "an array";
-    case nlohmann::json::value_t::string: return "a string";
-    case nlohmann::json::value_t::boolean: return "a boolean";
-    case nlohmann::json::value_t::null: return "null";
-    default: return "a number";
-    }
 }
 
 // Calls `f(line, line_number, end_offset)` for each line of `bytes` (without
@@ -87,24 +74,10 @@ void read_jsonl(const mapped_file & file, corpus_progress & progress,
         auto where = [&] {
             return "'" + file.path().string() + "' line " + std::to_string(number) + ": ";
         };
-        nlohmann::json value;
-        try {
-            value = nlohmann::json::parse(line.begin(), line.end());
-        } catch (const nlohmann::json::parse_error & e) {
-            fail_corrupt(where() + "expected a JSON object with a string field \"text\", got "
-                         "malformed JSON (" + e.what() + ")");
-        }
-        if (!value.is_object())
+        const std::string found = read_text_field(line, text);
+        if (!found.empty())
             fail_corrupt(where() + "expected a JSON object with a string field \"text\", got " +
-                         kind_of(value));
-        const auto field = value.find("text");
-        if (field == value.end())
-            fail_corrupt(where() + "expected a JSON object with a string field \"text\", got "
-                         "an object without \"text\"");
-        if (!field->is_string())
-            fail_corrupt(where() + "expected a JSON object with a string field \"text\", got "
-                         "\"text\" as " + kind_of(*field));
-        text = field->get<std::string>();
+                         found);
         if (text.empty()) return;
         corpus_progress now = progress;
         now.bytes_done += next;

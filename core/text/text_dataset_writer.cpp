@@ -1,7 +1,7 @@
 #include "text/text_dataset_writer.h"
 
 #include <cmath>
-#include <cstring>
+#include <algorithm>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -49,37 +49,31 @@ text_dataset_writer::text_dataset_writer(const tokenizer::bpe_tokenizer & tokeni
                      (names.empty() ? std::string("none") : names) + ")");
     }
     eos_id_ = eos->id;
+    token_bytes_ = token_bytes_for_vocab(uint64_t(tokenizer.vocab_size()));
     tokenizer_sha256_ = tokenizer_sha256(tokenizer);
 }
 
 void text_dataset_writer::add_document(std::string_view text) {
     scratch_.clear();
     tokenizer_.encode(text, scratch_);
-    ids_.insert(ids_.end(), scratch_.begin(), scratch_.end());
-    ids_.push_back(uint32_t(eos_id_));
-    document_ends_.push_back(ids_.size());
+    scratch_.push_back(eos_id_);
+    // Ids are in [0, vocab_size), so the narrowing to uint16 is exact.
+    if (token_bytes_ == 2) ids16_.insert(ids16_.end(), scratch_.begin(), scratch_.end());
+    else ids32_.insert(ids32_.end(), scratch_.begin(), scratch_.end());
+    document_ends_.push_back(tokens() + scratch_.size());
 }
 
 namespace {
 
-// Appends ids[begin, end) to `sink` as `width`-byte little-endian tokens,
-// a chunk at a time.
-void write_tokens(const atomic_file_sink & sink, const std::vector<uint32_t> & ids, uint64_t begin,
-                  uint64_t end, uint32_t width) {
-    constexpr uint64_t chunk_tokens = uint64_t(1) << 16;
-    std::string chunk;
+// Appends ids[begin, end) to `sink`, a chunk at a time (the ids are
+// already in the file's width and byte order).
+template <class Id>
+void write_tokens(const atomic_file_sink & sink, const std::vector<Id> & ids, uint64_t begin,
+                  uint64_t end) {
+    constexpr uint64_t chunk_tokens = uint64_t(1) << 20;
     for (uint64_t at = begin; at < end; at += chunk_tokens) {
         const uint64_t n = std::min(chunk_tokens, end - at);
-        chunk.resize(n * width);
-        if (width == 2) {
-            for (uint64_t i = 0; i < n; ++i) {
-                const auto token = uint16_t(ids[at + i]);
-                std::memcpy(chunk.data() + 2 * i, &token, 2);
-            }
-        } else {
-            std::memcpy(chunk.data(), ids.data() + at, n * 4);
-        }
-        sink(chunk);
+        sink({reinterpret_cast<const char *>(ids.data() + at), n * sizeof(Id)});
     }
 }
 
@@ -144,7 +138,8 @@ text_dataset_summary text_dataset_writer::write(const std::filesystem::path & pa
                     run_begin = begin;
                     in_run = true;
                 } else if (!take && in_run) {
-                    write_tokens(sink, ids_, run_begin, begin, header.token_bytes);
+                    if (token_bytes_ == 2) write_tokens(sink, ids16_, run_begin, begin);
+                    else write_tokens(sink, ids32_, run_begin, begin);
                     in_run = false;
                 }
             }

@@ -9,8 +9,9 @@
 // Each split keeps its documents in the order they were added. The same
 // documents, fraction and seed give the same file, byte for byte.
 //
-// Memory: the ids are held as uint32 until write (4 bytes a token); the
-// corpus text is not kept.
+// Memory: the ids are held until write in the file's width (2 bytes a
+// token up to 65,536 ids, else 4), with 8 bytes a document; the corpus text
+// is not kept.
 #pragma once
 
 #include <cstdint>
@@ -53,7 +54,7 @@ public:
     void add_document(std::string_view text);
 
     uint64_t documents() const { return document_ends_.size(); }
-    uint64_t tokens() const { return ids_.size(); }
+    uint64_t tokens() const { return document_ends_.empty() ? 0 : document_ends_.back(); }
     int32_t eos_id() const { return eos_id_; }
 
     // Splits and writes. Throws invalid_argument when a split would hold no
@@ -67,7 +68,9 @@ private:
     text_dataset_options options_;
     int32_t eos_id_ = 0;
     std::array<uint8_t, 32> tokenizer_sha256_{};
-    std::vector<uint32_t> ids_;
+    uint32_t token_bytes_ = 0;
+    std::vector<uint16_t> ids16_;  // [tokens] when token_bytes_ is 2
+    std::vector<uint32_t> ids32_;  // [tokens] when token_bytes_ is 4
     std::vector<uint64_t> document_ends_;  // [documents]: one past each document's eos
     std::vector<int32_t> scratch_;
 };

@@ -39,7 +39,8 @@ TEST_CASE("corpus: whole files, blank-line documents and JSON lines") {
                                    "\n\npoem one\nline two\n\n  \t\nc\r\n\r\nlast, no newline");
     distill::write_file_atomically(
         dir.file("c.jsonl"),
-        "{\"text\": \"caf\\u00e9\\nbar\", \"id\": 1}\n\n{\"text\": \"\"}\n{\"id\": 3, \"text\": \"x\"}");
+        "{\"text\": \"caf\\u00e9\\nbar\", \"id\": 1}\n\n{\"text\": \"\"}\n"
+        "{\"meta\": {\"text\": [1, {\"a\": null}]}, \"id\": 3, \"text\": \"x\"}");
 
     CHECK(documents({dir.file("a.txt"), dir.file("empty.txt"), dir.file("c.jsonl")},
                     corpus_layout::automatic) ==
@@ -87,6 +88,10 @@ TEST_CASE("corpus: a JSONL line that is not a document names the file and the li
     CHECK(message_for("[\"text\"]") == where + "an array");
     CHECK(message_for("{\"body\": \"x\"}") == where + "an object without \"text\"");
     CHECK(message_for("{\"text\": 5}") == where + "\"text\" as a number");
+    CHECK(message_for("{\"text\": [\"a\"]}") == where + "\"text\" as an array");
+    CHECK(message_for("{\"meta\": {\"text\": \"nested\"}}") == where + "an object without \"text\"");
+    CHECK(message_for("\"just a string\"") == where + "a string");
+    CHECK(message_for("{\"text\": \"x\"} trailing").rfind(where + "malformed JSON (", 0) == 0);
 
     CHECK(test::error_of([&] { documents({dir.file("missing.txt")}, corpus_layout::automatic); },
                          status::not_found)
