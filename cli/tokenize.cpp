@@ -100,12 +100,19 @@ void add_tokenize(CLI::App & app, int & exit_code) {
             o->eos_token = options->eos.c_str();
             o->layout = layout_code(options->layout);
             const bool terminal = isatty(STDERR_FILENO) != 0;
-            o->progress_interval_seconds = terminal ? 0.25 : 5.0;
+            // Called often so that Ctrl-C stops within a fraction of a
+            // second; printed every few seconds when stderr is a log.
+            o->progress_interval_seconds = 0.25;
+            double last_printed = -1e9;
             install_interrupt_handler();
             const auto start = std::chrono::steady_clock::now();
             const distill_tokenize_summary s = distill::tokenize_files(
                 tokenizer, options->inputs, options->out, o,
                 [&](const distill_tokenize_progress & p) {
+                    if (interrupted) return false;
+                    if (!terminal && !p.writing && p.elapsed_seconds - last_printed < 5.0)
+                        return true;
+                    last_printed = p.elapsed_seconds;
                     const std::string line = progress_line(p);
                     if (terminal) {
                         std::fprintf(stderr, "\r%s\033[K", line.c_str());
@@ -113,7 +120,7 @@ void add_tokenize(CLI::App & app, int & exit_code) {
                     } else {
                         std::fprintf(stderr, "%s\n", line.c_str());
                     }
-                    return interrupted == 0;
+                    return true;
                 });
             if (line_open) std::fprintf(stderr, "\n");
             line_open = false;
@@ -147,9 +154,14 @@ void add_tokenize(CLI::App & app, int & exit_code) {
             }
             exit_code = exit_ok;
         } catch (const distill::Exception & e) {
+            if (e.status() == DISTILL_STATUS_CANCELLED && interrupted) {
+                std::fprintf(stderr, "%sdistill tokenize: interrupted; nothing was written to %s\n",
+                             line_open ? "\n" : "", options->out.c_str());
+                exit_code = exit_interrupted;
+                return;
+            }
             std::fprintf(stderr, "%sdistill tokenize: %s\n", line_open ? "\n" : "", e.what());
-            exit_code = e.status() == DISTILL_STATUS_CANCELLED && interrupted ? exit_interrupted
-                                                                              : exit_failure;
+            exit_code = exit_failure;
         } catch (const std::exception & e) {
             std::fprintf(stderr, "distill tokenize: %s\n", e.what());
             exit_code = exit_failure;

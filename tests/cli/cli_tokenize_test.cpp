@@ -8,11 +8,15 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 using cli_test::Result;
@@ -187,6 +191,33 @@ TEST_CASE("tokenize refuses what it cannot do, naming it") {
     CHECK(r.code == 1);
     CHECK(r.err.find("NOT_FOUND") != std::string::npos);
     CHECK(r.err.find("missing.txt") != std::string::npos);
+    CHECK(!std::filesystem::exists(out));
+}
+
+TEST_CASE("tokenize stops on Ctrl-C with nothing written") {
+    const auto dir = cli_test::scratch("tokenize-interrupt");
+    const std::string tokenizer = train_tokenizer(dir);
+    // About 40 MB of JSON lines: seconds of work, so the signal lands mid-run.
+    const std::string fortune = cli_test::slurp(fortunes + "riddles");
+    const std::string line = nlohmann::json({{"text", fortune.substr(0, 2000)}}).dump() + "\n";
+    std::string lines;
+    while (lines.size() < 40'000'000) lines += line;
+    const auto corpus = dir / "big.jsonl";
+    cli_test::write(corpus, lines);
+    const std::string out = (dir / "big.tokens").string(), err = (dir / "err.txt").string();
+    const pid_t child = cli_test::start({"tokenize", "--tokenizer", tokenizer, "--context", "64",
+                                         "--out", out, corpus.string()},
+                                        (dir / "out.txt").string(), err);
+    // The first progress line says the handler is in place and work begun.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (cli_test::slurp(err).find("documents/s") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ::kill(child, SIGINT);
+    const int code = cli_test::wait_exit(child);
+    CHECK_MESSAGE((code == 130), ("Ctrl-C exits 130, got " + std::to_string(code)));
+    CHECK(cli_test::slurp(err).find("interrupted; nothing was written to " + out) !=
+          std::string::npos);
     CHECK(!std::filesystem::exists(out));
 }
 
