@@ -123,7 +123,8 @@ enum {
      * a device I/O error, a directory where a file was expected. */
     DISTILL_STATUS_IO_ERROR = 7,
     /* ABI 7. A file's contents are damaged, truncated, or of another kind
-     * (not a distill store, checkpoint, safetensors or IDX file). */
+     * (not a distill store, checkpoint, safetensors, IDX or token dataset
+     * file). */
     DISTILL_STATUS_CORRUPT_FILE = 8,
     /* ABI 7. No space left on the device or in the quota. Nothing partial is
      * left behind: the store or file is as it was before the call. */
@@ -146,8 +147,8 @@ DISTILL_API const char * distill_last_error_message(void);
  * distill_<object>_create / _open / _load function and released by its
  * distill_<object>_free (which accepts NULL). Declared here, together, so
  * that any section may name any of them; each is described in its section.
- * Since ABI 1 (distill_context), 2 (record, store, teacher) and 4 (model,
- * dataset, trainer). */
+ * Since ABI 1 (distill_context), 2 (record, store, teacher), 4 (model,
+ * dataset, trainer) and 9 (text dataset). */
 typedef struct distill_context distill_context;               /* 3. Context */
 typedef struct distill_teacher_record distill_teacher_record; /* 5. Teacher records */
 typedef struct distill_store distill_store;                   /* 6. Store */
@@ -155,6 +156,7 @@ typedef struct distill_teacher distill_teacher;               /* 7. Teachers */
 typedef struct distill_dataset distill_dataset;               /* 10. Datasets */
 typedef struct distill_model distill_model;                   /* 11. Models & trainer */
 typedef struct distill_trainer distill_trainer;               /* 11. Models & trainer */
+typedef struct distill_text_dataset distill_text_dataset;     /* 13. Token datasets */
 
 /* ------------------------------------------------------------------------ */
 /* 3. Context: where and how work runs                                       */
@@ -1673,8 +1675,6 @@ DISTILL_API distill_status distill_tokenizer_train(const char * const * texts,
  * Thread safety: a dataset handle is read-only once open; any number of
  * threads may read windows at once.
  */
-typedef struct distill_text_dataset distill_text_dataset;
-
 typedef enum {
     DISTILL_CORPUS_LAYOUT_AUTO = 0, /* JSONL for *.jsonl, else FILE */
     DISTILL_CORPUS_LAYOUT_FILE = 1,
