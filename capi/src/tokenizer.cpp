@@ -10,11 +10,8 @@
 #include "api_guard.h"
 #include "text/bpe_trainer.h"
 #include "text/tokenizer_json.h"
+#include "tokenizer_handle.h"
 #include "versioned_struct.h"
-
-struct distill_tokenizer {
-    std::unique_ptr<distill::tokenizer::bpe_tokenizer> tokenizer;
-};
 
 using distill::capi::guarded;
 using distill::capi::require_pointer;

@@ -101,7 +101,23 @@ DISTILL_LAYOUT(S, F(vocab_size), F(min_frequency), F(split), F(special_tokens),
                F(special_token_count));
 #undef S
 
+#define S distill_tokenize_options
+DISTILL_LAYOUT(S, F(context), F(validation_fraction), F(seed), F(eos_token), F(layout),
+               F(progress_interval_seconds), F(progress), F(progress_user_data));
+#undef S
+
 // ---- Results the library fills (written: only the caller's prefix) ----
+
+#define S distill_tokenize_summary
+DISTILL_LAYOUT(S, F(token_bytes), F(train_documents), F(validation_documents), F(train_tokens),
+               F(validation_tokens), F(train_windows), F(validation_windows), F(file_bytes));
+#undef S
+
+#define S distill_text_dataset_info
+DISTILL_LAYOUT(S, F(context), F(vocab_size), F(eos_id), F(token_bytes), F(train_documents),
+               F(validation_documents), F(train_tokens), F(validation_tokens), F(train_windows),
+               F(validation_windows), F(tokenizer_sha256));
+#undef S
 
 #define S distill_store_stats
 DISTILL_LAYOUT(S, F(records), F(failures), F(positions), F(blob_bytes), F(finished_stop),
@@ -177,6 +193,9 @@ DISTILL_CHECK_LAYOUT(distill_trainer_options);
 DISTILL_CHECK_LAYOUT(distill_batch);
 DISTILL_CHECK_LAYOUT(distill_fit_options);
 DISTILL_CHECK_LAYOUT(distill_tokenizer_train_options);
+DISTILL_CHECK_LAYOUT(distill_tokenize_options);
+DISTILL_CHECK_LAYOUT(distill_tokenize_summary);
+DISTILL_CHECK_LAYOUT(distill_text_dataset_info);
 DISTILL_CHECK_LAYOUT(distill_store_stats);
 DISTILL_CHECK_LAYOUT(distill_collect_summary);
 DISTILL_CHECK_LAYOUT(distill_batch_build_summary);

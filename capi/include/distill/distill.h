@@ -20,6 +20,9 @@
  *                            distill_trainer (step, fit, save, resume)
  *  12. Tokenizer             distill_tokenizer: byte-level BPE tokenizer.json,
  *                            encode, decode, train, save
+ *  13. Token datasets        distill_tokenize_files, distill_text_dataset:
+ *                            a corpus as token ids in a mapped file, split
+ *                            by document, served in windows
  * New sections are appended after the last one.
  *
  * Valid C99 and C++. Every function is prefixed `distill_`; every fallible
@@ -93,7 +96,7 @@ extern "C" {
 /* Bumped on every backward-compatible addition to this header; a binding
  * compiled against DISTILL_ABI_VERSION = n runs on any library whose
  * distill_abi_version() >= n with the same DISTILL_VERSION_MAJOR. */
-#define DISTILL_ABI_VERSION 8
+#define DISTILL_ABI_VERSION 9
 
 /* The library's version as "MAJOR.MINOR.PATCH"; a static string, never NULL. Since ABI 1. */
 DISTILL_API const char * distill_version(void);
@@ -120,7 +123,8 @@ enum {
      * a device I/O error, a directory where a file was expected. */
     DISTILL_STATUS_IO_ERROR = 7,
     /* ABI 7. A file's contents are damaged, truncated, or of another kind
-     * (not a distill store, checkpoint, safetensors or IDX file). */
+     * (not a distill store, checkpoint, safetensors, IDX or token dataset
+     * file). */
     DISTILL_STATUS_CORRUPT_FILE = 8,
     /* ABI 7. No space left on the device or in the quota. Nothing partial is
      * left behind: the store or file is as it was before the call. */
@@ -143,8 +147,8 @@ DISTILL_API const char * distill_last_error_message(void);
  * distill_<object>_create / _open / _load function and released by its
  * distill_<object>_free (which accepts NULL). Declared here, together, so
  * that any section may name any of them; each is described in its section.
- * Since ABI 1 (distill_context), 2 (record, store, teacher) and 4 (model,
- * dataset, trainer). */
+ * Since ABI 1 (distill_context), 2 (record, store, teacher), 4 (model,
+ * dataset, trainer) and 9 (text dataset). */
 typedef struct distill_context distill_context;               /* 3. Context */
 typedef struct distill_teacher_record distill_teacher_record; /* 5. Teacher records */
 typedef struct distill_store distill_store;                   /* 6. Store */
@@ -152,6 +156,7 @@ typedef struct distill_teacher distill_teacher;               /* 7. Teachers */
 typedef struct distill_dataset distill_dataset;               /* 10. Datasets */
 typedef struct distill_model distill_model;                   /* 11. Models & trainer */
 typedef struct distill_trainer distill_trainer;               /* 11. Models & trainer */
+typedef struct distill_text_dataset distill_text_dataset;     /* 13. Token datasets */
 
 /* ------------------------------------------------------------------------ */
 /* 3. Context: where and how work runs                                       */
@@ -1630,6 +1635,196 @@ DISTILL_API distill_status distill_tokenizer_train(const char * const * texts,
                                                    const int64_t * lengths, int64_t count,
                                                    const distill_tokenizer_train_options * options,
                                                    distill_tokenizer ** out);
+
+/* ------------------------------------------------------------------------ */
+/* 13. Token datasets                                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A corpus encoded once by a tokenizer and kept in a file (*.tokens) that
+ * is memory-mapped, not read: pages come from disk as windows are read, so
+ * a corpus larger than RAM serves as well as a small one. Since ABI 9.
+ *
+ * Making one (distill_tokenize_files): each document's ids, then the
+ * end-of-document token's id; the documents split into training and
+ * validation BY DOCUMENT (of N documents, round(validation_fraction · N),
+ * at least 1 and at most N − 1, chosen by the seed; a document is wholly
+ * in one split, each split keeps corpus order); each split's documents
+ * concatenated. Ids are stored as uint16 when the vocabulary has at most
+ * 65,536 ids, else uint32. The same corpus and options give the same file,
+ * byte for byte; it is written atomically.
+ *
+ * Documents of a file, by layout:
+ *   FILE         the whole file is one document (the default, except for
+ *                names ending in .jsonl)
+ *   BLANK_LINES  documents separated by blank lines (empty, or spaces and
+ *                tabs only); a document is its lines from the first
+ *                non-blank one to the last, without the final line ending
+ *   JSONL        one JSON object per line with a string field "text";
+ *                blank lines skipped; any other line is CORRUPT_FILE naming
+ *                the file and the line number
+ * Empty documents are skipped.
+ *
+ * Serving one (distill_text_dataset): window i of a split is its tokens
+ * [i·context, i·context + context + 1); a model reads the first context
+ * and predicts the last context (the same tokens shifted by one).
+ * Consecutive windows share one token; the split's tail shorter than a
+ * window is not served. Windows cross document boundaries, the
+ * end-of-document id marking where one ends.
+ *
+ * Thread safety: a dataset handle is read-only once open; any number of
+ * threads may read windows at once.
+ */
+typedef enum {
+    DISTILL_CORPUS_LAYOUT_AUTO = 0, /* JSONL for *.jsonl, else FILE */
+    DISTILL_CORPUS_LAYOUT_FILE = 1,
+    DISTILL_CORPUS_LAYOUT_BLANK_LINES = 2,
+    DISTILL_CORPUS_LAYOUT_JSONL = 3
+} distill_corpus_layout;
+
+typedef enum { DISTILL_SPLIT_TRAIN = 0, DISTILL_SPLIT_VALIDATION = 1 } distill_split;
+
+/* What distill_tokenize_files has done so far, handed to its callback.
+ * struct_size is the library's sizeof (see section 9). Since ABI 9. */
+typedef struct distill_tokenize_progress {
+    uint32_t struct_size;
+    int32_t writing;          /* 1 once all is read and the file is being written */
+    int64_t files_done;
+    int64_t files_total;
+    int64_t bytes_done;       /* of the input files */
+    int64_t bytes_total;
+    int64_t documents;        /* encoded so far */
+    int64_t tokens;           /* encoded so far, end-of-document ids included */
+    double elapsed_seconds;   /* since the call began */
+} distill_tokenize_progress;
+
+/* Called on the calling thread about every progress_interval_seconds while
+ * reading and once when writing begins; returning DISTILL_STATUS_CANCELLED
+ * stops the call, which returns CANCELLED and leaves out_path as it was.
+ * Since ABI 9. */
+typedef distill_status (*distill_tokenize_callback)(void * user_data,
+                                                    const distill_tokenize_progress * progress);
+
+/* Options of distill_tokenize_files. Since ABI 9. */
+typedef struct distill_tokenize_options {
+    uint32_t struct_size;        /* sizeof(distill_tokenize_options) */
+    int32_t context;             /* window length, ≥ 1; default 0 (must be set) */
+    double validation_fraction;  /* in [0, 1); default 0 (no validation split) */
+    uint64_t seed;               /* of the split; default 0 */
+    const char * eos_token;      /* content of an added token of the tokenizer;
+                                    NULL = "<|endoftext|>" */
+    int32_t layout;              /* distill_corpus_layout; default AUTO */
+    double progress_interval_seconds; /* default 0.5 */
+    distill_tokenize_callback progress; /* may be NULL */
+    void * progress_user_data;
+} distill_tokenize_options;
+
+/* Fills *options with the defaults above. Since ABI 9. */
+DISTILL_API distill_status distill_tokenize_options_init(distill_tokenize_options * options);
+
+/* What distill_tokenize_files wrote (the caller sets struct_size). Since ABI 9. */
+typedef struct distill_tokenize_summary {
+    uint32_t struct_size;
+    int32_t token_bytes;          /* 2 or 4 */
+    int64_t train_documents;
+    int64_t validation_documents;
+    int64_t train_tokens;
+    int64_t validation_tokens;
+    int64_t train_windows;
+    int64_t validation_windows;
+    int64_t file_bytes;
+} distill_tokenize_summary;
+
+/*
+ * Encodes the documents of paths[0, path_count) with `tokenizer` and writes
+ * the token dataset file out_path (see above). summary may be NULL.
+ * Since ABI 9.
+ * Errors: an argument NULL (summary aside), path_count < 1, a context < 1,
+ * a validation_fraction outside [0, 1), an eos_token that is not one of the
+ * tokenizer's added tokens (the message lists them), a split that would
+ * hold no whole window, a validation fraction above 0 with fewer than 2
+ * documents: INVALID_ARGUMENT. NOT_FOUND / IO_ERROR naming an input or the
+ * output that cannot be read or written; CORRUPT_FILE for a malformed JSONL
+ * line (file and line named); DISK_FULL; CANCELLED from the callback.
+ */
+DISTILL_API distill_status distill_tokenize_files(const distill_tokenizer * tokenizer,
+                                                  const char * const * paths, int64_t path_count,
+                                                  const char * out_path,
+                                                  const distill_tokenize_options * options,
+                                                  distill_tokenize_summary * summary);
+
+/* Maps a token dataset file read-only. Since ABI 9.
+ * Errors: NOT_FOUND / IO_ERROR naming the path; CORRUPT_FILE for a file
+ * that is truncated, of another kind or of another format version, saying
+ * what was expected and what was found. */
+DISTILL_API distill_status distill_text_dataset_open(const char * path, distill_text_dataset ** out);
+
+/* Accepts NULL. Unmaps the file. Since ABI 9. */
+DISTILL_API void distill_text_dataset_free(distill_text_dataset * dataset);
+
+/* The header of an open dataset (the caller sets struct_size). Since ABI 9. */
+typedef struct distill_text_dataset_info {
+    uint32_t struct_size;
+    int32_t context;
+    int32_t vocab_size;
+    int32_t eos_id;
+    int32_t token_bytes;          /* 2: windows are uint16_t, 4: uint32_t */
+    int64_t train_documents;
+    int64_t validation_documents;
+    int64_t train_tokens;
+    int64_t validation_tokens;
+    int64_t train_windows;
+    int64_t validation_windows;
+    uint8_t tokenizer_sha256[32]; /* of the tokenizer's tokenizer.json as
+                                     distill_tokenizer_to_json writes it */
+} distill_text_dataset_info;
+
+/* Since ABI 9. Errors: an argument NULL; a struct_size not of this struct. */
+DISTILL_API distill_status distill_text_dataset_get_info(const distill_text_dataset * dataset,
+                                                         distill_text_dataset_info * out);
+
+/* *out_tokens = window `index` of `split` inside the mapping (context + 1
+ * tokens of info.token_bytes bytes each, valid until the dataset is freed),
+ * *out_length = context + 1. Since ABI 9. Errors: an argument NULL, a split
+ * not a distill_split, an index outside [0, windows). */
+DISTILL_API distill_status distill_text_dataset_window(const distill_text_dataset * dataset,
+                                                       int32_t split, int64_t index,
+                                                       const void ** out_tokens,
+                                                       int64_t * out_length);
+
+/* For b < count, window windows[b] of `split` into
+ *   tokens  [count, context] int32: its first context tokens
+ *   targets [count, context] int32: its last context tokens (the inputs
+ *                            shifted by one; no -100 is ever written)
+ * Since ABI 9. Errors: an argument NULL (with count > 0), a negative count,
+ * an index outside [0, windows); CORRUPT_FILE for an id at or above
+ * vocab_size in the file (split, window and position named). */
+DISTILL_API distill_status distill_text_dataset_copy_batch(const distill_text_dataset * dataset,
+                                                           int32_t split, const int64_t * windows,
+                                                           int64_t count, int32_t * tokens,
+                                                           int32_t * targets);
+
+/* out[0, *out_count) = a permutation of the windows of `split` fixed by
+ * `seed` (the same on every machine), filled the snprintf way: *out_count
+ * is always the window count, out written only when capacity holds it.
+ * Since ABI 9. */
+DISTILL_API distill_status distill_text_dataset_shuffled_windows(
+    const distill_text_dataset * dataset, int32_t split, uint64_t seed, int64_t * out,
+    int64_t capacity, int64_t * out_count);
+
+/* OK when the dataset was made with `tokenizer` (the hashes of their
+ * tokenizer.json agree); INVALID_ARGUMENT showing both hashes otherwise.
+ * Since ABI 9. */
+DISTILL_API distill_status distill_text_dataset_check_tokenizer(
+    const distill_text_dataset * dataset, const distill_tokenizer * tokenizer);
+
+/* OK when a model of model_vocab ids and model_context positions can read
+ * the dataset; INVALID_ARGUMENT naming both numbers for a dataset whose
+ * vocabulary is larger than the model's or whose context is longer.
+ * Since ABI 9. */
+DISTILL_API distill_status distill_text_dataset_check_model(const distill_text_dataset * dataset,
+                                                            int64_t model_vocab,
+                                                            int64_t model_context);
 
 #ifdef __cplusplus
 }

@@ -105,6 +105,7 @@ DISTILL_HPP_HANDLE(distill_model, distill_model_free)
 DISTILL_HPP_HANDLE(distill_dataset, distill_dataset_free)
 DISTILL_HPP_HANDLE(distill_trainer, distill_trainer_free)
 DISTILL_HPP_HANDLE(distill_tokenizer, distill_tokenizer_free)
+DISTILL_HPP_HANDLE(distill_text_dataset, distill_text_dataset_free)
 #undef DISTILL_HPP_HANDLE
 
 // Unique ownership of one library handle (null when moved from). The
@@ -939,6 +940,84 @@ private:
         if (length > 0) check(fill(out.data(), length, &length));
         return out;
     }
+};
+
+// ---------------------------------------------------------------------------
+// Token datasets (since ABI 9)
+// ---------------------------------------------------------------------------
+
+using TokenizeOptions = Options<distill_tokenize_options, distill_tokenize_options_init>;
+using TokenizeProgress = std::function<bool(const distill_tokenize_progress &)>;
+
+// Encodes the documents of `paths` with `tokenizer` into the token dataset
+// file `out_path` (see distill_tokenize_files). `progress` returning false
+// (or throwing) stops the call; nothing is written then.
+inline distill_tokenize_summary tokenize_files(const Tokenizer & tokenizer,
+                                               const std::vector<std::string> & paths,
+                                               const std::string & out_path,
+                                               const TokenizeOptions & options,
+                                               TokenizeProgress progress = {}) {
+    std::vector<const char *> names;
+    for (const std::string & path : paths) names.push_back(path.c_str());
+    const Progress<distill_tokenize_progress> relay{std::move(progress)};
+    distill_tokenize_options o = options.get();
+    relay.install(o);
+    distill_tokenize_summary summary{};
+    summary.struct_size = sizeof summary;
+    check(distill_tokenize_files(tokenizer.get(), names.data(), int64_t(names.size()),
+                                 out_path.c_str(), &o, &summary));
+    return summary;
+}
+
+// A token dataset file, mapped read-only (see distill_text_dataset_open).
+class TextDataset : public Handle<distill_text_dataset> {
+public:
+    static TextDataset open(const std::string & path) {
+        TextDataset d;
+        check(distill_text_dataset_open(path.c_str(), d.out()));
+        return d;
+    }
+    distill_text_dataset_info info() const {
+        distill_text_dataset_info info{};
+        info.struct_size = sizeof info;
+        check(distill_text_dataset_get_info(get(), &info));
+        return info;
+    }
+    // Window `index` of `split` in the mapping: context + 1 tokens of
+    // info().token_bytes bytes each.
+    std::pair<const void *, int64_t> window(int32_t split, int64_t index) const {
+        const void * tokens = nullptr;
+        int64_t length = 0;
+        check(distill_text_dataset_window(get(), split, index, &tokens, &length));
+        return {tokens, length};
+    }
+    // tokens and targets [windows.size(), context], resized to fit.
+    void copy_batch(int32_t split, const std::vector<int64_t> & windows,
+                    std::vector<int32_t> & tokens, std::vector<int32_t> & targets) const {
+        const size_t size = windows.size() * size_t(info().context);
+        tokens.resize(size);
+        targets.resize(size);
+        check(distill_text_dataset_copy_batch(get(), split, windows.data(), int64_t(windows.size()),
+                                              tokens.data(), targets.data()));
+    }
+    std::vector<int64_t> shuffled_windows(int32_t split, uint64_t seed) const {
+        int64_t count = 0;
+        check(distill_text_dataset_shuffled_windows(get(), split, seed, nullptr, 0, &count));
+        std::vector<int64_t> order(static_cast<size_t>(count));
+        if (count > 0)
+            check(distill_text_dataset_shuffled_windows(get(), split, seed, order.data(), count,
+                                                        &count));
+        return order;
+    }
+    void check_tokenizer(const Tokenizer & tokenizer) const {
+        check(distill_text_dataset_check_tokenizer(get(), tokenizer.get()));
+    }
+    void check_model(int64_t vocab, int64_t context) const {
+        check(distill_text_dataset_check_model(get(), vocab, context));
+    }
+
+private:
+    TextDataset() = default;
 };
 
 }  // namespace distill
