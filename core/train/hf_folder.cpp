@@ -52,6 +52,22 @@ void rename_or_fail(const fs::path & from, const fs::path & to) {
         fail_file("renaming '" + from.string() + "' to", to, errno);
 }
 
+// Whether `path` exists; a path that cannot be looked at (EACCES, ELOOP)
+// is an error naming it, not a std::filesystem exception.
+bool path_exists(const fs::path & path) {
+    std::error_code error;
+    const fs::file_status status = fs::status(path, error);
+    if (error && error != std::errc::no_such_file_or_directory &&
+        error != std::errc::not_a_directory)
+        fail_file("looking at", path, error.value());
+    return fs::exists(status);
+}
+
+bool is_folder(const fs::path & path) {
+    std::error_code error;
+    return fs::is_directory(path, error);
+}
+
 void remove_quietly(const fs::path & path) {
     std::error_code ignored;
     fs::remove_all(path, ignored);
@@ -93,12 +109,12 @@ json read_config(const fs::path & path) {
 // The weights file, or why there is none that this reader takes.
 fs::path weights_path(const fs::path & dir) {
     const fs::path path = dir / "model.safetensors";
-    if (fs::exists(path)) return path;
-    if (fs::exists(dir / "model.safetensors.index.json"))
+    if (path_exists(path)) return path;
+    if (path_exists(dir / "model.safetensors.index.json"))
         fail_unsupported(dir.string() + ": the weights are sharded (model.safetensors.index.json); "
                          "expected one model.safetensors (save_pretrained with a "
                          "max_shard_size above the model's size)");
-    if (fs::exists(dir / "pytorch_model.bin"))
+    if (path_exists(dir / "pytorch_model.bin"))
         fail_unsupported(dir.string() + ": the weights are a PyTorch pickle (pytorch_model.bin); "
                          "expected model.safetensors (save_pretrained(..., "
                          "safe_serialization=True))");
@@ -191,7 +207,7 @@ void export_hf_folder(const lm::transformer & model, const tokenizer::bpe_tokeni
                      "model's vocab (" + std::to_string(model.config().vocab) + ")");
     // "out/" names the folder "out", not an empty name inside it.
     const fs::path dir = dir_in.has_filename() ? dir_in : dir_in.parent_path();
-    if (fs::exists(dir) && !fs::is_directory(dir))
+    if (path_exists(dir) && !is_folder(dir))
         fail_invalid("export_hf_folder: '" + dir.string() + "' exists and is not a folder");
     const fs::path parent = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
     std::error_code created;
@@ -199,19 +215,27 @@ void export_hf_folder(const lm::transformer & model, const tokenizer::bpe_tokeni
     if (created) fail_file("creating the folder", parent, created.value());
 
     const fs::path partial = make_sibling(dir, ".partial-");
-    fs::path old;
+    fs::path old;         // where an earlier folder was moved aside
+    bool swapped = false;  // the new folder is in place
     try {
         write_files(model, tokenizer, partial);
         sync_directory(partial);
-        if (fs::exists(dir)) {
+        if (path_exists(dir)) {
             old = make_sibling(dir, ".old-");
             rename_or_fail(dir, old);  // onto an empty folder: allowed by rename(2)
         }
         rename_or_fail(partial, dir);
+        swapped = true;
         sync_directory(parent);
     } catch (...) {
-        remove_quietly(partial);
-        if (!old.empty() && !fs::exists(dir)) ::rename(old.c_str(), dir.c_str());
+        if (!swapped) {
+            remove_quietly(partial);
+            // The earlier folder back under its name (should that fail too,
+            // it stays beside it as <dir>.old-XXXXXX, never deleted).
+            if (!old.empty()) ::rename(old.c_str(), dir.c_str());
+        } else if (!old.empty()) {
+            remove_quietly(old);
+        }
         throw;
     }
     if (!old.empty()) remove_quietly(old);
@@ -219,8 +243,8 @@ void export_hf_folder(const lm::transformer & model, const tokenizer::bpe_tokeni
 
 hf_folder_contents import_hf_folder(const fs::path & dir) {
     if (dir.empty()) fail_invalid("import_hf_folder: expected a folder path, got an empty one");
-    if (!fs::exists(dir)) fail_file("opening the model folder", dir, ENOENT);
-    if (!fs::is_directory(dir)) fail_file("opening the model folder", dir, ENOTDIR);
+    if (!path_exists(dir)) fail_file("opening the model folder", dir, ENOENT);
+    if (!is_folder(dir)) fail_file("opening the model folder", dir, ENOTDIR);
     const fs::path config_path = dir / "config.json";
     const lm::transformer_config config =
         parse_hf_config(read_config(config_path), config_path.string());
@@ -228,7 +252,7 @@ hf_folder_contents import_hf_folder(const fs::path & dir) {
     hf_folder_contents contents;
     contents.model = std::make_shared<lm::transformer>(config, 0);
     load_weights(*contents.model, weights);
-    if (const fs::path tokenizer = dir / "tokenizer.json"; fs::exists(tokenizer))
+    if (const fs::path tokenizer = dir / "tokenizer.json"; path_exists(tokenizer))
         contents.tokenizer = load_tokenizer(tokenizer, config.vocab);
     return contents;
 }

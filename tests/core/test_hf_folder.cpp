@@ -281,6 +281,10 @@ TEST_CASE("hf folder: missing, truncated and foreign files are refused with thei
     r = import_refusal(dir);
     CHECK(r.code == status::unsupported);
     CHECK(r.message.find("pytorch_model.bin") != std::string::npos);
+    write_file_atomically(dir / "model.safetensors.index.json", "{}");
+    r = import_refusal(dir);
+    CHECK(r.code == status::unsupported);
+    CHECK(r.message.find("sharded") != std::string::npos);
     write_file_atomically(dir / "model.safetensors", weights);
 
     write_file_atomically(dir / "tokenizer.json", "{\"model\": ");
