@@ -51,7 +51,8 @@ void add_import(CLI::App & app, int & exit_code) {
         ->required();
     cmd->add_option("--out", options->out, "Where to write the model file")->required();
     cmd->add_option("--tokenizer-out", options->tokenizer_out,
-                    "Where to write the folder's tokenizer.json (fails if it has none)");
+                    "Where to write the folder's tokenizer.json (fails if it has none; "
+                    "without it tokenizer.json is not read)");
     cmd->callback([options, &exit_code] {
         try {
             distill::import_hf_folder(options->dir, options->out, options->tokenizer_out);

@@ -46,7 +46,7 @@ distill_status distill_hf_folder_import(const char * dir, const char * model_pat
         require_path(model_path, "model_path", "the model file to write");
         if (tokenizer_path != nullptr)
             require_path(tokenizer_path, "tokenizer_path", "the tokenizer.json to write, or NULL");
-        const distill::hf_folder_contents contents = distill::import_hf_folder(dir);
+        const distill::hf_folder_contents contents = distill::import_hf_folder(dir, tokenizer_path != nullptr);
         if (tokenizer_path != nullptr && contents.tokenizer == nullptr)
             distill::fail_file("reading the tokenizer of", std::string(dir) + "/tokenizer.json",
                                ENOENT);

@@ -241,7 +241,7 @@ void export_hf_folder(const lm::transformer & model, const tokenizer::bpe_tokeni
     if (!old.empty()) remove_quietly(old);
 }
 
-hf_folder_contents import_hf_folder(const fs::path & dir) {
+hf_folder_contents import_hf_folder(const fs::path & dir, bool read_tokenizer) {
     if (dir.empty()) fail_invalid("import_hf_folder: expected a folder path, got an empty one");
     if (!path_exists(dir)) fail_file("opening the model folder", dir, ENOENT);
     if (!is_folder(dir)) fail_file("opening the model folder", dir, ENOTDIR);
@@ -252,7 +252,7 @@ hf_folder_contents import_hf_folder(const fs::path & dir) {
     hf_folder_contents contents;
     contents.model = std::make_shared<lm::transformer>(config, 0);
     load_weights(*contents.model, weights);
-    if (const fs::path tokenizer = dir / "tokenizer.json"; path_exists(tokenizer))
+    if (const fs::path tokenizer = dir / "tokenizer.json"; read_tokenizer && path_exists(tokenizer))
         contents.tokenizer = load_tokenizer(tokenizer, config.vocab);
     return contents;
 }

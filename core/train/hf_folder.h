@@ -52,6 +52,9 @@ struct hf_folder_contents {
 //                 biases, another hidden_act or head_dim, ...), weights of a
 //                 non-float dtype, sharded weights, only pytorch_model.bin,
 //                 a tokenizer of another family
-hf_folder_contents import_hf_folder(const std::filesystem::path & dir);
+// With read_tokenizer false, tokenizer.json is not looked at (a Llama 2
+// checkpoint's SentencePiece-style tokenizer would be refused, its model
+// is fine) and `tokenizer` stays null.
+hf_folder_contents import_hf_folder(const std::filesystem::path & dir, bool read_tokenizer = true);
 
 }  // namespace distill

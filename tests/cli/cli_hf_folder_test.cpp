@@ -131,6 +131,19 @@ TEST_CASE("import --hf refuses what the student lacks, by name, and bad usage") 
     CHECK(r.err.find("rope_scaling") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(out));
 
+    // A tokenizer of another family (SentencePiece-style, as Llama 2's) is
+    // refused when asked for, and not read when not.
+    config.erase("rope_scaling");
+    write(folder / "config.json", config.dump());
+    write(folder / "tokenizer.json", R"({"model": {"type": "Unigram", "vocab": []}})");
+    r = run("import --hf '" + folder.string() + "' --out '" + out.string() +
+            "' --tokenizer-out '" + (dir / "tok.json").string() + "'");
+    CHECK(r.code == 1);
+    CHECK(r.err.find("Unigram") != std::string::npos);
+    r = run("import --hf '" + folder.string() + "' --out '" + out.string() + "'");
+    CHECK_MESSAGE(r.code == 0, r.err);
+    CHECK(std::filesystem::exists(out));
+
     r = run("import --hf '" + (dir / "absent").string() + "' --out '" + out.string() + "'");
     CHECK(r.code == 1);
     CHECK(r.err.find("absent") != std::string::npos);

@@ -291,6 +291,7 @@ TEST_CASE("hf folder: missing, truncated and foreign files are refused with thei
     r = import_refusal(dir);
     CHECK(r.code == status::corrupt_file);
     CHECK(r.message.find("tokenizer.json") != std::string::npos);
+    CHECK(import_hf_folder(dir, false).tokenizer == nullptr);  // not read: the model imports
     lm::transformer_config narrow = small_config(false);
     narrow.vocab = 280;
     export_hf_folder(test::random_student(narrow, 12), nullptr, tmp.file("narrow"));

@@ -1661,7 +1661,9 @@ DISTILL_API distill_status distill_hf_folder_export(const char * model_path,
  * save_pretrained: one model.safetensors, F32, F16, BF16 or F64 weights,
  * read as fp32) and writes the model file `model_path` and, when
  * `tokenizer_path` is not NULL, the folder's tokenizer.json there
- * (re-written by distill's tokenizer). Errors: NOT_FOUND for no folder, no
+ * (re-written by distill's tokenizer; with NULL, tokenizer.json is not
+ * read, so a tokenizer of another family does not stop the model's
+ * import). Errors: NOT_FOUND for no folder, no
  * config.json, no model.safetensors, or a tokenizer_path asked for when the
  * folder has no tokenizer.json; CORRUPT_FILE for a config.json that is not
  * JSON or has fields of the wrong type, a truncated or damaged
