@@ -150,6 +150,10 @@ json hf_config_json(const lm::transformer_config & c) {
         {"attention_dropout", 0.0},
         {"initializer_range", 0.02},
         {"use_cache", true},
+        // Written as null: absent, transformers' LlamaConfig defaults are 1
+        // and 2, and generate() would stop at whatever token has id 2.
+        {"bos_token_id", nullptr},
+        {"eos_token_id", nullptr},
         {"dtype", "float32"},
         {"torch_dtype", "float32"},
     };

@@ -7,7 +7,9 @@
 // max_position_embeddings, rms_norm_eps, tie_word_embeddings, hidden_act
 // "silu", attention_bias / mlp_bias false, attention_dropout 0, the rotary
 // base both as rope_theta (transformers 4) and rope_parameters {"rope_type":
-// "default", "rope_theta"} (transformers 5), dtype / torch_dtype "float32".
+// "default", "rope_theta"} (transformers 5), dtype / torch_dtype "float32",
+// bos_token_id / eos_token_id null (the student knows no such ids; absent,
+// transformers would take 1 and 2 and generate() stop at id 2).
 //
 // Read (parse_hf_config), what a small Llama checkpoint someone already has
 // may say:

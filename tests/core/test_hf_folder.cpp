@@ -97,6 +97,7 @@ TEST_CASE("hf folder: an export imports back bit for bit, tied and untied") {
         CHECK(config["model_type"] == "llama");
         CHECK(config["num_key_value_heads"] == 2);
         CHECK(config["head_dim"] == 8);
+        CHECK(config["eos_token_id"].is_null());
         CHECK(config["tie_word_embeddings"] == tied);
         CHECK(config["rope_parameters"]["rope_theta"] == 500000.0);
         CHECK(read_json(dir / "tokenizer_config.json")["tokenizer_class"] ==

@@ -84,6 +84,9 @@ def load_ours(name):
     tokens = torch.tensor(probe["tokens"], dtype=torch.int64)
     with torch.no_grad():
         logits = model(input_ids=tokens).logits.float().contiguous()
+    if model.config.eos_token_id is not None or model.generation_config.eos_token_id is not None:
+        raise SystemExit(f"ours/{name}: transformers reads an eos_token_id "
+                         f"({model.config.eos_token_id}): generate() would stop at it")
     ids = [tokenizer(s, add_special_tokens=False)["input_ids"] for s in probe["strings"]]
     ids_default = [tokenizer(s)["input_ids"] for s in probe["strings"]]
     save_file({"logits": logits}, folder + ".hf.safetensors",
