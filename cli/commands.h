@@ -28,6 +28,9 @@ void add_store_stats(CLI::App & store, int & exit_code);
 void add_store_export(CLI::App & store, int & exit_code);
 void add_tokenizer(CLI::App & app, int & exit_code);
 void add_tokenize(CLI::App & app, int & exit_code);
+// distill export --hf / import --hf: Hugging Face model folders.
+void add_export(CLI::App & app, int & exit_code);
+void add_import(CLI::App & app, int & exit_code);
 // After a query: a warning on stderr when answers in `store` name another
 // model than the one asked for (DISTILL_RECORD_OTHER_MODEL).
 void warn_about_other_models(distill::Store & store, const std::string & model);

@@ -27,6 +27,8 @@ int main(int argc, char ** argv) {
     distill_cli::add_store_export(*store, exit_code);
     distill_cli::add_tokenizer(app, exit_code);
     distill_cli::add_tokenize(app, exit_code);
+    distill_cli::add_export(app, exit_code);
+    distill_cli::add_import(app, exit_code);
 
     try {
         distill::check_library_version();

@@ -23,6 +23,8 @@
  *  13. Token datasets        distill_tokenize_files, distill_text_dataset:
  *                            a corpus as token ids in a mapped file, split
  *                            by document, served in windows
+ *  14. Hugging Face folders  distill_hf_folder_export / _import: a transformer
+ *                            student's model file <-> a transformers folder
  * New sections are appended after the last one.
  *
  * Valid C99 and C++. Every function is prefixed `distill_`; every fallible
@@ -1825,6 +1827,48 @@ DISTILL_API distill_status distill_text_dataset_check_tokenizer(
 DISTILL_API distill_status distill_text_dataset_check_model(const distill_text_dataset * dataset,
                                                             int64_t model_vocab,
                                                             int64_t model_context);
+
+/* ------------------------------------------------------------------------ */
+/* 14. Hugging Face folders                                                  */
+/* ------------------------------------------------------------------------ */
+/*
+ * A transformer student (the Llama architecture) as the folder that
+ * transformers' AutoModelForCausalLM.from_pretrained and
+ * AutoTokenizer.from_pretrained load from a local path: config.json
+ * (LlamaForCausalLM's), model.safetensors (F32, Hugging Face's names) and,
+ * with a tokenizer, tokenizer.json and tokenizer_config.json. The model
+ * file on our side is the transformer trainer's: one safetensors file of
+ * the same names with the student's JSON config in its metadata.
+ */
+
+/* Writes the model file `model_path` (and the tokenizer.json file
+ * `tokenizer_path`, or none when NULL) as the folder `dir`: written beside
+ * it and renamed into place whole, so `dir` is never half written; an
+ * existing `dir` is replaced. Errors: model_path or dir NULL or empty;
+ * NOT_FOUND / CORRUPT_FILE for the files read; INVALID_ARGUMENT for a
+ * tokenizer with more ids than the model's vocabulary; IO_ERROR, DISK_FULL
+ * for the folder. Since ABI 9. */
+DISTILL_API distill_status distill_hf_folder_export(const char * model_path,
+                                                    const char * tokenizer_path,
+                                                    const char * dir);
+
+/* Reads the folder `dir` (a small Llama checkpoint saved by
+ * save_pretrained: one model.safetensors, F32, F16, BF16 or F64 weights,
+ * read as fp32) and writes the model file `model_path` and, when
+ * `tokenizer_path` is not NULL, the folder's tokenizer.json there
+ * (re-written by distill's tokenizer; with NULL, tokenizer.json is not
+ * read, so a tokenizer of another family does not stop the model's
+ * import). Errors: NOT_FOUND for no folder, no
+ * config.json, no model.safetensors, or a tokenizer_path asked for when the
+ * folder has no tokenizer.json; CORRUPT_FILE for a config.json that is not
+ * JSON or has fields of the wrong type, a truncated or damaged
+ * model.safetensors, a tensor missing, misshapen or foreign; UNSUPPORTED,
+ * naming the field and its value, for what the student lacks (rope_scaling,
+ * attention_bias or mlp_bias true, a hidden_act other than silu, a head_dim
+ * other than hidden_size / num_attention_heads, quantized or sharded
+ * weights, a tokenizer of another family). Since ABI 9. */
+DISTILL_API distill_status distill_hf_folder_import(const char * dir, const char * model_path,
+                                                    const char * tokenizer_path);
 
 #ifdef __cplusplus
 }

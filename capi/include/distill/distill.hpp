@@ -1020,4 +1020,18 @@ private:
     TextDataset() = default;
 };
 
+// A transformer model file (and a tokenizer.json, or "" for none) as a
+// transformers folder, and back (distill_hf_folder_export / _import).
+inline void export_hf_folder(const std::string & model_path, const std::string & tokenizer_path,
+                             const std::string & dir) {
+    check(distill_hf_folder_export(model_path.c_str(),
+                                   tokenizer_path.empty() ? nullptr : tokenizer_path.c_str(),
+                                   dir.c_str()));
+}
+inline void import_hf_folder(const std::string & dir, const std::string & model_path,
+                             const std::string & tokenizer_path = "") {
+    check(distill_hf_folder_import(dir.c_str(), model_path.c_str(),
+                                   tokenizer_path.empty() ? nullptr : tokenizer_path.c_str()));
+}
+
 }  // namespace distill
