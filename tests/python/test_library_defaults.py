@@ -30,3 +30,14 @@ def test_http_teacher_keyword_defaults_come_from_the_library():
     # distill_http_teacher_options_init: 600000 ms, 10000 ms, 60 s, 2 retries.
     for text in ("timeout: ", "= 600.0", "= 10.0", "low_speed_seconds: ", "= 60", "= 2"):
         assert text in doc, text
+
+
+def test_tokenize_files_defaults_come_from_the_library():
+    # distill_tokenize_options_init: no validation split, seed 0, layout AUTO.
+    defaults = _distill.TOKENIZE_DEFAULTS
+    assert defaults == {"validation_fraction": 0.0, "seed": 0, "layout": "auto"}
+    assert _distill.CORPUS_LAYOUTS == {"auto": 0, "file": 1, "blank_lines": 2, "jsonl": 3}
+    assert _distill.SPLITS == {"train": 0, "validation": 1}
+    doc = distill.tokenize_files.__doc__
+    for name, value in defaults.items():
+        assert f"{name}: " in doc and f"= {value!r}" in doc, name

@@ -36,11 +36,15 @@ from ._distill import (
     Store,
     Teacher,
     TeacherRecord,
+    TextDataset,
     Tokenizer,
     Trainer,
     UnsupportedError,
     collect,
     evaluate,
+    export_hf_folder,
+    import_hf_folder,
+    tokenize_files,
 )
 from ._distill import classification_answer, request_features
 from ._loss import DIVERGENCES, REDUCTIONS, TAILS, kd_loss
@@ -48,7 +52,7 @@ from ._training import LossOptions
 
 # The native classes show as distill.X (their public home), not distill._distill.X.
 for _cls in (CallbackTeacher, Dataset, HttpTeacher, Model, ModelTeacher, Store, Teacher,
-             TeacherRecord, Tokenizer, Trainer):
+             TeacherRecord, TextDataset, Tokenizer, Trainer):
     _cls.__module__ = __name__
 del _cls
 
@@ -89,6 +93,7 @@ __all__ = [
     "TAILS",
     "Teacher",
     "TeacherRecord",
+    "TextDataset",
     "Tokenizer",
     "Trainer",
     "UnsupportedError",
@@ -97,7 +102,10 @@ __all__ = [
     "collect",
     "cuda_device_count",
     "evaluate",
+    "export_hf_folder",
+    "import_hf_folder",
     "kd_loss",
     "library_version",
     "request_features",
+    "tokenize_files",
 ]

@@ -1,5 +1,5 @@
-"""Small progress bars on stderr for Trainer.fit, Dataset.ask_teacher and
-distill.collect (``progress=True``), in the style of tqdm without needing it.
+"""Small progress bars on stderr for Trainer.fit, Dataset.ask_teacher,
+distill.collect and distill.tokenize_files (``progress=True``), in the style of tqdm without needing it.
 
 On a terminal or in Jupyter: one line redrawn with a carriage return at most
 ten times a second, which both render in place. Anywhere else (a log file, a
@@ -138,6 +138,25 @@ class CollectProgress:
             extra += f", ${summary['cost_usd']:.4f}"
         self.bar.draw("collect", done, summary["requests"], summary["seconds"], extra,
                       force=done == summary["requests"])
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class TokenizeProgress:
+    """distill.tokenize_files: megabytes of the input read, documents and
+    tokens so far; the final line once the file is being written."""
+
+    def __init__(self, stream=None):
+        self.bar = Bar("MB", stream)
+
+    def __call__(self, event: dict) -> None:
+        extra = f"docs={event['documents']}, tokens={event['tokens']}"
+        if event["writing"]:
+            extra += ", writing"
+        mb = 1 << 20
+        self.bar.draw("tokenize", event["bytes_done"] // mb, -(-event["bytes_total"] // mb),
+                      event["seconds"], extra, force=event["writing"])
 
     def close(self) -> None:
         self.bar.close()

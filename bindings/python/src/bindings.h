@@ -15,5 +15,9 @@ void bind_teachers(pybind11::module_ & m);
 void bind_answers(pybind11::module_ & m);
 // Tokenizer (tokenizer.cpp).
 void bind_tokenizer(pybind11::module_ & m);
+// tokenize_files, TextDataset (text_dataset.cpp).
+void bind_text_dataset(pybind11::module_ & m);
+// export_hf_folder, import_hf_folder (hf_folder.cpp).
+void bind_hf_folder(pybind11::module_ & m);
 
 }  // namespace distill_python

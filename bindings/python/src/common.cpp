@@ -229,4 +229,13 @@ py::object json_value(const std::string & text) {
     return py::module_::import("json").attr("loads")(text);
 }
 
+std::string path_text(py::handle value, const char * name) {
+    const py::module_ os = py::module_::import("os");
+    if (!PyUnicode_Check(value.ptr()) && !PyBytes_Check(value.ptr()) &&
+        !py::hasattr(value, "__fspath__"))
+        raise_argument(std::string(name) + ": expected a path (str or os.PathLike), got " +
+                       py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
+    return os.attr("fsdecode")(os.attr("fspath")(value)).cast<std::string>();
+}
+
 }  // namespace distill_python

@@ -99,6 +99,10 @@ auto released(F && f) -> decltype(f()) {
 
 // The JSON text of a request: a str as is, anything else json.dumps'ed.
 std::string json_text(py::handle value, const char * name);
+// A path argument: str, bytes or os.PathLike (os.fsdecode(os.fspath(v))),
+// else InvalidArgumentError naming `name` and the type got.
+std::string path_text(py::handle value, const char * name);
+
 // json.loads(text).
 py::object json_value(const std::string & text);
 

@@ -51,6 +51,18 @@ struct PyStore {
     distill::Store & get() const { return require_open(handle, "store"); }
 };
 
+struct PyTokenizer {
+    std::shared_ptr<distill::Tokenizer> handle;
+    const distill::Tokenizer & get() const { return require_open(handle, "tokenizer"); }
+};
+
+// A token dataset file, mapped: window views hold `handle`, so the mapping
+// outlives close() while one is alive (text_dataset.cpp).
+struct PyTextDataset {
+    std::shared_ptr<distill::TextDataset> handle;
+    const distill::TextDataset & get() const { return require_open(handle, "text dataset"); }
+};
+
 // A Python callable answering a CallbackTeacher's requests.
 struct CallbackState {
     pybind11::object fn;

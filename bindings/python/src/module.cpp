@@ -159,4 +159,6 @@ PYBIND11_MODULE(_distill, m) {
     bind_teachers(m);
     bind_answers(m);
     bind_tokenizer(m);
+    bind_text_dataset(m);
+    bind_hf_folder(m);
 }

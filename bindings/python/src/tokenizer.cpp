@@ -18,11 +18,6 @@ namespace distill_python {
 
 namespace {
 
-struct PyTokenizer {
-    std::shared_ptr<distill::Tokenizer> handle;
-    const distill::Tokenizer & get() const { return require_open(handle, "tokenizer"); }
-};
-
 PyTokenizer adopt(distill::Tokenizer tokenizer) {
     return PyTokenizer{std::make_shared<distill::Tokenizer>(std::move(tokenizer))};
 }
