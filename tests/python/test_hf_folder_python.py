@@ -104,8 +104,8 @@ def test_missing_damaged_and_unsupported_folders(checkpoint, tmp_path):
     with pytest.raises(distill.CorruptFileError):
         distill.import_hf_folder(broken, model_file)
     (broken / "model.safetensors").write_bytes(weights)
+    os.remove(broken / "tokenizer.json")
     with pytest.raises(distill.NotFoundError, match="tokenizer"):
-        os.remove(broken / "tokenizer.json")
         distill.import_hf_folder(broken, model_file, tmp_path / "t.json")
 
     config = json.loads((folder / "config.json").read_text())

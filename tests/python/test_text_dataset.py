@@ -250,6 +250,10 @@ def test_batch_and_shuffle(dataset_file, tok_pair):
             ds.window("test", 0)
         with pytest.raises(distill.InvalidArgumentError, match="indices"):
             ds.batch("train", [[0, 1]])
+        with pytest.raises(distill.InvalidArgumentError, match="integer"):
+            ds.batch("train", [1.5])
+        small = np.array([2], dtype=np.uint8)
+        assert np.array_equal(ds.batch("train", small)[0], ds.batch("train", [2])[0])
         ds.check_tokenizer(ours)
         other = distill.Tokenizer.train(["a b c d"] * 5, vocab_size=260, special_tokens=[EOS])
         with pytest.raises(distill.InvalidArgumentError):

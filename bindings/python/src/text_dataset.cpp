@@ -164,6 +164,12 @@ py::tuple batch(const PyTextDataset & self, const std::string & split, py::handl
     const distill::TextDataset & d = self.get();
     const int32_t code = split_code(split);
     using Indices = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+    // Integers only (an empty list, float64 to NumPy, is no batch at all):
+    // forcecast alone would turn 1.5 into window 1.
+    const py::array given = py::array::ensure(indices_object);
+    if (given && given.size() > 0 && given.dtype().kind() != 'i' && given.dtype().kind() != 'u')
+        raise_argument("indices: expected integer window indices, got an array of dtype " +
+                       py::str(given.dtype()).cast<std::string>());
     Indices indices;
     try {
         indices = Indices::ensure(indices_object);
