@@ -241,4 +241,18 @@ double clip_grad_norm(std::span<float> gradients, double max_norm, int num_threa
     return norm;
 }
 
+update_outcome clipped_update(optimizer & opt, const lr_schedule_config & schedule,
+                              std::span<float> parameters, std::span<float> gradients,
+                              double max_grad_norm, int64_t step, int num_threads) {
+    update_outcome outcome;
+    outcome.grad_norm = max_grad_norm > 0.0 ? clip_grad_norm(gradients, max_grad_norm, num_threads)
+                                            : global_grad_norm(gradients, num_threads);
+    if (!std::isfinite(outcome.grad_norm))
+        fail_invalid("batch: the gradient norm is not finite at step " + std::to_string(step + 1) +
+                     "; the update was skipped and the model is unchanged");
+    outcome.learning_rate = learning_rate_at(schedule, base_learning_rate(opt.config()), step);
+    opt.step(parameters, gradients, outcome.learning_rate, num_threads);
+    return outcome;
+}
+
 }  // namespace distill

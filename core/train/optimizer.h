@@ -21,6 +21,7 @@
 // for any number of threads.
 #pragma once
 
+#include "train/lr_schedule.h"
 #include "train/optimizer_config.h"
 
 #include <cstdint>
@@ -80,5 +81,19 @@ double global_grad_norm(std::span<const float> gradients, int num_threads = 0);
 // clipping. A non-finite norm (an inf or NaN gradient) leaves the gradients
 // as they are: the caller sees it in the returned value and skips the step.
 double clip_grad_norm(std::span<float> gradients, double max_norm, int num_threads = 0);
+
+struct update_outcome {
+    double grad_norm = 0.0;  // before clipping
+    double learning_rate = 0.0;
+};
+
+// The update every trainer makes once its gradients are in: clips them to
+// max_grad_norm (> 0; 0 = only measure the norm), refuses a non-finite norm
+// (invalid_argument naming step + 1, the parameters unchanged), then one
+// optimizer step at the schedule's rate for `step`, the updates done before
+// this one.
+update_outcome clipped_update(optimizer & opt, const lr_schedule_config & schedule,
+                              std::span<float> parameters, std::span<float> gradients,
+                              double max_grad_norm, int64_t step, int num_threads);
 
 }  // namespace distill

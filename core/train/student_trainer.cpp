@@ -80,17 +80,9 @@ step_outcome student_trainer::step(const batch_tensors & batch) {
         device_->backward();  // downloads the gradients
     else
         model_->backward(grad_outputs_.data());
-    const std::span<float> gradients = model_->gradients();
-    const double norm = settings_.max_grad_norm > 0.0f
-                            ? clip_grad_norm(gradients, settings_.max_grad_norm, ctx_.num_threads)
-                            : global_grad_norm(gradients, ctx_.num_threads);
-    if (!std::isfinite(norm))
-        fail_invalid("batch: the gradient norm is not finite at step " +
-                     std::to_string(global_step_ + 1) +
-                     "; the update was skipped and the model is unchanged");
-    const double lr =
-        learning_rate_at(schedule_, base_learning_rate(optimizer_->config()), global_step_);
-    optimizer_->step(model_->parameters(), gradients, lr, ctx_.num_threads);
+    const update_outcome update =
+        clipped_update(*optimizer_, schedule_, model_->parameters(), model_->gradients(),
+                       settings_.max_grad_norm, global_step_, ctx_.num_threads);
     ++global_step_;
 
     const step_metrics metrics = batch_step_metrics(outputs_.data(), model_->output_size(), checked,
@@ -98,8 +90,8 @@ step_outcome student_trainer::step(const batch_tensors & batch) {
     step_outcome outcome;
     outcome.step = global_step_;
     outcome.loss = loss_value;
-    outcome.learning_rate = float(lr);
-    outcome.grad_norm = float(norm);
+    outcome.learning_rate = float(update.learning_rate);
+    outcome.grad_norm = float(update.grad_norm);
     outcome.accuracy = metrics.accuracy;
     outcome.agreement = metrics.agreement;
     return outcome;

@@ -12,6 +12,7 @@
 #include "common/file_error.h"
 #include "students/model.h"
 #include "train/checkpoint.h"
+#include "train/checkpoint_views.h"
 #include "train/model_file.h"
 #include "train/run_identity.h"
 #include "train/student_trainer.h"
@@ -43,21 +44,12 @@ void student_trainer::save(const std::filesystem::path & dir) const {
     std::lock_guard lock(model_->usage_mutex());
     checkpoint_views views;
     views.model_config = to_json(model_->config());
-    const std::span<const float> parameters = std::as_const(*model_).parameters();
-    for (const parameter_info & p : model_->parameter_table())
-        views.model_tensors.push_back(
-            {p.name, p.shape, parameters.subspan(size_t(p.offset), size_t(p.count))});
-    views.optimizer = {{"optimizer", to_json(optimizer_->config())},
-                       {"schedule", to_json(schedule_)},
-                       {"step", optimizer_->step_count()}};
-    for (const optimizer_state_buffer & b : optimizer_->state())
-        views.optimizer_tensors.push_back({b.name, {int64_t(b.values.size())}, b.values});
+    views.model_tensors =
+        parameter_views(model_->parameter_table(), std::as_const(*model_).parameters());
+    put_optimizer_views(views, *optimizer_, schedule_);
     views.trainer_state = trainer_state();
     if (!best_parameters_.empty())
-        for (const parameter_info & p : model_->parameter_table())
-            views.best_model_tensors.push_back({p.name, p.shape,
-                                                std::span<const float>(best_parameters_)
-                                                    .subspan(size_t(p.offset), size_t(p.count))});
+        views.best_model_tensors = parameter_views(model_->parameter_table(), best_parameters_);
     save_checkpoint(dir, views);
 }
 

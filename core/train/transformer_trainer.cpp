@@ -10,6 +10,7 @@
 #include "common/json_fields.h"
 #include "common/scoped_omp_threads.h"
 #include "train/checkpoint.h"
+#include "train/checkpoint_views.h"
 #include "train/run_identity.h"
 
 namespace distill {
@@ -45,20 +46,11 @@ transformer_step_outcome transformer_trainer::step(const int32_t * tokens, const
                      ") at step " + std::to_string(global_step_ + 1) +
                      "; the update was skipped and the model is unchanged (lower the learning "
                      "rate or set max_grad_norm)");
-    const std::span<float> gradients = model_->gradients();
-    const double norm = settings_.max_grad_norm > 0.0
-                            ? clip_grad_norm(gradients, settings_.max_grad_norm,
-                                             settings_.num_threads)
-                            : global_grad_norm(gradients, settings_.num_threads);
-    if (!std::isfinite(norm))
-        fail_invalid("batch: the gradient norm is not finite at step " +
-                     std::to_string(global_step_ + 1) +
-                     "; the update was skipped and the model is unchanged");
-    const double lr =
-        learning_rate_at(schedule_, base_learning_rate(optimizer_->config()), global_step_);
-    optimizer_->step(model_->parameters(), gradients, lr, settings_.num_threads);
+    const update_outcome update =
+        clipped_update(*optimizer_, schedule_, model_->parameters(), model_->gradients(),
+                       settings_.max_grad_norm, global_step_, settings_.num_threads);
     ++global_step_;
-    transformer_step_outcome outcome{global_step_, loss, lr, norm};
+    transformer_step_outcome outcome{global_step_, loss, update.learning_rate, update.grad_norm};
     outcome.soft_loss = parts.soft;
     outcome.hard_loss = parts.hard;
     outcome.positions = parts.positions;
@@ -72,15 +64,9 @@ nlohmann::json transformer_trainer::loss_options_json() const {
 void transformer_trainer::save(const std::filesystem::path & dir) const {
     checkpoint_views views;
     views.model_config = lm::to_json(model_->config());
-    const std::span<const float> parameters = std::as_const(*model_).parameters();
-    for (const parameter_info & p : model_->parameter_table())
-        views.model_tensors.push_back(
-            {p.name, p.shape, parameters.subspan(size_t(p.offset), size_t(p.count))});
-    views.optimizer = {{"optimizer", to_json(optimizer_->config())},
-                       {"schedule", to_json(schedule_)},
-                       {"step", optimizer_->step_count()}};
-    for (const optimizer_state_buffer & b : optimizer_->state())
-        views.optimizer_tensors.push_back({b.name, {int64_t(b.values.size())}, b.values});
+    views.model_tensors =
+        parameter_views(model_->parameter_table(), std::as_const(*model_).parameters());
+    put_optimizer_views(views, *optimizer_, schedule_);
     views.trainer_state = {{"kind", "transformer"},
                            {"global_step", global_step_},
                            {"max_grad_norm", settings_.max_grad_norm},
