@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "commands.h"
 #include "data_source.h"
 #include "device_option.h"
+#include "text_training.h"
 
 namespace distill_cli {
 namespace {
@@ -33,11 +35,21 @@ nlohmann::json number_or_null(double value) {
 
 struct eval_options {
     std::string model, data, teacher;
+    std::string teacher_store, tokenizer;  // a transformer on stored answers
+    std::optional<std::string> teacher_identity;
+    std::string split = "validation";  // token datasets
+    int64_t windows = 0;               // token datasets
     int threads = 0;
     bool json = false;
 };
 
 int run_eval(const eval_options & o) {
+    if (is_token_dataset(o.data) || !o.tokenizer.empty())
+        return run_eval_text({o.model, o.data, o.teacher, o.teacher_store, o.tokenizer,
+                              o.teacher_identity, o.split, o.windows, o.threads, o.json});
+    if (o.data.empty())
+        throw distill::Exception(DISTILL_STATUS_INVALID_ARGUMENT,
+                                 "--data: the dataset to evaluate on");
     const distill::Context cpu(distill::ContextOptions::cpu(o.threads));
     distill::Model model = distill::Model::load(o.model);
     distill::Dataset data = open_data_source(o.data);
@@ -116,11 +128,22 @@ void run_guarded(const char * verb, Run run, const Options & o, int & exit_code)
 void add_eval(CLI::App & app, int & exit_code) {
     auto o = std::make_shared<eval_options>();
     CLI::App * cmd = app.add_subcommand(
-        "eval", "Evaluate a model: accuracy, calibration, agreement with a teacher");
+        "eval", "Evaluate a model: accuracy, calibration, agreement with a teacher; on a token "
+                "dataset (*.tokens), a transformer's perplexity and next-token agreement");
     cmd->add_option("--model", o->model, "A distill model file or checkpoint directory")
         ->required();
-    cmd->add_option("--data", o->data, data_source_help)->required();
+    cmd->add_option("--data", o->data,
+                    std::string(data_source_help) + "; or a token dataset (*.tokens)");
     cmd->add_option("--teacher", o->teacher, "A teacher model: adds agreement and KL to it");
+    cmd->add_option("--teacher-store", o->teacher_store,
+                    "A transformer on a teacher's stored answers (with --tokenizer): "
+                    "perplexity of its completions, agreement with its top-1 alternatives");
+    cmd->add_option("--tokenizer", o->tokenizer, "The transformer's tokenizer.json");
+    cmd->add_option("--teacher-identity", o->teacher_identity,
+                    "With --teacher-store: whose answers (provenance.teacher JSON)");
+    cmd->add_option("--split", o->split, "Token datasets: validation (default) or train");
+    cmd->add_option("--windows", o->windows, "Token datasets: the first N windows (0 = all)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--json", o->json, "Print JSON");

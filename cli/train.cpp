@@ -19,6 +19,7 @@
 #include "device_option.h"
 #include "file_text.h"
 #include "output_path.h"
+#include "text_training.h"
 #include "training_progress.h"
 
 namespace distill_cli {
@@ -31,13 +32,16 @@ struct train_options {
     std::string teacher;
     std::string store;
     std::string teacher_store;  // offline: answers read from here, no teacher
+    std::string tokenizer;      // a transformer's tokenizer.json: --teacher-store answers as text
     std::optional<std::string> teacher_identity, teacher_parameters;
     std::string checkpoint;
     std::string out;
     std::string optimizer = R"({"kind": "adamw", "lr": 1e-3, "weight_decay": 0.01})";
     std::string schedule = R"({"kind": "constant"})";
     int epochs = 10;
-    int batch_size = 128;
+    std::optional<int> batch_size;  // 128 for features, 8 windows for a token dataset
+    int64_t steps = 0;              // token datasets: steps in all
+    int64_t eval_interval = 0, eval_windows = 0;
     int patience = 0;
     int threads = 0;
     std::string device = "cpu";
@@ -125,6 +129,49 @@ void require_checkpoint_config(const train_options & o, const distill::Model & m
 // the optimizer, the checkpoint), so that a bad argument is refused before
 // the teacher is asked and before any epoch.
 int run_train(const train_options & o) {
+    if (is_token_dataset(o.data) || !o.tokenizer.empty()) {
+        if (!o.store.empty() || !o.validation.empty())
+            throw distill::Exception(
+                DISTILL_STATUS_INVALID_ARGUMENT,
+                "--store, --validation: a transformer trains on a token dataset (its validation "
+                "split is the dataset's own) or on --teacher-store answers; --store and "
+                "--validation are for feature datasets");
+        text_train_request r;
+        r.config = o.config.empty() ? "" : read_config(o.config);
+        r.data = o.data;
+        r.teacher = o.teacher;
+        r.teacher_store = o.teacher_store;
+        r.tokenizer = o.tokenizer;
+        r.teacher_identity = o.teacher_identity;
+        r.checkpoint = o.checkpoint;
+        r.out = o.out;
+        r.optimizer = o.optimizer;
+        r.schedule = o.schedule;
+        r.steps = o.steps;
+        r.batch_size = o.batch_size.value_or(8);
+        r.eval_interval = o.eval_interval;
+        r.eval_windows = o.eval_windows;
+        r.threads = o.threads;
+        r.seed = o.seed;
+        r.temperature = o.temperature;
+        r.soft_weight = o.soft_weight;
+        r.hard_weight = o.hard_weight;
+        r.max_grad_norm = o.max_grad_norm;
+        r.json = o.json;
+        if (o.teacher_parameters)
+            throw distill::Exception(DISTILL_STATUS_INVALID_ARGUMENT,
+                                     "--teacher-parameters: stored answers for a transformer are "
+                                     "chosen by --teacher-identity alone");
+        try {
+            return run_train_text(r);
+        } catch (const distill::Exception & e) {
+            throw distill::Exception(e.status(), with_flag_names(e.message()));
+        }
+    }
+    if (o.data.empty())
+        throw distill::Exception(DISTILL_STATUS_INVALID_ARGUMENT,
+                                 "--data: the dataset to train on (or, for a transformer, "
+                                 "--teacher-store answers with the student's --tokenizer)");
     install_interrupt_handler();
     namespace fs = std::filesystem;
     if (!o.out.empty()) require_writable_file_path(o.out, "--out");
@@ -156,7 +203,7 @@ int run_train(const train_options & o) {
         made.emplace(device, model, options);
         if (resuming) made->resume(o.checkpoint);
     } catch (const distill::Exception & e) {
-        throw distill::Exception(e.status(), with_flag_names(e.what()));
+        throw distill::Exception(e.status(), with_flag_names(e.message()));
     }
     distill::Trainer & trainer = *made;
 
@@ -192,7 +239,7 @@ int run_train(const train_options & o) {
         distill_fit_options fit;
         distill::check(distill_fit_options_init(&fit));
         fit.epochs = int32_t(remaining);
-        fit.batch_size = o.batch_size;
+        fit.batch_size = o.batch_size.value_or(128);
         fit.validation = validation ? validation->get() : nullptr;
         fit.early_stopping_patience = o.patience;
         fit.checkpoint_dir = o.checkpoint.empty() ? nullptr : o.checkpoint.c_str();
@@ -239,7 +286,9 @@ void add_train(CLI::App & app, int & exit_code) {
         app.add_subcommand("train", "Train a built-in student (labels, a teacher, or both)");
     cmd->add_option("--config", o->config,
                     "Student config: a JSON file or inline JSON (see distill.h)");
-    cmd->add_option("--data", o->data, data_source_help)->required();
+    cmd->add_option("--data", o->data,
+                    std::string(data_source_help) +
+                        "; or a token dataset (*.tokens, distill tokenize) for a transformer");
     CLI::Option * validation = cmd->add_option("--validation", o->validation,
                                                "Evaluated after each epoch (same forms as --data)");
     cmd->add_option(
@@ -253,6 +302,9 @@ void add_train(CLI::App & app, int & exit_code) {
         "stored earlier (--teacher with --store, Dataset.ask_teacher) or shipped with the "
         "file. Every example must have one");
     teacher_store->excludes("--teacher")->excludes("--store");
+    cmd->add_option("--tokenizer", o->tokenizer,
+                    "A transformer student's tokenizer.json: with --teacher-store, each stored "
+                    "answer (prompt + completion, top-k log-probabilities) is a training row");
     cmd->add_option("--teacher-identity", o->teacher_identity,
                     "With --teacher-store: whose answers, as JSON (provenance.teacher in "
                     "`distill store export`); default: the only teacher that answered these "
@@ -272,9 +324,20 @@ void add_train(CLI::App & app, int & exit_code) {
     cmd->add_option("--epochs", o->epochs, "Epochs in all (a resumed run counts the done ones)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    cmd->add_option("--batch-size", o->batch_size)
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
+    cmd->add_option("--batch-size", o->batch_size,
+                    "Examples per step (default 128), or windows per step with a token "
+                    "dataset (default 8)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--steps", o->steps,
+                    "Token datasets (*.tokens): optimizer steps in all (a resumed run counts "
+                    "the done ones)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--eval-interval", o->eval_interval,
+                    "Token datasets: validate (and checkpoint) every N steps; 0 = at the end")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--eval-windows", o->eval_windows,
+                    "Token datasets: validation windows per evaluation (0 = all)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--early-stopping", o->patience,
                     "Stop after N epochs without a better validation accuracy")
         ->check(CLI::NonNegativeNumber)

@@ -16,19 +16,51 @@
 #include "teachers/model_teacher.h"
 #include "teachers/request_key.h"
 #include "tensor/tensor_checks.h"
+#include "lm/transformer.h"
 #include "train/model_file.h"
+#include "train/transformer_file.h"
 #include "train/host_tensor.h"
 #include "versioned_struct.h"
 
 namespace distill::capi {
 
+namespace {
+
+// Why a call of section 11 does not take a transformer, and what to call.
+[[noreturn]] void refuse_transformer() {
+    fail_invalid(
+        "model: expected an MLP or CNN model, got a transformer; a transformer runs through "
+        "distill.h section 15 (distill_lm_logits, distill_lm_evaluate, "
+        "distill_trainer_step_tokens, distill_trainer_fit_text)");
+}
+
+}  // namespace
+
 distill::model & unwrap(distill_model * model) {
     require_pointer(model, "model", "a model from distill_model_create or distill_model_load");
+    if (!model->impl) refuse_transformer();
     return *model->impl;
 }
 const distill::model & unwrap(const distill_model * model) {
     require_pointer(model, "model", "a model from distill_model_create or distill_model_load");
+    if (!model->impl) refuse_transformer();
     return *model->impl;
+}
+
+shared_transformer & unwrap_transformer(distill_model * model, const char * name) {
+    require_pointer(model, name, "a transformer model from distill_model_create or distill_model_load");
+    if (!model->lm)
+        fail_invalid(std::string(name) + ": expected a transformer model (config kind "
+                     "\"transformer\"), got " + model->config_json);
+    return *model->lm;
+}
+
+distill_model * wrap_transformer(std::shared_ptr<lm::transformer> m) {
+    auto handle = std::make_unique<distill_model>();
+    handle->config_json = canonical_json(lm::to_json(m->config()));
+    handle->lm = std::make_shared<shared_transformer>();
+    handle->lm->model = std::move(m);
+    return handle.release();
 }
 
 distill_model * wrap_model(std::shared_ptr<distill::model> m) {
@@ -70,6 +102,11 @@ distill_status distill_model_create(const char * config_json, uint64_t seed, dis
         require_pointer(config_json, "config_json", "the model's JSON config");
         require_pointer(out, "out", "a place for the new model");
         const nlohmann::json config = distill::parse_json_argument(config_json, "config_json");
+        if (config.is_object() && config.value("kind", "") == "transformer") {
+            *out = distill::capi::wrap_transformer(std::make_shared<distill::lm::transformer>(
+                distill::lm::parse_transformer_config(config, "config_json"), seed));
+            return;
+        }
         *out = distill::capi::wrap_model(
             std::make_shared<distill::model>(distill::parse_model_config(config, "config_json"), seed));
     });
@@ -79,15 +116,24 @@ distill_status distill_model_load(const char * path, distill_model ** out) {
     return guarded([&] {
         require_pointer(path, "path", "a checkpoint directory or a model file");
         require_pointer(out, "out", "a place for the loaded model");
+        if (distill::stored_model_kind(path) == "transformer") {
+            *out = distill::capi::wrap_transformer(distill::load_transformer_model(path));
+            return;
+        }
         *out = distill::capi::wrap_model(distill::load_model(path));
     });
 }
 
 distill_status distill_model_save(const distill_model * model, const char * path) {
     return guarded([&] {
-        const distill::model & m = unwrap(model);
+        require_pointer(model, "model", "a model from distill_model_create or distill_model_load");
         require_pointer(path, "path", "the model file to write");
-        distill::save_model(m, path);
+        if (model->lm) {
+            const std::lock_guard lock(model->lm->mutex);
+            distill::save_transformer_weights(path, *model->lm->model);
+            return;
+        }
+        distill::save_model(unwrap(model), path);
     });
 }
 
@@ -95,7 +141,7 @@ void distill_model_free(distill_model * model) { delete model; }
 
 distill_status distill_model_config_json(const distill_model * model, const char ** out) {
     return guarded([&] {
-        unwrap(model);
+        require_pointer(model, "model", "a model from distill_model_create or distill_model_load");
         require_pointer(out, "out", "a place for the config");
         *out = model->config_json.c_str();
     });
@@ -105,6 +151,15 @@ distill_status distill_model_sizes(const distill_model * model, int64_t * out_in
                                    int64_t * out_outputs, int64_t * out_parameters,
                                    int64_t * out_tensors) {
     return guarded([&] {
+        require_pointer(model, "model", "a model from distill_model_create or distill_model_load");
+        if (model->lm) {
+            const distill::lm::transformer & t = *model->lm->model;
+            if (out_inputs) *out_inputs = t.config().context;
+            if (out_outputs) *out_outputs = t.config().vocab;
+            if (out_parameters) *out_parameters = t.parameter_count();
+            if (out_tensors) *out_tensors = int64_t(t.parameter_table().size());
+            return;
+        }
         const distill::model & m = unwrap(model);
         if (out_inputs) *out_inputs = m.input_size();
         if (out_outputs) *out_outputs = m.output_size();
@@ -116,16 +171,19 @@ distill_status distill_model_sizes(const distill_model * model, int64_t * out_in
 distill_status distill_model_parameter(distill_model * model, int64_t index, const char ** out_name,
                                        DLTensor * out) {
     return guarded([&] {
-        distill::model & m = unwrap(model);
+        require_pointer(model, "model", "a model from distill_model_create or distill_model_load");
         require_pointer(out, "out", "a DLTensor to fill");
-        const auto & table = m.parameter_table();
+        const std::span<float> parameters =
+            model->lm ? model->lm->model->parameters() : unwrap(model).parameters();
+        const auto & table =
+            model->lm ? model->lm->model->parameter_table() : unwrap(model).parameter_table();
         if (index < 0 || index >= int64_t(table.size()))
             distill::fail_invalid("index: expected 0 ≤ index < " + std::to_string(table.size()) +
                                   " (the model's parameter tensors), got " + std::to_string(index));
         const distill::parameter_info & p = table[size_t(index)];
         // The shape lives in the model's own table: valid as long as the
         // data it describes, even after this handle is freed.
-        *out = distill::host_tensor(m.parameters().data() + p.offset,
+        *out = distill::host_tensor(parameters.data() + p.offset,
                                     const_cast<int64_t *>(p.shape.data()), int32_t(p.shape.size()));
         if (out_name) *out_name = p.name.c_str();
     });

@@ -8,12 +8,9 @@
 #include "api_guard.h"
 #include "text/text_dataset.h"
 #include "text/tokenize_corpus.h"
+#include "text_dataset_handle.h"
 #include "tokenizer_handle.h"
 #include "versioned_struct.h"
-
-struct distill_text_dataset {
-    std::unique_ptr<distill::text::text_dataset> dataset;
-};
 
 using distill::capi::guarded;
 using distill::capi::require_pointer;
@@ -47,16 +44,10 @@ text::corpus_layout layout_of(int32_t layout) {
     }
 }
 
-text::dataset_split split_of(int32_t split) {
-    if (split == DISTILL_SPLIT_TRAIN) return text::dataset_split::train;
-    if (split == DISTILL_SPLIT_VALIDATION) return text::dataset_split::validation;
-    distill::fail_invalid("split: expected DISTILL_SPLIT_TRAIN (0) or DISTILL_SPLIT_VALIDATION "
-                          "(1), got " + std::to_string(split));
-}
+using distill::capi::split_of;
 
 const text::text_dataset & unwrap(const distill_text_dataset * handle) {
-    require_pointer(handle, "dataset", "a dataset from distill_text_dataset_open");
-    return *handle->dataset;
+    return distill::capi::unwrap_text_dataset(handle);
 }
 
 const distill::tokenizer::bpe_tokenizer & unwrap(const distill_tokenizer * handle) {

@@ -14,16 +14,36 @@
 #include "teachers/request_key.h"
 #include "train/evaluation.h"
 #include "train/student_trainer.h"
+#include "train/transformer_trainer.h"
 #include "versioned_struct.h"
 
+distill_trainer::~distill_trainer() = default;
+
 namespace distill::capi {
+namespace {
+[[noreturn]] void refuse_transformer_trainer() {
+    fail_invalid(
+        "trainer: expected the trainer of an MLP or CNN model, got a transformer's; it trains "
+        "through distill.h section 15 (distill_trainer_step_tokens, distill_trainer_fit_text)");
+}
+}  // namespace
+
 distill::student_trainer & unwrap(distill_trainer * trainer) {
     require_pointer(trainer, "trainer", "a trainer from distill_trainer_create");
+    if (!trainer->impl) refuse_transformer_trainer();
     return *trainer->impl;
 }
 const distill::student_trainer & unwrap(const distill_trainer * trainer) {
     require_pointer(trainer, "trainer", "a trainer from distill_trainer_create");
+    if (!trainer->impl) refuse_transformer_trainer();
     return *trainer->impl;
+}
+distill::transformer_trainer & unwrap_transformer_trainer(distill_trainer * trainer) {
+    require_pointer(trainer, "trainer", "a trainer from distill_trainer_create");
+    if (!trainer->lm)
+        fail_invalid("trainer: expected the trainer of a transformer model, got an MLP or CNN's "
+                     "(it trains through distill_trainer_step and distill_trainer_fit)");
+    return *trainer->lm;
 }
 }  // namespace distill::capi
 
@@ -54,7 +74,8 @@ distill_status distill_trainer_create(const distill_context * context, distill_m
                                       distill_trainer ** out) {
     return guarded([&] {
         const distill::context & ctx = unwrap(context);  // CPU or CUDA
-        unwrap(model);
+        require_pointer(model, "model", "a model from distill_model_create or distill_model_load");
+        if (!model->lm) unwrap(model);
         require_pointer(out, "out", "a place for the new trainer");
         distill_trainer_options defaults{};
         distill_trainer_options_init(&defaults);
@@ -70,6 +91,24 @@ distill_status distill_trainer_create(const distill_context * context, distill_m
         settings.loss = distill::capi::to_core(o.loss);
         settings.max_grad_norm = o.max_grad_norm;
         settings.seed = o.seed;
+        if (model->lm) {
+            if (ctx.cuda)
+                distill::fail_unsupported(
+                    "context: a transformer trains on the CPU in this version; pass a CPU "
+                    "context (distill_context_create with DISTILL_DEVICE_CPU)");
+            distill::transformer_trainer_settings lm_settings;
+            lm_settings.optimizer = settings.optimizer;
+            lm_settings.schedule = settings.schedule;
+            lm_settings.max_grad_norm = settings.max_grad_norm;
+            lm_settings.num_threads = ctx.num_threads;
+            lm_settings.loss = settings.loss;
+            auto handle = std::make_unique<distill_trainer>();
+            handle->lm_model = model->lm;
+            handle->lm = std::make_unique<distill::transformer_trainer>(model->lm->model,
+                                                                        std::move(lm_settings));
+            *out = handle.release();
+            return;
+        }
         auto handle = std::make_unique<distill_trainer>();
         handle->impl =
             std::make_unique<distill::student_trainer>(ctx, model->impl, std::move(settings));
@@ -200,23 +239,39 @@ distill_status distill_trainer_fit(distill_trainer * trainer, const distill_data
 
 distill_status distill_trainer_save(const distill_trainer * trainer, const char * dir) {
     return guarded([&] {
-        const distill::student_trainer & t = unwrap(trainer);
+        require_pointer(trainer, "trainer", "a trainer from distill_trainer_create");
         require_pointer(dir, "dir", "the checkpoint directory");
-        t.save(dir);
+        if (trainer->lm) {
+            const std::lock_guard lock(trainer->lm_model->mutex);
+            trainer->lm->save(dir);
+            return;
+        }
+        unwrap(trainer).save(dir);
     });
 }
 
 distill_status distill_trainer_resume(distill_trainer * trainer, const char * dir) {
     return guarded([&] {
-        distill::student_trainer & t = unwrap(trainer);
+        require_pointer(trainer, "trainer", "a trainer from distill_trainer_create");
         require_pointer(dir, "dir", "a checkpoint directory from distill_trainer_save");
-        t.resume(dir);
+        if (trainer->lm) {
+            const std::lock_guard lock(trainer->lm_model->mutex);
+            trainer->lm->resume(dir);
+            return;
+        }
+        unwrap(trainer).resume(dir);
     });
 }
 
 distill_status distill_trainer_position(const distill_trainer * trainer, int64_t * out_epoch,
                                         int64_t * out_step) {
     return guarded([&] {
+        require_pointer(trainer, "trainer", "a trainer from distill_trainer_create");
+        if (trainer->lm) {
+            if (out_epoch) *out_epoch = 0;
+            if (out_step) *out_step = trainer->lm->global_step();
+            return;
+        }
         const distill::student_trainer & t = unwrap(trainer);
         if (out_epoch) *out_epoch = t.epoch();
         if (out_step) *out_step = t.global_step();

@@ -106,6 +106,20 @@ DISTILL_LAYOUT(S, F(context), F(validation_fraction), F(seed), F(eos_token), F(l
                F(progress_interval_seconds), F(progress), F(progress_user_data));
 #undef S
 
+#define S distill_token_batch
+DISTILL_LAYOUT(S, F(tokens), F(labels), F(teacher_logits), F(teacher_topk_ids),
+               F(teacher_topk_logprobs));
+#undef S
+
+#define S distill_lm_eval_options
+DISTILL_LAYOUT(S, F(split), F(batch_windows), F(max_windows), F(teacher));
+#undef S
+
+#define S distill_text_fit_options
+DISTILL_LAYOUT(S, F(steps), F(batch_windows), F(seed), F(eval_interval), F(eval_windows),
+               F(checkpoint_dir), F(teacher), F(progress), F(progress_user_data));
+#undef S
+
 // ---- Results the library fills (written: only the caller's prefix) ----
 
 #define S distill_tokenize_summary
@@ -153,6 +167,26 @@ DISTILL_LAYOUT(S, F(epochs_run), F(stopped_early), F(best_epoch), F(best_val_acc
                F(seconds));
 #undef S
 
+#define S distill_token_step_metrics
+DISTILL_LAYOUT(S, F(step), F(loss), F(learning_rate), F(grad_norm), F(soft_loss), F(hard_loss),
+               F(positions));
+#undef S
+
+#define S distill_lm_eval_metrics
+DISTILL_LAYOUT(S, F(windows), F(positions), F(loss), F(perplexity), F(accuracy), F(agreement),
+               F(mean_kl));
+#undef S
+
+#define S distill_stored_rows_info
+DISTILL_LAYOUT(S, F(rows), F(topk), F(failed), F(without_alternatives), F(too_long),
+               F(alternatives), F(by_id), F(by_bytes), F(unmapped));
+#undef S
+
+#define S distill_text_fit_summary
+DISTILL_LAYOUT(S, F(steps_run), F(global_step), F(final_loss), F(validated), F(validation),
+               F(seconds));
+#undef S
+
 #undef F
 #undef DISTILL_LAYOUT
 #undef DISTILL_NAME
@@ -195,6 +229,13 @@ DISTILL_CHECK_LAYOUT(distill_fit_options);
 DISTILL_CHECK_LAYOUT(distill_tokenizer_train_options);
 DISTILL_CHECK_LAYOUT(distill_tokenize_options);
 DISTILL_CHECK_LAYOUT(distill_tokenize_summary);
+DISTILL_CHECK_LAYOUT(distill_token_batch);
+DISTILL_CHECK_LAYOUT(distill_lm_eval_options);
+DISTILL_CHECK_LAYOUT(distill_text_fit_options);
+DISTILL_CHECK_LAYOUT(distill_token_step_metrics);
+DISTILL_CHECK_LAYOUT(distill_lm_eval_metrics);
+DISTILL_CHECK_LAYOUT(distill_text_fit_summary);
+DISTILL_CHECK_LAYOUT(distill_stored_rows_info);
 DISTILL_CHECK_LAYOUT(distill_text_dataset_info);
 DISTILL_CHECK_LAYOUT(distill_store_stats);
 DISTILL_CHECK_LAYOUT(distill_collect_summary);

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "lm/transformer.h"
 
@@ -21,5 +22,15 @@ void save_transformer_weights(const std::filesystem::path & path, const lm::tran
 // not; any other tensor is refused, by name.
 std::shared_ptr<lm::transformer> load_transformer_weights(
     const std::filesystem::path & path, const lm::transformer_config * config = nullptr);
+
+// A model from a model file (as above, its own config) or from a
+// transformer trainer's checkpoint directory (hashes checked first).
+std::shared_ptr<lm::transformer> load_transformer_model(const std::filesystem::path & path);
+
+// The "kind" of the config stored with a model file or a checkpoint
+// directory's model.safetensors ("transformer", "mlp", "cnn"), read from
+// the header of a mapping without copying the weights; "" when the file
+// cannot be read or holds no config (the loader then says why).
+std::string stored_model_kind(const std::filesystem::path & path);
 
 }  // namespace distill

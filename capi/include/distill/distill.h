@@ -25,6 +25,9 @@
  *                            by document, served in windows
  *  14. Hugging Face folders  distill_hf_folder_export / _import: a transformer
  *                            student's model file <-> a transformers folder
+ *  15. Language models       the transformer student through the model and
+ *                            trainer calls; distill_lm_logits, token steps,
+ *                            distill_lm_evaluate, distill_trainer_fit_text
  * New sections are appended after the last one.
  *
  * Valid C99 and C++. Every function is prefixed `distill_`; every fallible
@@ -98,7 +101,7 @@ extern "C" {
 /* Bumped on every backward-compatible addition to this header; a binding
  * compiled against DISTILL_ABI_VERSION = n runs on any library whose
  * distill_abi_version() >= n with the same DISTILL_VERSION_MAJOR. */
-#define DISTILL_ABI_VERSION 9
+#define DISTILL_ABI_VERSION 10
 
 /* The library's version as "MAJOR.MINOR.PATCH"; a static string, never NULL. Since ABI 1. */
 DISTILL_API const char * distill_version(void);
@@ -1869,6 +1872,269 @@ DISTILL_API distill_status distill_hf_folder_export(const char * model_path,
  * weights, a tokenizer of another family). Since ABI 9. */
 DISTILL_API distill_status distill_hf_folder_import(const char * dir, const char * model_path,
                                                     const char * tokenizer_path);
+
+/* ------------------------------------------------------------------------ */
+/* 15. Language models                                                       */
+/* ------------------------------------------------------------------------ */
+/*
+ * A transformer student (decoder-only, the Llama architecture: RMSNorm,
+ * rotary positions, SwiGLU, grouped-query attention) is a distill_model:
+ *   {"kind": "transformer", "vocab": 8192, "dim": 256, "layers": 4,
+ *    "heads": 8, "kv_heads": 4, "ffn": 688, "context": 256,
+ *    "tie_embeddings": false, "rope_theta": 10000, "rms_norm_eps": 1e-5}
+ * through section 11's calls where they fit, since ABI 10:
+ *   distill_model_create   seeded as transformers' LlamaForCausalLM
+ *                          (normal(0, 0.02), norms 1)
+ *   distill_model_load     a transformer model file (distill_model_save,
+ *                          distill_hf_folder_import) or the checkpoint
+ *                          directory of a transformer trainer
+ *   distill_model_save, _free, _config_json, _parameter (Hugging Face's
+ *                          names and shapes: model.embed_tokens.weight ...)
+ *   distill_model_sizes    inputs = the context length, outputs = the
+ *                          vocabulary
+ *   distill_trainer_create a transformer trainer (CPU context; options as
+ *                          for the other students, the loss reduced
+ *                          BATCHMEAN over the positions that count, with
+ *                          ignore_index -100; options.seed is unused:
+ *                          distill_trainer_fit_text has its own)
+ *   distill_trainer_save, _resume, _position (epoch 0)
+ * and the calls below. distill_model_predict, distill_model_evaluate,
+ * distill_teacher_create_model, distill_trainer_step and _fit refuse a
+ * transformer (INVALID_ARGUMENT naming the call to use); the calls below
+ * refuse an MLP or CNN.
+ */
+
+/* next-token logits of a transformer:
+ *  context  in   a CPU context (its thread count is used)
+ *  tokens   in   int32 [B, T], ids in [0, vocab), 1 ≤ T ≤ context, CPU,
+ *                contiguous; position t sees tokens 0 … t of its row
+ *  out      out  fp32 [B, T, vocab], contiguous, caller-allocated
+ * Errors: an argument NULL; a wrong dtype, shape or id (named, with the
+ * model's vocabulary and context); a CUDA context: UNSUPPORTED (the
+ * transformer runs on the CPU in this version). Since ABI 10. */
+DISTILL_API distill_status distill_lm_logits(const distill_context * context,
+                                             distill_model * model, const DLTensor * tokens,
+                                             DLTensor * out);
+
+/* One batch of token distillation (CPU, contiguous):
+ *  tokens                int32 [B, T]: the inputs (prompt + completion)
+ *  labels                int32 [B, T]: the next-token targets, -100 where a
+ *                        position counts for no term (prompt, padding);
+ *                        NULL = tokens shifted by one (labels[b, t] =
+ *                        tokens[b, t + 1]) with the last position -100
+ *  teacher_logits        fp32 [B, T, vocab]: dense teacher targets, or NULL
+ *  teacher_topk_ids      int32 [B, T, K], -1 an empty slot (an alternative
+ *                        the student's vocabulary lacks, or fewer than K),
+ *  teacher_topk_logprobs fp32 [B, T, K] at temperature 1: top-k targets
+ *                        as HTTP teachers return them, or both NULL
+ * With no teacher the step is the plain next-token cross-entropy against
+ * labels (sequence-level distillation when they are a teacher's
+ * completion), whatever the loss weights. Since ABI 10. */
+typedef struct distill_token_batch {
+    uint32_t struct_size; /* = sizeof(...), set by init */
+    const DLTensor * tokens;
+    const DLTensor * labels;
+    const DLTensor * teacher_logits;
+    const DLTensor * teacher_topk_ids;
+    const DLTensor * teacher_topk_logprobs;
+} distill_token_batch;
+
+/* Fills *batch with NULLs. Errors: batch NULL. Since ABI 10. */
+DISTILL_API distill_status distill_token_batch_init(distill_token_batch * batch);
+
+/* What one token step did, filled up to out->struct_size (set it first). */
+typedef struct distill_token_step_metrics {
+    uint32_t struct_size;
+    int64_t step;          /* optimizer steps taken, this one included */
+    double loss;           /* the batch's loss, before the update */
+    double learning_rate;  /* the rate this step used */
+    double grad_norm;      /* global gradient norm before clipping */
+    double soft_loss;      /* mean divergence from the teacher, unweighted; NaN without one */
+    double hard_loss;      /* mean cross-entropy against labels, unweighted */
+    int64_t positions;     /* positions that counted (labels != -100) */
+} distill_token_step_metrics;
+
+/* One update of a transformer trainer from `batch`: forward, the loss of
+ * the trainer's options per position, backward, clipping, optimizer step.
+ * out may be NULL. Errors: an argument NULL (out aside); a trainer of an
+ * MLP or CNN; wrong shapes or dtypes (named, with the model's vocabulary
+ * and context); teacher ids outside [-1, vocab) or repeated in a row;
+ * log-probabilities above 0; a non-finite loss or gradient (the update is
+ * skipped, the model unchanged). Since ABI 10. */
+DISTILL_API distill_status distill_trainer_step_tokens(distill_trainer * trainer,
+                                                       const distill_token_batch * batch,
+                                                       distill_token_step_metrics * out);
+
+/* Options of distill_lm_evaluate. Since ABI 10. */
+typedef struct distill_lm_eval_options {
+    uint32_t struct_size;      /* = sizeof(...), set by init */
+    int32_t split;             /* distill_split; default VALIDATION */
+    int32_t batch_windows;     /* windows per forward, ≥ 1; default 8 */
+    int64_t max_windows;       /* the first this many windows; 0 (default) = all */
+    distill_model * teacher;   /* a transformer of the same vocabulary whose
+                                  agreement and KL are measured; NULL (default) = none */
+} distill_lm_eval_options;
+
+/* Fills *options with the defaults above. Errors: options NULL. Since ABI 10. */
+DISTILL_API distill_status distill_lm_eval_options_init(distill_lm_eval_options * options);
+
+/* Figures over the positions evaluated (filled up to out->struct_size). */
+typedef struct distill_lm_eval_metrics {
+    uint32_t struct_size;
+    int64_t windows;
+    int64_t positions;   /* windows · context */
+    double loss;         /* mean next-token cross-entropy, nats */
+    double perplexity;   /* exp(loss) */
+    double accuracy;     /* top-1 next-token accuracy against the data */
+    double agreement;    /* top-1 agreement with the teacher; NaN without one */
+    double mean_kl;      /* mean KL(teacher ‖ student) at temperature 1; NaN without one */
+} distill_lm_eval_metrics;
+
+/* Evaluates a transformer on the windows of a token dataset (section 13):
+ * window w's first context tokens in, its last context tokens as targets.
+ * Ties of an argmax go to the lowest id; the figures are the same for any
+ * thread count. Errors: an argument NULL (options aside: NULL = the
+ * defaults); a model or teacher that is not a transformer; a dataset of a
+ * larger vocabulary or longer context than the model's (both numbers
+ * named); a split with no window; a teacher of another vocabulary or a
+ * shorter context; a CUDA context: UNSUPPORTED. Since ABI 10. */
+DISTILL_API distill_status distill_lm_evaluate(const distill_context * context,
+                                               distill_model * model,
+                                               const distill_text_dataset * dataset,
+                                               const distill_lm_eval_options * options,
+                                               distill_lm_eval_metrics * out);
+
+/* What distill_trainer_fit_text has done, handed to its callback after
+ * every step (evaluated = 0) and after every validation (evaluated = 1);
+ * struct_size is the library's sizeof (section 9). Since ABI 10. */
+typedef struct distill_text_fit_progress {
+    uint32_t struct_size;
+    int32_t evaluated;
+    int64_t step;                /* the trainer's global step */
+    int64_t steps;               /* the step the fit trains to */
+    double loss;                 /* mean training loss of this call's steps */
+    double tokens_per_second;    /* training positions per second in this call */
+    double elapsed_seconds;
+    distill_lm_eval_metrics validation; /* evaluated = 1; zeros otherwise */
+} distill_text_fit_progress;
+
+typedef distill_status (*distill_text_fit_callback)(void * user_data,
+                                                    const distill_text_fit_progress * progress);
+
+/* Options of distill_trainer_fit_text. Since ABI 10. */
+typedef struct distill_text_fit_options {
+    uint32_t struct_size;         /* = sizeof(...), set by init */
+    int64_t steps;                /* train until the trainer's step is this; > its step (must be set) */
+    int32_t batch_windows;        /* windows per step, ≥ 1; default 8 */
+    uint64_t seed;                /* of the window order; default 0 */
+    int64_t eval_interval;        /* validate every this many steps, and at the end;
+                                     0 (default) = at the end only */
+    int64_t eval_windows;         /* validation windows per evaluation; 0 (default) = all */
+    const char * checkpoint_dir;  /* written at each validation, at the end and on
+                                     cancel; NULL (default) = none */
+    distill_model * teacher;      /* an in-process teacher transformer of the same
+                                     vocabulary: its logits are each batch's dense
+                                     targets; NULL (default) = next-token training */
+    distill_text_fit_callback progress; /* NULL (default) = none */
+    void * progress_user_data;
+} distill_text_fit_options;
+
+/* Fills *options with the defaults above. Errors: options NULL. Since ABI 10. */
+DISTILL_API distill_status distill_text_fit_options_init(distill_text_fit_options * options);
+
+typedef struct distill_text_fit_summary {
+    uint32_t struct_size;    /* set by the caller */
+    int64_t steps_run;       /* in this call */
+    int64_t global_step;     /* the trainer's, at the end */
+    double final_loss;       /* the last step's; NaN if none ran */
+    int32_t validated;       /* 1 when the dataset's validation split was evaluated */
+    distill_lm_eval_metrics validation; /* the last validation's figures */
+    double seconds;
+} distill_text_fit_summary;
+
+/*
+ * Trains a transformer trainer on the training windows of a token dataset
+ * until its global step is options->steps. Step s takes windows
+ * [s·B, s·B + B) of the concatenation of per-epoch orders (each epoch
+ * every window once, shuffled by (seed, epoch)), so a trainer resumed from
+ * a checkpoint continues with exactly the batches of an uninterrupted run;
+ * on the CPU with a fixed thread count the run is bit-reproducible.
+ * out may be NULL.
+ * Errors: those of distill_trainer_step_tokens; options NULL or steps not
+ * above the trainer's step; a dataset the model cannot read (vocabulary or
+ * context), without training windows; a teacher that is not a transformer
+ * of the same vocabulary and at least the dataset's context; CANCELLED
+ * from the callback (after the checkpoint, when one is configured).
+ * Since ABI 10.
+ */
+DISTILL_API distill_status distill_trainer_fit_text(distill_trainer * trainer,
+                                                    const distill_text_dataset * dataset,
+                                                    const distill_text_fit_options * options,
+                                                    distill_text_fit_summary * out);
+
+/* What distill_trainer_fit_stored read from the store (filled up to
+ * out->struct_size). Since ABI 10. */
+typedef struct distill_stored_rows_info {
+    uint32_t struct_size;
+    int64_t rows;                 /* answers trained on, one row each */
+    int64_t topk;                 /* K: the most alternatives an answer has */
+    int64_t failed;               /* answers left out: failed requests, */
+    int64_t without_alternatives; /* answers without top-k log-probabilities, */
+    int64_t too_long;             /* prompt + completion longer than the context */
+    int64_t alternatives;         /* alternatives mapped to the student's ids: */
+    int64_t by_id;                /*   by the server's token id */
+    int64_t by_bytes;             /*   by the token's bytes */
+    int64_t unmapped;             /*   not in the student's vocabulary (the tail) */
+} distill_stored_rows_info;
+
+/*
+ * Token-level distillation from a teacher's stored answers (distill query
+ * with top_logprobs, a Batch API ingest): each successful answer becomes a
+ * row, its prompt as the student's tokens (`tokenizer`), then the
+ * completion, whose positions are trained against the teacher's top-k
+ * log-probabilities (mapped to the student's ids by the server's id, else
+ * by the token's bytes; prompt positions masked), by the trainer's loss
+ * options. The prompt is the request's "prompt", or its chat "messages"
+ * rendered "<role>: <content>\n" each, then "assistant: ". Rows are held in
+ * memory; the data order is distill_trainer_fit_text's over rows. There is
+ * no validation split (options->eval_interval only sets when checkpoints
+ * are written). out_rows and out may be NULL.
+ *  teacher_identity_json  whose answers (provenance.teacher of distill store
+ *                         export); NULL = the only teacher in the store
+ * Errors: those of distill_trainer_fit_text; options->teacher set; a store
+ * without an answer to train on (the counts left out named), of several
+ * teachers without a choice (each listed); a completion token the
+ * student's tokenizer lacks, or alternatives that show another vocabulary
+ * (both vocabularies named) — all before the first step.
+ * Since ABI 10.
+ */
+DISTILL_API distill_status distill_trainer_fit_stored(distill_trainer * trainer,
+                                                      distill_store * store,
+                                                      const distill_tokenizer * tokenizer,
+                                                      const char * teacher_identity_json,
+                                                      const distill_text_fit_options * options,
+                                                      distill_stored_rows_info * out_rows,
+                                                      distill_text_fit_summary * out);
+
+/* distill_lm_evaluate over a teacher's stored answers, read as
+ * distill_trainer_fit_stored reads them (rows of prompt + completion, the
+ * student's `tokenizer`): over the positions that predict a completion
+ * token, loss, perplexity and accuracy against the teacher's completion,
+ * agreement with its top-1 alternative (one the student's vocabulary lacks
+ * never agrees); mean_kl is NaN (top-k targets are not a whole
+ * distribution). options: batch_windows (rows per forward) and
+ * max_windows (the first rows) are used; split and teacher must be left at
+ * their defaults. out_rows may be NULL. Errors: those of
+ * distill_lm_evaluate and of reading the answers
+ * (distill_trainer_fit_stored). Since ABI 10. */
+DISTILL_API distill_status distill_lm_evaluate_stored(const distill_context * context,
+                                                      distill_model * model,
+                                                      distill_store * store,
+                                                      const distill_tokenizer * tokenizer,
+                                                      const char * teacher_identity_json,
+                                                      const distill_lm_eval_options * options,
+                                                      distill_stored_rows_info * out_rows,
+                                                      distill_lm_eval_metrics * out);
 
 #ifdef __cplusplus
 }

@@ -223,6 +223,10 @@ using AskOptions =
     OptionsWithProgress<distill_ask_options, distill_ask_options_init, distill_progress>;
 using FitOptions =
     OptionsWithProgress<distill_fit_options, distill_fit_options_init, distill_progress>;
+using TokenBatch = Options<distill_token_batch, distill_token_batch_init>;
+using LmEvalOptions = Options<distill_lm_eval_options, distill_lm_eval_options_init>;
+using TextFitOptions = OptionsWithProgress<distill_text_fit_options, distill_text_fit_options_init,
+                                           distill_text_fit_progress>;
 
 // A result struct with its struct_size set, for the library to fill.
 template <class C> C sized() noexcept {
@@ -1032,6 +1036,91 @@ inline void import_hf_folder(const std::string & dir, const std::string & model_
                              const std::string & tokenizer_path = "") {
     check(distill_hf_folder_import(dir.c_str(), model_path.c_str(),
                                    tokenizer_path.empty() ? nullptr : tokenizer_path.c_str()));
+}
+
+// ---------------------------------------------------------------------------
+// Language models (since ABI 10): a transformer Model and its Trainer
+// ---------------------------------------------------------------------------
+
+// out [B, T, vocab] fp32 = the transformer's logits for tokens [B, T] int32.
+inline void lm_logits(const Context & context, Model & model, const DLTensor & tokens,
+                      DLTensor & out) {
+    check(distill_lm_logits(context.get(), model.get(), &tokens, &out));
+}
+// The same as a flat [B, T, vocab] vector, for B rows of T tokens.
+inline std::vector<float> lm_logits(const Context & context, Model & model,
+                                    const std::vector<int32_t> & tokens, int64_t rows) {
+    const int64_t T = rows > 0 ? int64_t(tokens.size()) / rows : 0;
+    int64_t in_shape[2] = {rows, T};
+    int64_t out_shape[3] = {rows, T, model.outputs()};
+    std::vector<float> out(size_t(rows * T * out_shape[2]));
+    DLTensor in{const_cast<int32_t *>(tokens.data()), {kDLCPU, 0}, 2, {kDLInt, 32, 1},
+                in_shape, nullptr, 0};
+    DLTensor result{out.data(), {kDLCPU, 0}, 3, {kDLFloat, 32, 1}, out_shape, nullptr, 0};
+    lm_logits(context, model, in, result);
+    return out;
+}
+
+// One token-distillation step of a transformer's Trainer.
+inline distill_token_step_metrics step_tokens(Trainer & trainer, const distill_token_batch & batch) {
+    distill_token_step_metrics metrics = sized<distill_token_step_metrics>();
+    check(distill_trainer_step_tokens(trainer.get(), &batch, &metrics));
+    return metrics;
+}
+
+// Perplexity, accuracy and (with options->teacher) agreement and KL on a
+// token dataset's windows.
+inline distill_lm_eval_metrics lm_evaluate(const Context & context, Model & model,
+                                           const TextDataset & dataset,
+                                           const distill_lm_eval_options & options) {
+    distill_lm_eval_metrics metrics = sized<distill_lm_eval_metrics>();
+    check(distill_lm_evaluate(context.get(), model.get(), dataset.get(), &options, &metrics));
+    return metrics;
+}
+
+// Trains a transformer's Trainer on a token dataset until options->steps.
+inline distill_text_fit_summary fit_text(Trainer & trainer, const TextDataset & dataset,
+                                         const TextFitOptions & options) {
+    distill_text_fit_options c = options.get();
+    options.progress.install(c);
+    distill_text_fit_summary summary = sized<distill_text_fit_summary>();
+    check(distill_trainer_fit_text(trainer.get(), dataset.get(), &c, &summary));
+    return summary;
+}
+
+// A transformer's figures on a store's answers (distill_lm_evaluate_stored).
+inline distill_lm_eval_metrics lm_evaluate_stored(const Context & context, Model & model,
+                                                  Store & store, const Tokenizer & tokenizer,
+                                                  const std::string & teacher_identity_json,
+                                                  const distill_lm_eval_options & options,
+                                                  distill_stored_rows_info * rows = nullptr) {
+    distill_lm_eval_metrics metrics = sized<distill_lm_eval_metrics>();
+    distill_stored_rows_info info = sized<distill_stored_rows_info>();
+    check(distill_lm_evaluate_stored(
+        context.get(), model.get(), store.get(), tokenizer.get(),
+        teacher_identity_json.empty() ? nullptr : teacher_identity_json.c_str(), &options, &info,
+        &metrics));
+    if (rows) *rows = info;
+    return metrics;
+}
+
+// Trains a transformer's Trainer on a store's answers (distill_trainer_fit_stored);
+// teacher_identity_json "" = the store's only teacher; *rows (if given) = what was read.
+inline distill_text_fit_summary fit_stored(Trainer & trainer, Store & store,
+                                           const Tokenizer & tokenizer,
+                                           const std::string & teacher_identity_json,
+                                           const TextFitOptions & options,
+                                           distill_stored_rows_info * rows = nullptr) {
+    distill_text_fit_options c = options.get();
+    options.progress.install(c);
+    distill_text_fit_summary summary = sized<distill_text_fit_summary>();
+    distill_stored_rows_info info = sized<distill_stored_rows_info>();
+    check(distill_trainer_fit_stored(
+        trainer.get(), store.get(), tokenizer.get(),
+        teacher_identity_json.empty() ? nullptr : teacher_identity_json.c_str(), &c, &info,
+        &summary));
+    if (rows) *rows = info;
+    return summary;
 }
 
 }  // namespace distill
