@@ -142,6 +142,23 @@ static class TokenizerTests {
     }
   }
 
+  public static void TestFourThreadsEncodeWithOneTokenizer() {
+    using (var tokenizer = Trained()) {
+      string text = TextFixtures.MixedText();
+      int[] expected = tokenizer.Encode(text);
+      var same = new bool[4];
+      var threads = Enumerable.Range(0, 4).Select(t => new System.Threading.Thread(() => {
+        bool ok = true;
+        for (int i = 0; i < 20 && ok; ++i)
+          ok = tokenizer.Encode(text).SequenceEqual(expected) && tokenizer.Decode(expected) == text;
+        same[t] = ok;
+      })).ToList();
+      threads.ForEach(t => t.Start());
+      threads.ForEach(t => t.Join());
+      Check.True(same.All(ok => ok), "the same ids on every thread");
+    }
+  }
+
   public static void TestOtherFilesAndBadArgumentsAreRefused() {
     string dir = Environment.GetEnvironmentVariable("DISTILL_TOKENIZER_REFERENCE_DIR");
     string wordpiece = dir == null ? null : Path.Combine(dir, "wordpiece.json");

@@ -164,6 +164,28 @@ class TokenizerTest {
     }
   }
 
+  @Test
+  void fourThreadsEncodeWithOneTokenizer() throws Exception {
+    try (Tokenizer tokenizer = trained()) {
+      String text = TextFixtures.mixedText();
+      int[] expected = tokenizer.encode(text);
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+      try {
+        List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+        for (int t = 0; t < 4; ++t)
+          results.add(pool.submit(() -> {
+            for (int i = 0; i < 20; ++i)
+              if (!Arrays.equals(expected, tokenizer.encode(text)) || !text.equals(tokenizer.decode(expected)))
+                return false;
+            return true;
+          }));
+        for (var result : results) assertTrue(result.get(), "the same ids on every thread");
+      } finally {
+        pool.shutdown();
+      }
+    }
+  }
+
   static DistillException refusedJson(String json) {
     return assertThrows(DistillException.class, () -> Tokenizer.fromJson(json));
   }
