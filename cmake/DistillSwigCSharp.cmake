@@ -40,7 +40,9 @@ if(DISTILL_BUILD_TESTS)
     distill_csharp_program(DistillTests ${PROJECT_SOURCE_DIR}/tests/csharp)
     add_test(NAME csharp_tests COMMAND ${DISTILL_MONO_EXECUTABLE} --debug
                                        ${csharp_dir}/DistillTests.exe)
-    set_tests_properties(csharp_tests PROPERTIES TIMEOUT 300)
+    set_tests_properties(csharp_tests PROPERTIES TIMEOUT 300
+                         FIXTURES_REQUIRED swig_tokenizer_reference
+                         ENVIRONMENT "DISTILL_TOKENIZER_REFERENCE_DIR=${DISTILL_TOKENIZER_REFERENCE_DIR}")
 endif()
 if(DISTILL_BUILD_SAMPLES)
     distill_csharp_program(Quickstart ${PROJECT_SOURCE_DIR}/samples/csharp)

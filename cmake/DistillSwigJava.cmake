@@ -64,7 +64,8 @@ if(DISTILL_BUILD_TESTS AND DISTILL_JUNIT_CONSOLE AND DISTILL_JUNIT_API)
                      --class-path ${distill_jar}:${test_jar} --select-package ai.distill.tests
                      --disable-banner --details=summary --fail-if-no-tests)
     set_tests_properties(java_tests PROPERTIES TIMEOUT 300
-                         ENVIRONMENT "DISTILL_TEST_FIXTURES=${PROJECT_SOURCE_DIR}/tests/fixtures")
+                         FIXTURES_REQUIRED swig_tokenizer_reference
+                         ENVIRONMENT "DISTILL_TEST_FIXTURES=${PROJECT_SOURCE_DIR}/tests/fixtures;DISTILL_TOKENIZER_REFERENCE_DIR=${DISTILL_TOKENIZER_REFERENCE_DIR}")
 endif()
 
 if(DISTILL_BUILD_SAMPLES)

@@ -22,6 +22,9 @@
 #include "distill_swig/progress.hpp"
 #include "distill_swig/students.hpp"
 #include "distill_swig/trainer.hpp"
+#include "distill_swig/tokenizer.hpp"
+#include "distill_swig/text_dataset.hpp"
+#include "distill_swig/hf_folder.hpp"
 
 #include <string>
 
@@ -48,16 +51,21 @@ inline std::string library_mismatch() {
 /* Host-language callbacks: the bindings' bridges derive from these. */
 %feature("director") distill_swig::TeacherCallbackNative;
 %feature("director") distill_swig::ProgressListenerNative;
+%feature("director") distill_swig::TokenizeListenerNative;
 
 /* Handled by typemaps or internal to the C++ layer. */
 %ignore distill_swig::Error;
 %ignore distill_swig::FloatArray;
 %ignore distill_swig::LongArray;
 %ignore distill_swig::IntArray;
+%ignore distill_swig::ByteArray;
 %ignore distill_swig::FloatBuffer;
 %ignore distill_swig::ProgressListenerNative::fail;
+%ignore distill_swig::TokenizeListenerNative::fail;
 %ignore distill_swig::Library::Library;
 %ignore distill_swig::Teacher::Teacher;
+%ignore distill_swig::Tokenizer::Tokenizer;
+%ignore distill_swig::HfFolder::HfFolder;
 
 /* Results are values the caller owns. */
 %newobject distill_swig::Store::get;
@@ -77,3 +85,6 @@ inline std::string library_mismatch() {
 %include "distill_swig/progress.hpp"
 %include "distill_swig/students.hpp"
 %include "distill_swig/trainer.hpp"
+%include "distill_swig/tokenizer.hpp"
+%include "distill_swig/text_dataset.hpp"
+%include "distill_swig/hf_folder.hpp"

@@ -8,7 +8,8 @@ using System.Reflection;
 static class Runner {
   static int Main() {
     Type[] classes = { typeof(LossTests), typeof(LifecycleTests), typeof(TeacherTests),
-                       typeof(TrainingTests), typeof(ThreadTests), typeof(FileErrorTests) };
+                       typeof(TrainingTests), typeof(ThreadTests), typeof(FileErrorTests),
+                       typeof(TokenizerTests), typeof(TextDatasetTests), typeof(HfFolderTests) };
     int failed = 0, passed = 0;
     foreach (Type type in classes) {
       foreach (MethodInfo test in type.GetMethods(BindingFlags.Public | BindingFlags.Static)

@@ -124,6 +124,11 @@ struct IntArray {
     int32_t * data = nullptr;
     int64_t length = 0;
 };
+/// Bytes: text as UTF-8 (or any bytes), Java byte[] / C# byte[] pinned.
+struct ByteArray {
+    char * data = nullptr;
+    int64_t length = 0;
+};
 
 #ifndef SWIG
 // A contiguous CPU DLTensor over a host array; the shape lives in the view.
@@ -157,6 +162,14 @@ inline int64_t columns_of(int64_t length, int64_t rows, const char * name) {
                     std::string(name) + ": expected a length that is a positive multiple of rows = " +
                         std::to_string(rows) + ", got " + std::to_string(length));
     return length / rows;
+}
+
+// Refuses a null array (a missing argument, not an empty one).
+template <class A> A & require_array(A & array, const char * name) {
+    if (array.data == nullptr)
+        throw Error(DISTILL_STATUS_INVALID_ARGUMENT,
+                    std::string(name) + ": expected an array, got null");
+    return array;
 }
 
 // Refuses an array whose length is not exactly `expected`.
