@@ -169,8 +169,9 @@ int run_train_text(const text_train_request & r) {
         if (from_store)
             summary["answers"] = {{"rows", rows.rows},
                                   {"top_k", rows.topk},
+                                  {"text_only", rows.text_only},
                                   {"left_out_failed", rows.failed},
-                                  {"left_out_without_logprobs", rows.without_alternatives},
+                                  {"left_out_empty", rows.empty},
                                   {"left_out_too_long", rows.too_long},
                                   {"alternatives", rows.alternatives},
                                   {"mapped_by_id", rows.by_id},

@@ -67,7 +67,8 @@ std::string with_flag_names(std::string message) {
           {"options.soft_weight", "--soft-weight"},
           {"options.hard_weight", "--hard-weight"},
           {"options.optimizer_json", "--optimizer"},
-          {"options.schedule_json", "--schedule"}})
+          {"options.schedule_json", "--schedule"},
+          {"hard_weight", "--hard-weight"}})
         for (size_t at = message.find(argument); at != std::string::npos;
              at = message.find(argument, at + flag.size()))
             message.replace(at, argument.size(), flag);

@@ -590,3 +590,64 @@ TEST_CASE("lm ABI: distilling from stored answers (top-k by id and by bytes), an
                                      nullptr, nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
     CHECK(message().find("options.teacher") != std::string::npos);
 }
+
+TEST_CASE("lm ABI: answers without log-probabilities train by their text (sequence-level)") {
+    const fortune_data data;
+    const std::string store_path = (data.dir.path() / "plain.sqlite").string();
+    {
+        distill::Store store(store_path);
+        const std::vector<std::pair<std::string, std::string>> answers = {
+            {"Q: one", " The first answer."}, {"Q: two", " A second one."}, {"Q: empty", ""}};
+        for (size_t i = 0; i < answers.size(); ++i) {
+            distill::TeacherRecord record;
+            char key[65];
+            std::snprintf(key, sizeof key, "%064zx", i + 1);
+            record.set_string(DISTILL_RECORD_KEY, key);
+            record.set_string(DISTILL_RECORD_TEXT, answers[i].second);
+            record.set_string(DISTILL_RECORD_TEACHER_JSON, R"({"name":"plain"})");
+            record.set_string(DISTILL_RECORD_PARAMETERS_JSON, "{}");
+            record.set_string(DISTILL_RECORD_REQUEST_JSON,
+                              R"({"messages":[{"role":"user","content":")" + answers[i].first + R"("}]})");
+            store.put(record);
+        }
+    }
+    const distill::Context ctx = cpu();
+    distill::Store store(store_path, true);
+    distill::Model model = distill::Model::create(config(vocab, 64), 3);
+
+    // The default loss (soft_weight 1, hard_weight 0) cannot learn from text alone.
+    distill::Trainer soft_only = trainer_of(ctx, model);
+    distill::TextFitOptions fit;
+    fit->steps = 30;
+    fit->batch_windows = 2;
+    distill_text_fit_options c = fit.get();
+    CHECK(distill_trainer_fit_stored(soft_only.get(), store.get(), data.tokenizer.get(), nullptr, &c,
+                                     nullptr, nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+    CHECK(message().find("hard_weight") != std::string::npos);
+    CHECK(soft_only.position().second == 0);
+
+    distill_kd_loss_options loss;
+    REQUIRE(distill_kd_loss_options_init(&loss) == DISTILL_STATUS_OK);
+    loss.soft_weight = 0.0f;
+    loss.hard_weight = 1.0f;
+    distill::TrainerOptions options;
+    options->optimizer_json = R"({"kind": "adamw", "lr": 0.01})";
+    options->loss = &loss;
+    distill::Trainer trainer(ctx, model, options);
+    distill::LmEvalOptions eval;
+    distill_stored_rows_info rows{};
+    const distill_lm_eval_metrics before =
+        distill::lm_evaluate_stored(ctx, model, store, data.tokenizer, "", eval, &rows);
+    CHECK(rows.rows == 2);
+    CHECK(rows.text_only == 2);
+    CHECK(rows.empty == 1);
+    CHECK(std::isnan(before.agreement));
+    const int64_t expected = int64_t(data.tokenizer.encode(" The first answer.").size() +
+                                     data.tokenizer.encode(" A second one.").size());
+    CHECK(before.positions == expected);
+    distill::fit_stored(trainer, store, data.tokenizer, "", fit);
+    const distill_lm_eval_metrics after =
+        distill::lm_evaluate_stored(ctx, model, store, data.tokenizer, "", eval);
+    CHECK(after.loss < before.loss - 2.0);
+    CHECK(after.accuracy > 0.9);
+}

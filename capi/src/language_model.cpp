@@ -173,8 +173,9 @@ distill::completion_rows read_rows(distill::store & s, const distill_tokenizer *
     distill_stored_rows_info info{};
     info.rows = rows.rows;
     info.topk = rows.K;
+    info.text_only = rows.text_only;
     info.failed = rows.failed;
-    info.without_alternatives = rows.without_alternatives;
+    info.empty = rows.empty;
     info.too_long = rows.too_long;
     info.alternatives = rows.counts.alternatives;
     info.by_id = rows.counts.by_id;

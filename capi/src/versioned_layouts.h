@@ -178,7 +178,7 @@ DISTILL_LAYOUT(S, F(windows), F(positions), F(loss), F(perplexity), F(accuracy),
 #undef S
 
 #define S distill_stored_rows_info
-DISTILL_LAYOUT(S, F(rows), F(topk), F(failed), F(without_alternatives), F(too_long),
+DISTILL_LAYOUT(S, F(rows), F(topk), F(text_only), F(failed), F(empty), F(too_long),
                F(alternatives), F(by_id), F(by_bytes), F(unmapped));
 #undef S
 

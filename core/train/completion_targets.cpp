@@ -63,4 +63,31 @@ void place_completion_targets(const teacher_record & record, std::span<const int
     }
 }
 
+void place_text_completion(std::span<const int32_t> prompt, std::span<const int32_t> completion,
+                           int64_t T, int64_t K, int32_t pad, int64_t row, int32_t * tokens,
+                           int32_t * labels, int32_t * ids, float * logprobs,
+                           const std::string & where) {
+    if (prompt.empty() || completion.empty())
+        fail_invalid(where + ": expected a prompt and a completion of at least one token each, "
+                     "got " + std::to_string(prompt.size()) + " and " +
+                     std::to_string(completion.size()));
+    const int64_t P = int64_t(prompt.size()), C = int64_t(completion.size());
+    if (P + C - 1 > T)
+        fail_invalid(where + ": the prompt's " + std::to_string(P) + " tokens and the " +
+                     std::to_string(C) + " of the completion need " + std::to_string(P + C - 1) +
+                     " positions, the batch has " + std::to_string(T));
+    int32_t * tok = tokens + row * T;
+    int32_t * lab = labels + row * T;
+    std::fill(tok, tok + T, pad);
+    std::fill(lab, lab + T, lm::ignore_target);
+    std::fill(ids + row * T * K, ids + (row + 1) * T * K, -1);
+    std::fill(logprobs + row * T * K, logprobs + (row + 1) * T * K,
+              -std::numeric_limits<float>::infinity());
+    std::copy(prompt.begin(), prompt.end(), tok);
+    for (int64_t i = 0; i < C; ++i) {
+        if (i + 1 < C) tok[P + i] = completion[size_t(i)];
+        lab[P - 1 + i] = completion[size_t(i)];
+    }
+}
+
 }  // namespace distill

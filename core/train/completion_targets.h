@@ -38,4 +38,15 @@ void place_completion_targets(const teacher_record & record, std::span<const int
                               int64_t row, int32_t * tokens, int32_t * labels, int32_t * ids,
                               float * logprobs, const std::string & where);
 
+// The same row from a completion known only as the student's tokens (an
+// answer without log-probabilities, its text encoded by the student:
+// sequence-level distillation): the labels as above, every top-k slot
+// empty (−1, −inf), so only the hard term learns from it. Throws
+// invalid_argument, naming `where`, for an empty prompt or completion and
+// a sequence longer than T.
+void place_text_completion(std::span<const int32_t> prompt, std::span<const int32_t> completion,
+                           int64_t T, int64_t K, int32_t pad, int64_t row, int32_t * tokens,
+                           int32_t * labels, int32_t * ids, float * logprobs,
+                           const std::string & where);
+
 }  // namespace distill

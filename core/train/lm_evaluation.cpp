@@ -149,7 +149,7 @@ lm_eval_result evaluate_on_completions(lm::transformer & student, const completi
     const scoped_omp_threads threads(settings.num_threads);
     std::vector<position_figures> figures;
     double nll = 0.0;
-    int64_t correct = 0, agrees = 0, positions = 0;
+    int64_t correct = 0, agrees = 0, positions = 0, with_targets = 0;
     for (int64_t first = 0; first < count; first += settings.batch_windows) {
         const int64_t B = std::min(settings.batch_windows, count - first);
         const int32_t * tokens = rows.tokens.data() + first * T;
@@ -172,7 +172,10 @@ lm_eval_result evaluate_on_completions(lm::transformer & student, const completi
             ++positions;
             nll += figures[size_t(n)].nll;
             correct += figures[size_t(n)].correct;
-            agrees += figures[size_t(n)].agrees;
+            if (rows.has_targets[size_t(first + n / T)]) {
+                ++with_targets;
+                agrees += figures[size_t(n)].agrees;
+            }
         }
     }
     lm_eval_result result;
@@ -182,7 +185,8 @@ lm_eval_result evaluate_on_completions(lm::transformer & student, const completi
     result.loss = nll / n;
     result.perplexity = std::exp(result.loss);
     result.accuracy = double(correct) / n;
-    result.agreement = double(agrees) / n;
+    result.agreement = with_targets > 0 ? double(agrees) / double(with_targets)
+                                        : std::numeric_limits<double>::quiet_NaN();
     result.mean_kl = std::numeric_limits<double>::quiet_NaN();
     return result;
 }

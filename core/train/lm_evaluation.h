@@ -50,9 +50,10 @@ lm_eval_result evaluate_language_model(lm::transformer & student, lm::transforme
 
 // The same figures over a teacher's stored answers (completion rows): the
 // positions that predict a completion token, loss and accuracy against the
-// teacher's completion, agreement with its top-1 alternative (mapped to
-// the student's ids; one the student lacks never agrees); mean_kl NaN (the
-// top-k targets are not a whole distribution). max_windows limits the rows.
+// teacher's completion, agreement with its top-1 alternative over the rows
+// that have top-k targets (mapped to the student's ids; one the student
+// lacks never agrees; NaN when no row has targets); mean_kl NaN (the top-k
+// targets are not a whole distribution). max_windows limits the rows.
 lm_eval_result evaluate_on_completions(lm::transformer & student, const completion_rows & rows,
                                        const lm_eval_settings & settings);
 

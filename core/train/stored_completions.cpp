@@ -69,48 +69,62 @@ completion_rows read_completion_rows(store & s, const tokenizer::bpe_tokenizer &
     struct accepted {
         const teacher_record * record;
         std::vector<int32_t> prompt;
+        std::vector<int32_t> text;  // the completion encoded, for a text-only row
     };
     std::vector<accepted> fit;
     for (const teacher_record & r : kept) {
         bool has_alternatives = !r.positions.empty();
         for (const token_position & p : r.positions) has_alternatives = has_alternatives && !p.top.empty();
-        if (!has_alternatives) {
-            ++rows.without_alternatives;
-            continue;
-        }
         const std::string where = "the answer " + r.key.substr(0, 12) + " in '" + s.path() + "'";
         std::vector<int32_t> prompt = student.encode(prompt_text(
             nlohmann::json::parse(r.origin.request_json, nullptr, false), where));
         if (prompt.empty()) fail_invalid(where + ": its prompt encodes to no token");
-        if (int64_t(prompt.size() + r.positions.size()) - 1 > settings.T) {
+        std::vector<int32_t> text;
+        if (!has_alternatives) text = student.encode(r.text);
+        const size_t completion = has_alternatives ? r.positions.size() : text.size();
+        if (completion == 0) {
+            ++rows.empty;
+            continue;
+        }
+        if (int64_t(prompt.size() + completion) - 1 > settings.T) {
             ++rows.too_long;
             continue;
         }
-        for (const token_position & p : r.positions) rows.K = std::max<int64_t>(rows.K, int64_t(p.top.size()));
-        fit.push_back({&r, std::move(prompt)});
+        for (const token_position & p : r.positions)
+            if (has_alternatives) rows.K = std::max<int64_t>(rows.K, int64_t(p.top.size()));
+        if (!has_alternatives) ++rows.text_only;
+        fit.push_back({&r, std::move(prompt), std::move(text)});
     }
     if (fit.empty())
         fail_invalid("teacher-store: '" + s.path() + "' has no answer to train on (" +
-                     std::to_string(rows.failed) + " failed, " +
-                     std::to_string(rows.without_alternatives) +
-                     " without top-k log-probabilities (ask with top_logprobs), " +
-                     std::to_string(rows.too_long) + " longer than the context of " +
-                     std::to_string(settings.T) + " positions)");
+                     std::to_string(rows.failed) + " failed, " + std::to_string(rows.empty) +
+                     " empty, " + std::to_string(rows.too_long) +
+                     " longer than the context of " + std::to_string(settings.T) + " positions)");
 
     rows.rows = int64_t(fit.size());
+    rows.K = std::max<int64_t>(rows.K, 1);  // text-only rows still carry K empty slots
     const int64_t T = settings.T, K = rows.K;
     rows.tokens.resize(size_t(rows.rows * T));
     rows.labels.resize(size_t(rows.rows * T));
     rows.ids.resize(size_t(rows.rows * T * K));
     rows.logprobs.resize(size_t(rows.rows * T * K));
+    rows.has_targets.resize(size_t(rows.rows));
     const std::string model = fit.front().record->origin.model;
     topk_vocabulary_map map(student, settings.tokenizer_name, model.empty() ? teacher : model);
-    for (int64_t i = 0; i < rows.rows; ++i)
-        place_completion_targets(*fit[size_t(i)].record, fit[size_t(i)].prompt, map, T, K,
-                                 settings.pad, i, rows.tokens.data(), rows.labels.data(),
-                                 rows.ids.data(), rows.logprobs.data(),
-                                 "the answer " + fit[size_t(i)].record->key.substr(0, 12));
-    map.check();
+    for (int64_t i = 0; i < rows.rows; ++i) {
+        const accepted & a = fit[size_t(i)];
+        const std::string where = "the answer " + a.record->key.substr(0, 12);
+        rows.has_targets[size_t(i)] = a.text.empty() ? 1 : 0;
+        if (a.text.empty())
+            place_completion_targets(*a.record, a.prompt, map, T, K, settings.pad, i,
+                                     rows.tokens.data(), rows.labels.data(), rows.ids.data(),
+                                     rows.logprobs.data(), where);
+        else
+            place_text_completion(a.prompt, a.text, T, K, settings.pad, i, rows.tokens.data(),
+                                  rows.labels.data(), rows.ids.data(), rows.logprobs.data(),
+                                  where);
+    }
+    if (rows.text_only < rows.rows) map.check();  // top-k targets need the same vocabulary
     rows.counts = map.counts();
     return rows;
 }

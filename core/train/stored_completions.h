@@ -6,7 +6,11 @@
 //
 // A row is the prompt as the student's tokens, then the teacher's
 // completion, the teacher's top-k alternatives as the targets of the
-// positions that predict it, prompt positions masked. The prompt text is
+// positions that predict it, prompt positions masked. An answer without
+// log-probabilities (a server that gives none, or asked without
+// top_logprobs) is a row of its text encoded by the student, every top-k
+// slot empty: sequence-level distillation, learnt by the hard term alone
+// (train/completion_targets.h, place_text_completion). The prompt text is
 // the request's "prompt" (a completions request), or its chat "messages"
 // rendered as one text,
 //     "<role>: <content>\n" for each message, then "assistant: "
@@ -39,10 +43,12 @@ struct completion_rows {
     std::vector<int32_t> labels;    // [rows, T], −100 where a position counts for nothing
     std::vector<int32_t> ids;       // [rows, T, K], −1 = an empty slot
     std::vector<float> logprobs;    // [rows, T, K]
+    std::vector<uint8_t> has_targets;  // [rows]: 1 = top-k targets, 0 = text only
     std::string teacher_json;       // whose answers these are (provenance.teacher)
-    // Answers left out, by reason: failed requests, answers without top-k
-    // alternatives (asked without logprobs), longer than T.
-    int64_t failed = 0, without_alternatives = 0, too_long = 0;
+    int64_t text_only = 0;          // rows without top-k targets (sequence-level)
+    // Answers left out, by reason: failed requests, empty completions,
+    // prompt + completion longer than T.
+    int64_t failed = 0, empty = 0, too_long = 0;
     topk_mapping_counts counts;     // of the alternatives mapped to the student's ids
 };
 

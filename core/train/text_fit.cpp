@@ -113,7 +113,7 @@ text_fit_outcome fit_loop(transformer_trainer & trainer, int64_t T,
         }
         if (evaluate) {
             validate_and_save();
-            if (!report(true)) {
+            if (outcome.validated && !report(true)) {
                 outcome.cancelled = true;
                 break;
             }
@@ -121,7 +121,8 @@ text_fit_outcome fit_loop(transformer_trainer & trainer, int64_t T,
     }
     if (!outcome.cancelled) {
         validate_and_save();
-        report(true);
+        // After the last step: nothing is left for a cancel to stop.
+        if (outcome.validated) report(true);
     } else if (!settings.checkpoint_dir.empty()) {
         trainer.save(settings.checkpoint_dir);
     }
@@ -188,6 +189,12 @@ text_fit_outcome fit_completions(transformer_trainer & trainer, const completion
                      " positions are longer than the student's context of " +
                      std::to_string(config.context));
     check_settings(trainer, settings);
+    if (rows.text_only > 0 && !(trainer.loss().hard_weight > 0.0f))
+        fail_invalid("rows: " + std::to_string(rows.text_only) + " of the " +
+                     std::to_string(rows.rows) + " answers have no top-k log-probabilities, so "
+                     "only the hard term (cross-entropy on the teacher's completion) learns from "
+                     "them, and the trainer's hard_weight is 0; set hard_weight > 0 "
+                     "(sequence-level distillation), or ask the teacher with top_logprobs");
     const int64_t B = settings.batch_windows, T = rows.T, K = rows.K;
     seeded_order order(rows.rows, settings.seed);
     std::vector<uint64_t> picked;

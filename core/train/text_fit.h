@@ -40,7 +40,9 @@ struct text_fit_settings {
 };
 
 // What the progress callback sees: after every step (evaluated = false)
-// and after every validation (evaluated = true, with its figures).
+// and after every validation (evaluated = true, with its figures; none
+// without a validation split). What the report after the final validation
+// returns is not used: the steps are done.
 struct text_fit_event {
     bool evaluated = false;
     int64_t step = 0, steps = 0;     // the trainer's global step, the target
@@ -77,7 +79,9 @@ text_fit_outcome fit_text(transformer_trainer & trainer, lm::transformer * teach
 // The same over completion rows of T ≤ the student's context, each step's
 // rows with their top-k targets (the trainer's loss options apply). There
 // is no validation split: eval_interval and eval_windows only set when
-// checkpoints are written, and the outcome has validated = false.
+// checkpoints are written, and the outcome has validated = false. Rows of
+// text only (no top-k) need a trainer whose hard_weight is above 0, else
+// invalid_argument before any step.
 text_fit_outcome fit_completions(transformer_trainer & trainer, const completion_rows & rows,
                                  const text_fit_settings & settings,
                                  const text_fit_progress & progress = {});

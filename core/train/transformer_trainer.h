@@ -85,6 +85,7 @@ public:
     void resume(const std::filesystem::path & dir);
 
     int64_t global_step() const { return global_step_; }
+    const kd_loss_options & loss() const { return settings_.loss; }
     const std::shared_ptr<lm::transformer> & student() const { return model_; }
 
 private:

@@ -2005,8 +2005,10 @@ DISTILL_API distill_status distill_lm_evaluate(const distill_context * context,
                                                distill_lm_eval_metrics * out);
 
 /* What distill_trainer_fit_text has done, handed to its callback after
- * every step (evaluated = 0) and after every validation (evaluated = 1);
- * struct_size is the library's sizeof (section 9). Since ABI 10. */
+ * every step (evaluated = 0) and after every validation (evaluated = 1;
+ * never without a validation split, so never in distill_trainer_fit_stored).
+ * The callback's status after the final validation is not used (the steps
+ * are done). struct_size is the library's sizeof (section 9). Since ABI 10. */
 typedef struct distill_text_fit_progress {
     uint32_t struct_size;
     int32_t evaluated;
@@ -2078,8 +2080,10 @@ typedef struct distill_stored_rows_info {
     uint32_t struct_size;
     int64_t rows;                 /* answers trained on, one row each */
     int64_t topk;                 /* K: the most alternatives an answer has */
+    int64_t text_only;            /* rows of answers without top-k log-probabilities:
+                                     their text, learnt by the hard term alone */
     int64_t failed;               /* answers left out: failed requests, */
-    int64_t without_alternatives; /* answers without top-k log-probabilities, */
+    int64_t empty;                /* empty completions, */
     int64_t too_long;             /* prompt + completion longer than the context */
     int64_t alternatives;         /* alternatives mapped to the student's ids: */
     int64_t by_id;                /*   by the server's token id */
@@ -2094,7 +2098,9 @@ typedef struct distill_stored_rows_info {
  * completion, whose positions are trained against the teacher's top-k
  * log-probabilities (mapped to the student's ids by the server's id, else
  * by the token's bytes; prompt positions masked), by the trainer's loss
- * options. The prompt is the request's "prompt", or its chat "messages"
+ * options. An answer without log-probabilities is a row of its text
+ * encoded by the student, learnt by the hard term alone (sequence-level
+ * distillation: such rows need a trainer with hard_weight > 0). The prompt is the request's "prompt", or its chat "messages"
  * rendered "<role>: <content>\n" each, then "assistant: ". Rows are held in
  * memory; the data order is distill_trainer_fit_text's over rows. There is
  * no validation split (options->eval_interval only sets when checkpoints
@@ -2126,7 +2132,8 @@ DISTILL_API distill_status distill_trainer_fit_stored(distill_trainer * trainer,
  * max_windows (the first rows) are used; split and teacher must be left at
  * their defaults. out_rows may be NULL. Errors: those of
  * distill_lm_evaluate and of reading the answers
- * (distill_trainer_fit_stored). Since ABI 10. */
+ * (distill_trainer_fit_stored). Agreement counts the rows with top-k
+ * targets only (NaN when none has). Since ABI 10. */
 DISTILL_API distill_status distill_lm_evaluate_stored(const distill_context * context,
                                                       distill_model * model,
                                                       distill_store * store,

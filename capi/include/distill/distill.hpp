@@ -1050,7 +1050,12 @@ inline void lm_logits(const Context & context, Model & model, const DLTensor & t
 // The same as a flat [B, T, vocab] vector, for B rows of T tokens.
 inline std::vector<float> lm_logits(const Context & context, Model & model,
                                     const std::vector<int32_t> & tokens, int64_t rows) {
-    const int64_t T = rows > 0 ? int64_t(tokens.size()) / rows : 0;
+    if (rows < 1 || int64_t(tokens.size()) % rows != 0)
+        throw Exception(DISTILL_STATUS_INVALID_ARGUMENT,
+                        "tokens: expected rows (" + std::to_string(rows) +
+                            ") of equal length, got " + std::to_string(tokens.size()) +
+                            " tokens");
+    const int64_t T = int64_t(tokens.size()) / rows;
     int64_t in_shape[2] = {rows, T};
     int64_t out_shape[3] = {rows, T, model.outputs()};
     std::vector<float> out(size_t(rows * T * out_shape[2]));
