@@ -166,6 +166,14 @@ class LanguageModelTest {
       assertEquals(shifted.getLoss(), shifted.getHardLoss());
       assertEquals(Math.log(VOCAB), shifted.getLoss(), 0.2);  // a fresh model is near uniform
       assertArrayEquals(parameters(a), parameters(b));
+      // Labels are read: masking the first three positions of each row counts six fewer.
+      int[] masked = labels.clone();
+      for (int row = 0; row < B; ++row) Arrays.fill(masked, row * T, row * T + 3, -100);
+      try (Model c = new Model(config(), 5); Trainer tc = trainer(cpu, c, 3e-3)) {
+        TokenStepMetrics partial = tc.stepTokens(tokens, B, masked);
+        assertEquals(B * (T - 1) - 6, partial.getPositions());
+        assertNotEquals(shifted.getLoss(), partial.getLoss());
+      }
 
       float[] dense = teacher.lmLogits(cpu, tokens, B);
       TokenStepMetrics withDense = ta.stepTokens(tokens, B, labels, dense, null, null, 0);
