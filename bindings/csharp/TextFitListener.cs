@@ -4,7 +4,8 @@ namespace Distill {
 /// step (Evaluated false) and after every validation (Evaluated true, its figures in Validation).
 /// Return false to stop: the call then throws a DistillException (Cancelled) after writing the
 /// checkpoint when one is configured. What it throws stops the call the same way and becomes the
-/// InnerException.</summary>
+/// InnerException. The final report (after the last step and its validation) cannot stop the fit:
+/// what it returns or throws is ignored.</summary>
 public interface ITextFitListener {
   bool OnProgress(TextFitProgress progress);
 }
@@ -37,6 +38,15 @@ internal sealed class TextFitBridge : TextFitListenerNative {
       CallbackFailure.Keep(failure);
       return false;
     }
+  }
+
+  // Releases the bridge once the fit returned. A failure the fit did not
+  // raise (the listener threw at the final report, which cannot stop a
+  // finished fit) is dropped here, or it would become the InnerException of
+  // the thread's next, unrelated DistillException.
+  internal void Done() {
+    CallbackFailure.Take();
+    Dispose();
   }
 }
 

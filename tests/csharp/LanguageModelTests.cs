@@ -229,6 +229,15 @@ static class LanguageModelTests {
         var failed = Check.Throws<DistillException>(() => t.FitText(data, stop, p => { throw thrown; }), "throwing listener");
         Check.Equal(Status.Cancelled, failed.Status, "status");
         Check.True(ReferenceEquals(thrown, failed.InnerException), "the listener's exception is the InnerException");
+        // The final report cannot stop a finished fit; what it throws is dropped, and does not
+        // become the InnerException of the next failure on this thread.
+        var finished = t.FitText(data, FitOptions(4), p => {
+          if (p.Evaluated && p.Step == 4) throw thrown;
+          return true;
+        });
+        Check.Equal(4L, finished.GlobalStep, "the fit finished");
+        var next = Check.Throws<DistillException>(() => t.FitText(data, FitOptions(4)), "steps not above");
+        Check.True(next.InnerException == null, "no stale InnerException: " + next.InnerException);
       }
     }
   }

@@ -17,4 +17,14 @@ final class TextFitBridge extends TextFitListenerNative {
       return false;
     }
   }
+
+  /**
+   * Releases the bridge once the fit returned. A failure the fit did not raise (the listener threw
+   * at the final report, which cannot stop a finished fit) is dropped here, or it would become the
+   * cause of the thread's next, unrelated DistillException.
+   */
+  void done() {
+    CallbackFailure.take();
+    delete();
+  }
 }

@@ -294,6 +294,16 @@ class LanguageModelTest {
       assertEquals(DistillException.CANCELLED, failed.status());
       assertSame(thrown, failed.getCause());
       assertEquals(3, t.stepCount());  // the step before the listener ran was kept
+
+      // The final report cannot stop a finished fit; what it throws is dropped, and does not
+      // become the cause of the next failure on this thread.
+      TextFitSummary finished = t.fitText(data, fitOptions(4), p -> {
+        if (p.getEvaluated() && p.getStep() == 4) throw thrown;
+        return true;
+      });
+      assertEquals(4, finished.getGlobalStep());
+      DistillException next = refused(() -> t.fitText(data, fitOptions(4)), "above the trainer's 4");
+      assertNull(next.getCause());
     }
   }
 
