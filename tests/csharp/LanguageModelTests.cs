@@ -278,6 +278,9 @@ static class LanguageModelTests {
         Check.Near(0.0, t.MeanKl, 1e-9, "KL to an identical teacher");
         Check.Equal(m.Loss, t.Loss, "loss with a teacher");
       }
+      // The options keep the teacher: disposing the C# Model does not take it from them.
+      using (var copy = Model.Load(file)) options.Teacher = copy;
+      Check.Equal(1.0, Lm.Evaluate(cpu, model, data, options).Agreement, "agreement with a disposed copy");
       options.Teacher = stranger;
       Check.True(Lm.Evaluate(cpu, model, data, options).Agreement < 1.0, "a stranger disagrees somewhere");
       options.Teacher = wide;

@@ -353,6 +353,11 @@ class LanguageModelTest {
         assertEquals(1.0, t.getAgreement());
         assertEquals(0.0, t.getMeanKl(), 1e-9);
         assertEquals(m.getLoss(), t.getLoss());
+        // The options keep the teacher: closing the Java Model does not take it from them.
+        try (Model copy = Model.load(file)) {
+          options.setTeacher(copy);
+        }
+        assertEquals(1.0, Lm.evaluate(cpu, model, data, options).getAgreement());
         options.setTeacher(stranger);
         LmEvalMetrics s = Lm.evaluate(cpu, model, data, options);
         assertTrue(s.getAgreement() < 1.0);
