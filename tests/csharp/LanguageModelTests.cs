@@ -352,5 +352,28 @@ static class LanguageModelTests {
       Refused(() => t.FitStored(store, tokenizer, null, options), "options.teacher");
       Check.Equal(60L, t.StepCount, "refusals changed nothing");
     }
+
+    // A teacher of another vocabulary: its ids are not the student's.
+    string otherPath = TempFiles.Path("lm-other-vocabulary.sqlite");
+    using (var store = new Store(otherPath))
+    using (var record = new TeacherRecord()) {
+      record.SetString(RecordString.Key, string.Format("{0:x64}", 7));
+      record.SetString(RecordString.Text, " Yes.");
+      record.SetString(RecordString.Model, "big-teacher");
+      record.SetString(RecordString.TeacherJson, "{\"name\":\"big\"}");
+      record.SetString(RecordString.RequestJson, "{\"prompt\": \"Q: more\"}");
+      foreach (int id in tokenizer.Encode(" Yes."))
+        record.AppendPosition(tokenizer.Decode(new[] { id }), 5000 + id, -0.1f, new[] { 5000 + id, 6000 + id },
+                              new[] { -0.1f, -2.5f });
+      store.Put(record);
+    }
+    using (var cpu = new Distill.Context(1))
+    using (var store = new Store(otherPath, true))
+    using (var model = new Model(Config(Vocab, 64), 6))
+    using (var t = MakeTrainer(cpu, model, 1e-2)) {
+      Refused(() => t.FitStored(store, tokenizer, null, new TextFitOptions { Steps = 1 }),
+              "is outside the student's vocabulary of 300 ids");
+      Refused(() => Lm.EvaluateStored(cpu, model, store, tokenizer), "'big-teacher'");
+    }
   }
 }

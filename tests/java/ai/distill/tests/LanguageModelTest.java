@@ -468,5 +468,27 @@ class LanguageModelTest {
       }
       assertEquals(60, t.stepCount());
     }
+
+    // A teacher of another vocabulary: its ids are not the student's.
+    String otherPath = TempFiles.path("lm-other-vocabulary.sqlite");
+    try (Store store = new Store(otherPath); TeacherRecord record = new TeacherRecord()) {
+      record.setString(RecordString.KEY, String.format("%064x", 7));
+      record.setString(RecordString.TEXT, " Yes.");
+      record.setString(RecordString.MODEL, "big-teacher");
+      record.setString(RecordString.TEACHER_JSON, "{\"name\":\"big\"}");
+      record.setString(RecordString.REQUEST_JSON, "{\"prompt\": \"Q: more\"}");
+      for (int id : tokenizer.encode(" Yes."))
+        record.appendPosition(tokenizer.decode(new int[] {id}), 5000 + id, -0.1f,
+                              new int[] {5000 + id, 6000 + id}, new float[] {-0.1f, -2.5f});
+      store.put(record);
+    }
+    try (Context cpu = new Context(1); Store store = new Store(otherPath, true);
+         Model model = new Model(config(VOCAB, 64, 32), 6); Trainer t = trainer(cpu, model, 1e-2)) {
+      TextFitOptions options = new TextFitOptions();
+      options.setSteps(1);
+      refused(() -> t.fitStored(store, tokenizer, null, options, null),
+              "is outside the student's vocabulary of 300 ids");
+      refused(() -> Lm.evaluateStored(cpu, model, store, tokenizer), "'big-teacher'");
+    }
   }
 }
