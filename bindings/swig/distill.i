@@ -21,9 +21,10 @@
 #include "distill_swig/teachers.hpp"
 #include "distill_swig/progress.hpp"
 #include "distill_swig/students.hpp"
-#include "distill_swig/trainer.hpp"
 #include "distill_swig/tokenizer.hpp"
 #include "distill_swig/text_dataset.hpp"
+#include "distill_swig/language_model.hpp"
+#include "distill_swig/trainer.hpp"
 #include "distill_swig/hf_folder.hpp"
 
 #include <string>
@@ -52,6 +53,7 @@ inline std::string library_mismatch() {
 %feature("director") distill_swig::TeacherCallbackNative;
 %feature("director") distill_swig::ProgressListenerNative;
 %feature("director") distill_swig::TokenizeListenerNative;
+%feature("director") distill_swig::TextFitListenerNative;
 
 /* Handled by typemaps or internal to the C++ layer. */
 %ignore distill_swig::Error;
@@ -62,6 +64,7 @@ inline std::string library_mismatch() {
 %ignore distill_swig::FloatBuffer;
 %ignore distill_swig::ProgressListenerNative::fail;
 %ignore distill_swig::TokenizeListenerNative::fail;
+%ignore distill_swig::TextFitListenerNative::fail;
 %ignore distill_swig::Library::Library;
 %ignore distill_swig::Teacher::Teacher;
 %ignore distill_swig::Tokenizer::Tokenizer;
@@ -69,6 +72,15 @@ inline std::string library_mismatch() {
 
 /* Results are values the caller owns. */
 %newobject distill_swig::Store::get;
+%newobject distill_swig::LmEvalOptions::get_teacher;
+%newobject distill_swig::TextFitOptions::get_teacher;
+
+/* Results the library makes, never the caller. */
+%nodefaultctor distill_swig::TextFitProgress;
+%nodefaultctor distill_swig::TextFitSummary;
+%nodefaultctor distill_swig::StoredFitSummary;
+/* Static calls only. */
+%nodefaultctor distill_swig::Lm;
 
 #if defined(SWIGJAVA)
 %include "distill_java.swg"
@@ -84,7 +96,8 @@ inline std::string library_mismatch() {
 %include "distill_swig/teachers.hpp"
 %include "distill_swig/progress.hpp"
 %include "distill_swig/students.hpp"
-%include "distill_swig/trainer.hpp"
 %include "distill_swig/tokenizer.hpp"
 %include "distill_swig/text_dataset.hpp"
+%include "distill_swig/language_model.hpp"
+%include "distill_swig/trainer.hpp"
 %include "distill_swig/hf_folder.hpp"

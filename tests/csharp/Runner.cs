@@ -9,7 +9,8 @@ static class Runner {
   static int Main() {
     Type[] classes = { typeof(LossTests), typeof(LifecycleTests), typeof(TeacherTests),
                        typeof(TrainingTests), typeof(ThreadTests), typeof(FileErrorTests),
-                       typeof(TokenizerTests), typeof(TextDatasetTests), typeof(HfFolderTests) };
+                       typeof(TokenizerTests), typeof(TextDatasetTests), typeof(HfFolderTests),
+                       typeof(LanguageModelTests) };
     int failed = 0, passed = 0;
     foreach (Type type in classes) {
       foreach (MethodInfo test in type.GetMethods(BindingFlags.Public | BindingFlags.Static)

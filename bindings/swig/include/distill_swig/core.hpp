@@ -154,6 +154,26 @@ inline constexpr DLDataType float32{kDLFloat, 32, 1};
 inline constexpr DLDataType int64{kDLInt, 64, 1};
 inline constexpr DLDataType int32{kDLInt, 32, 1};
 
+// A contiguous CPU DLTensor of three dimensions over a host array ([B, T, V]
+// logits, [B, T, K] top-k targets); the shape lives in the view.
+struct TensorView3 {
+    DLTensor tensor{};
+    int64_t shape[3] = {0, 0, 0};
+
+    TensorView3(void * data, DLDataType dtype, int64_t a, int64_t b, int64_t c) {
+        shape[0] = a;
+        shape[1] = b;
+        shape[2] = c;
+        tensor.data = data;
+        tensor.device = {kDLCPU, 0};
+        tensor.ndim = 3;
+        tensor.dtype = dtype;
+        tensor.shape = shape;
+    }
+    TensorView3(const TensorView3 &) = delete;
+    TensorView3 & operator=(const TensorView3 &) = delete;
+};
+
 // The number of columns of an array holding `rows` rows, or an error naming
 // the argument when its length is not a positive multiple of rows.
 inline int64_t columns_of(int64_t length, int64_t rows, const char * name) {
@@ -178,6 +198,23 @@ inline void expect_length(int64_t length, int64_t expected, const char * name) {
         throw Error(DISTILL_STATUS_INVALID_ARGUMENT,
                     std::string(name) + ": expected length " + std::to_string(expected) +
                         ", got " + std::to_string(length));
+}
+
+// The tokens [rows, T] of a token call: T from the array's length.
+inline int64_t positions_of(IntArray & tokens, int64_t rows) {
+    return columns_of(require_array(tokens, "tokens").length, rows, "tokens");
+}
+
+// Refuses an array of [rows, T, depth] values whose length is another,
+// naming the three numbers ("... (2 rows of 10 positions of 300 logits)").
+inline void expect_positions(int64_t length, int64_t rows, int64_t T, int64_t depth,
+                             const char * name, const char * what) {
+    if (length != rows * T * depth)
+        throw Error(DISTILL_STATUS_INVALID_ARGUMENT,
+                    std::string(name) + ": expected length " + std::to_string(rows * T * depth) +
+                        " (" + std::to_string(rows) + " rows of " + std::to_string(T) +
+                        " positions of " + std::to_string(depth) + " " + what + "), got " +
+                        std::to_string(length));
 }
 #endif
 

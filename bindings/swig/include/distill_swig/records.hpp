@@ -119,6 +119,23 @@ public:
         });
     }
 
+    /// The same with the alternatives' texts (a server's top-k tokens):
+    /// topk_tokens as many as topk_ids. An alternative of id -1 is then
+    /// mapped to a student's token by its text's bytes (fitStored).
+    void append_position(const std::string & token, int32_t token_id, float logprob,
+                         IntArray topk_ids, const std::vector<std::string> & topk_tokens,
+                         FloatArray topk_logprobs) {
+        expect_length(topk_ids.length, topk_logprobs.length, "topk_ids");
+        expect_length(int64_t(topk_tokens.size()), topk_logprobs.length, "topk_tokens");
+        std::vector<const char *> texts;
+        for (const std::string & text : topk_tokens) texts.push_back(text.c_str());
+        call([&] {
+            view().append_position(token, token_id, logprob,
+                                   static_cast<int32_t>(topk_logprobs.length), topk_ids.data,
+                                   texts.data(), topk_logprobs.data);
+        });
+    }
+
     /// Answers a classification request the way a model teacher does
     /// (distill_teacher_record_set_classification): one position whose
     /// top-k alternatives are the classes (id = class index, token = its

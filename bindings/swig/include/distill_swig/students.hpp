@@ -1,5 +1,6 @@
 // students.hpp — built-in student models and datasets (distill_model_*,
-// distill_dataset_*), and a model as a teacher.
+// distill_dataset_*), a model as a teacher, and a transformer's logits
+// (distill_lm_logits; the rest of section 15 is in language_model.hpp).
 #pragma once
 
 #include "progress.hpp"
@@ -182,8 +183,9 @@ private:
     shared_handle<distill::Dataset> handle_;
 };
 
-/// A built-in student (MLP or CNN, from a JSON config), fp32 on the CPU.
-/// Parameters carry PyTorch's names and layouts.
+/// A built-in student (MLP, CNN or transformer, from a JSON config), fp32.
+/// Parameters carry PyTorch's names and layouts (a transformer's, Hugging
+/// Face's: model.embed_tokens.weight, ...).
 class Model {
 public:
     /// A new model with seeded initialisation (the same values on every machine).
@@ -252,6 +254,28 @@ public:
         std::vector<float> out(static_cast<size_t>(std::max<int64_t>(rows, 0) * outputs()));
         run_predict(context, inputs, rows, output,
                     FloatArray{out.data(), static_cast<int64_t>(out.size())});
+        return out;
+    }
+
+    /// A transformer's next-token logits: logits [rows, T, vocab] (vocab =
+    /// outputs) for tokens [rows, T] (int32 ids in [0, vocab), T ≤ the
+    /// context = inputs), written in place. Causal: position t sees tokens
+    /// 0 … t of its row. An MLP or CNN is refused (use predict).
+    void lm_logits(const Context * context, IntArray tokens, int64_t rows, FloatArray logits) {
+        const distill::Context & on = require(context, "context").native();
+        const int64_t T = positions_of(tokens, rows);
+        require_array(logits, "logits");
+        const int64_t vocab = outputs();
+        expect_positions(logits.length, rows, T, vocab, "logits", "logits");
+        TensorView tokens_t(tokens.data, int32, rows, T, 2);
+        TensorView3 out_t(logits.data, float32, rows, T, vocab);
+        call([&] { distill::lm_logits(on, *handle_, tokens_t.tensor, out_t.tensor); });
+    }
+    /// lm_logits into a new array [rows, T, vocab].
+    std::vector<float> lm_logits(const Context * context, IntArray tokens, int64_t rows) {
+        const int64_t T = positions_of(tokens, rows);
+        std::vector<float> out(static_cast<size_t>(rows * T * outputs()));
+        lm_logits(context, tokens, rows, FloatArray{out.data(), static_cast<int64_t>(out.size())});
         return out;
     }
 

@@ -250,6 +250,10 @@ public:
         call([&] { (*handle_).check_model(model_vocab, model_context); });
     }
 
+#ifndef SWIG
+    const distill::TextDataset & native() const { return *handle_; }
+#endif
+
 private:
     shared_handle<distill::TextDataset> handle_;
     distill_text_dataset_info info_{};

@@ -1,7 +1,10 @@
 // trainer.hpp — training a built-in student (distill_trainer_*): one step
-// on arrays, or fit over a dataset with progress, checkpoints and resume.
+// on arrays, or fit over a dataset with progress, checkpoints and resume;
+// for a transformer, token steps and training on a token dataset or on a
+// teacher's stored answers (section 15; language_model.hpp).
 #pragma once
 
+#include "language_model.hpp"
 #include "students.hpp"
 
 namespace distill_swig {
@@ -141,6 +144,85 @@ public:
         const distill_fit_summary s = call([&] { return (*handle_).fit(data, c); });
         return FitSummary{s.epochs_run, s.stopped_early != 0, s.best_epoch, s.best_val_accuracy,
                           s.steps, s.seconds};
+    }
+
+    /// One token-distillation step of a transformer's trainer (see
+    /// distill_token_batch): tokens [rows, T]; labels [rows, T] (-100 = no
+    /// term) or null = the tokens shifted by one, the last position -100;
+    /// the teacher as dense logits [rows, T, vocab], or top-k ids and
+    /// log-probabilities [rows, T, k] (-1 = an empty slot), or neither
+    /// (plain next-token cross-entropy); k is ignored without top-k arrays.
+    TokenStepMetrics step_tokens(IntArray tokens, int64_t rows, IntArray labels,
+                                 FloatArray teacher_logits, IntArray topk_ids,
+                                 FloatArray topk_logprobs, int32_t k) {
+        const int64_t T = positions_of(tokens, rows);
+        const int64_t vocab = (*model_).outputs();
+        TensorView tokens_t(tokens.data, int32, rows, T, 2);
+        std::optional<TensorView> labels_t;
+        std::optional<TensorView3> logits_t, ids_t, logprobs_t;
+        if (labels.data) {
+            expect_length(labels.length, rows * T, "labels");
+            labels_t.emplace(labels.data, int32, rows, T, 2);
+        }
+        if (teacher_logits.data) {
+            expect_positions(teacher_logits.length, rows, T, vocab, "teacher_logits", "logits");
+            logits_t.emplace(teacher_logits.data, float32, rows, T, vocab);
+        }
+        if (topk_ids.data || topk_logprobs.data) {
+            if (k < 1)
+                throw Error(DISTILL_STATUS_INVALID_ARGUMENT,
+                            "k: expected the number of top-k alternatives per position (>= 1) "
+                            "with top-k arrays, got " + std::to_string(k));
+            if (topk_ids.data) {
+                expect_positions(topk_ids.length, rows, T, k, "topk_ids", "ids");
+                ids_t.emplace(topk_ids.data, int32, rows, T, k);
+            }
+            if (topk_logprobs.data) {
+                expect_positions(topk_logprobs.length, rows, T, k, "topk_logprobs", "log-probabilities");
+                logprobs_t.emplace(topk_logprobs.data, float32, rows, T, k);
+            }
+        }
+        // One half of a top-k pair passes as it is: the library refuses it.
+        distill::TokenBatch batch;
+        batch->tokens = &tokens_t.tensor;
+        batch->labels = labels_t ? &labels_t->tensor : nullptr;
+        batch->teacher_logits = logits_t ? &logits_t->tensor : nullptr;
+        batch->teacher_topk_ids = ids_t ? &ids_t->tensor : nullptr;
+        batch->teacher_topk_logprobs = logprobs_t ? &logprobs_t->tensor : nullptr;
+        const distill_token_step_metrics m =
+            call([&] { return distill::step_tokens(*handle_, batch); });
+        return TokenStepMetrics{m.step,      m.loss,      m.learning_rate, m.grad_norm,
+                                m.soft_loss, m.hard_loss, m.positions};
+    }
+
+    /// Trains a transformer's trainer on the training windows of `dataset`
+    /// until its step is options.steps, validating as options say.
+    TextFitSummary fit_text_native(const TextDataset * dataset, const TextFitOptions * options,
+                                   TextFitListenerNative * progress) {
+        const distill::TextDataset & data = require(dataset, "dataset").native();
+        distill::TextFitOptions c = require(options, "options").to_options();
+        c.on_progress(TextFitListenerNative::function(progress));
+        return TextFitSummary(call([&] { return distill::fit_text(*handle_, data, c); }));
+    }
+
+    /// Trains a transformer's trainer on a teacher's stored answers (prompt
+    /// as the student's tokens, completion positions against the teacher's
+    /// top-k); teacher_identity_json "" = the store's only teacher.
+    StoredFitSummary fit_stored_native(Store * store, const Tokenizer * tokenizer,
+                                       const std::string & teacher_identity_json,
+                                       const TextFitOptions * options,
+                                       TextFitListenerNative * progress) {
+        distill::Store & answers = require(store, "store").native();
+        const distill::Tokenizer & student = require(tokenizer, "tokenizer").native();
+        distill::TextFitOptions c = require(options, "options").to_options();
+        c.on_progress(TextFitListenerNative::function(progress));
+        distill_stored_rows_info info = distill::sized<distill_stored_rows_info>();
+        const distill_text_fit_summary s = call([&] {
+            return distill::fit_stored(*handle_, answers, student, teacher_identity_json, c, &info);
+        });
+        StoredRowsInfo rows;
+        rows.assign(info);
+        return StoredFitSummary(TextFitSummary(s), rows);
     }
 
     /// Writes a checkpoint directory (weights, optimizer state, position).
