@@ -206,8 +206,10 @@ private:
 struct StoredRowsInfo {
     int64_t rows;                 ///< answers used, one row each
     int64_t topk;                 ///< K: the most alternatives an answer has
+    int64_t text_only;            ///< rows of answers without top-k log-probabilities
+                                  ///< (their text, learnt by the hard term alone)
     int64_t failed;               ///< answers left out: failed requests,
-    int64_t without_alternatives; ///< answers without top-k log-probabilities,
+    int64_t empty;                ///< empty completions,
     int64_t too_long;             ///< prompt + completion longer than the context
     int64_t alternatives;         ///< alternatives mapped to the student's ids:
     int64_t by_id;                ///<   by the server's token id
@@ -215,15 +217,16 @@ struct StoredRowsInfo {
     int64_t unmapped;             ///<   not in the student's vocabulary (the tail)
 
     StoredRowsInfo()
-        : rows(0), topk(0), failed(0), without_alternatives(0), too_long(0), alternatives(0),
+        : rows(0), topk(0), text_only(0), failed(0), empty(0), too_long(0), alternatives(0),
           by_id(0), by_bytes(0), unmapped(0) {}
 
 #ifndef SWIG
     void assign(const distill_stored_rows_info & r) {
         rows = r.rows;
         topk = r.topk;
+        text_only = r.text_only;
         failed = r.failed;
-        without_alternatives = r.without_alternatives;
+        empty = r.empty;
         too_long = r.too_long;
         alternatives = r.alternatives;
         by_id = r.by_id;
