@@ -42,6 +42,10 @@ int32_t output_kind(const std::string & output) {
 py::array predict(PyModel & self, py::handle inputs, const std::string & output,
                   const std::string & device) {
     distill::Model & model = self.get();
+    if (is_transformer(model))
+        raise_argument(
+            "Model.predict: this model is a transformer (a language model); its next-token "
+            "logits come from Model.lm_logits(tokens int32 [B, T])");
     const int32_t kind = output_kind(output);
     const distill::Context & context =
         translated([&]() -> const distill::Context & { return device_context(device); });
