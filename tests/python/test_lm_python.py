@@ -264,7 +264,7 @@ def test_step_with_a_topk_teacher_is_kd_reference_renormalised():
     assert trainer.position == {"epoch": 0, "step": 0}  # refused steps change nothing
 
 
-def test_the_students_calls_refuse_the_other_kind():
+def test_the_students_calls_refuse_the_other_kind(dataset):
     lm = distill.Model(config(300))
     mlp = distill.Model({"kind": "mlp", "inputs": CONTEXT, "hidden": [8], "outputs": 300})
     tokens = some_tokens(300, rows=1)
@@ -275,8 +275,21 @@ def test_the_students_calls_refuse_the_other_kind():
     with pytest.raises(distill.InvalidArgumentError, match="transformer|lm"):
         distill.evaluate(lm, distill.Dataset(np.zeros((2, CONTEXT), np.float32),
                                              np.zeros(2, np.int64)))
+    with pytest.raises(distill.InvalidArgumentError, match="fit_text"):
+        lm_trainer(lm).fit(distill.Dataset(np.zeros((2, CONTEXT), np.float32), np.zeros(2, np.int64)),
+                           progress=False)
+    with pytest.raises(distill.InvalidArgumentError, match="fit_text"):
+        distill.ModelTeacher(lm)
     with pytest.raises(distill.InvalidArgumentError, match="tokens"):
         lm_trainer(lm).step_tokens(None)
+    with pytest.raises(distill.InvalidArgumentError, match="labels.*int32"):
+        lm_trainer(lm).step_tokens(tokens, labels=tokens.astype(np.int64))
+    with pytest.raises(distill.InvalidArgumentError, match="teacher_logits"):
+        lm_trainer(lm).step_tokens(tokens, teacher_logits=np.zeros((1, CONTEXT, 299), np.float32))
+    with pytest.raises(distill.InvalidArgumentError, match="transformer"):
+        distill.evaluate_lm(mlp, dataset)
+    with pytest.raises(distill.InvalidArgumentError, match="transformer"):
+        lm_trainer(mlp).fit_text(dataset, steps=1, progress=False)
     closed = distill.Model(config(300))
     closed.close()
     with pytest.raises(distill.InvalidArgumentError, match="closed"):

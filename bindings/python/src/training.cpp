@@ -246,7 +246,10 @@ seed=0, device="cpu", **loss_options)
              > 0 labels; labels only: soft_weight=0, hard_weight=1.
   device     "cpu", "cuda" or "cuda:N": where the forward, loss and backward
              run; batches stay host arrays, the optimiser runs on the host,
-             and fit's validation runs on the CPU.)doc")
+             and fit's validation runs on the CPU.
+A transformer's trainer (CPU only) trains with step_tokens, fit_text and
+fit_stored, its loss per position reduced batchmean over the positions
+whose label is not ignore_index; seed is then unused (fit_text has its own).)doc")
         .def(py::init([](py::object model, py::handle optimizer, py::handle schedule,
                          py::handle loss, float max_grad_norm, uint64_t seed,
                          const std::string & device, const py::kwargs & loss_overrides) {
