@@ -146,6 +146,10 @@ def test_tensors_are_borrowed_torch_int32_works_int64_and_strided_are_refused():
     expected = model.lm_logits(tokens)
     torch_tokens = torch.from_numpy(tokens)
     np.testing.assert_array_equal(model.lm_logits(torch_tokens), expected)
+    # Views with an offset into their storage are read where they point (a row
+    # alone may round differently from a batch of two: GEMM blocking).
+    np.testing.assert_allclose(model.lm_logits(torch_tokens[1:]), expected[1:], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(model.lm_logits(tokens[1:]), expected[1:], atol=1e-5, rtol=0)
     out = torch.full((2, CONTEXT, 300), float("nan"))
     assert model.lm_logits(torch_tokens, out=out) is out  # written in place, no copy back
     np.testing.assert_array_equal(out.numpy(), expected)
