@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -90,11 +91,21 @@ py::dict summary_dict(const distill_text_fit_summary & s, py::list history) {
     return out;
 }
 
+// The handle of `object` (InvalidArgumentError when closed), held by the
+// caller for the length of a call that releases the GIL: another thread's
+// close() then cannot free what the library is using.
+template <class Py>
+auto hold(const Py & object) {
+    object.get();
+    return object.handle;
+}
+
 // --- Model.lm_logits ------------------------------------------------------------------
 
 // out (or a new float32 [B, T, vocab] array) = the logits of tokens int32 [B, T].
 py::object lm_logits(PyModel & self, py::handle tokens, py::handle out) {
-    distill::Model & model = self.get();
+    const auto held = hold(self);
+    distill::Model & model = *held;
     Borrowed t;
     t.acquire(tokens, "tokens", false);
     if (t.get() == nullptr) raise_argument("tokens: expected int32 [B, T], got None");
@@ -115,7 +126,8 @@ py::object lm_logits(PyModel & self, py::handle tokens, py::handle out) {
 py::dict step_tokens(PyTrainer & self, py::handle tokens, py::handle labels,
                      py::handle teacher_logits, py::handle teacher_topk_ids,
                      py::handle teacher_topk_logprobs) {
-    distill::Trainer & trainer = self.get();
+    const auto held = hold(self);
+    distill::Trainer & trainer = *held;
     Borrowed x, y, t, ids, logprobs;
     x.acquire(tokens, "tokens", false);
     y.acquire(labels, "labels", false);
@@ -193,12 +205,17 @@ std::pair<distill_text_fit_summary, py::list> run_loop(LoopOptions & o, py::obje
 py::dict fit_text(PyTrainer & self, const PyTextDataset * dataset, int64_t steps,
                   int32_t batch_windows, uint64_t seed, int64_t eval_interval, int64_t eval_windows,
                   py::handle checkpoint_dir, PyModel * teacher, py::object progress) {
-    distill::Trainer & trainer = self.get();
-    const distill::TextDataset & data =
-        require_given(dataset, "dataset", "a distill.TextDataset").get();
+    const auto held = hold(self);
+    distill::Trainer & trainer = *held;
+    const auto data_held = hold(require_given(dataset, "dataset", "a distill.TextDataset"));
+    const distill::TextDataset & data = *data_held;
     LoopOptions o;
     set_loop_options(o, steps, batch_windows, seed, eval_interval, eval_windows, checkpoint_dir);
-    if (teacher != nullptr) o.options->teacher = teacher->get().get();
+    std::shared_ptr<distill::Model> teacher_held;
+    if (teacher != nullptr) {
+        teacher_held = hold(*teacher);
+        o.options->teacher = teacher_held->get();
+    }
     auto [summary, history] =
         run_loop(o, progress, [&] { return distill::fit_text(trainer, data, o.options); });
     return summary_dict(summary, history);
@@ -211,10 +228,12 @@ std::string identity_text(py::handle identity) {
 py::dict fit_stored(PyTrainer & self, PyStore * store, const PyTokenizer * tokenizer, int64_t steps,
                     int32_t batch_windows, uint64_t seed, int64_t checkpoint_interval,
                     py::handle checkpoint_dir, py::handle teacher_identity, py::object progress) {
-    distill::Trainer & trainer = self.get();
-    distill::Store & s = require_given(store, "store", "a distill.Store").get();
-    const distill::Tokenizer & tok =
-        require_given(tokenizer, "tokenizer", "a distill.Tokenizer").get();
+    const auto held = hold(self);
+    distill::Trainer & trainer = *held;
+    const auto store_held = hold(require_given(store, "store", "a distill.Store"));
+    const auto tok_held = hold(require_given(tokenizer, "tokenizer", "a distill.Tokenizer"));
+    distill::Store & s = *store_held;
+    const distill::Tokenizer & tok = *tok_held;
     const std::string identity = identity_text(teacher_identity);
     LoopOptions o;
     set_loop_options(o, steps, batch_windows, seed, checkpoint_interval, 0, checkpoint_dir);
@@ -237,14 +256,19 @@ int32_t split_code(const std::string & split) {
 
 py::dict evaluate_lm(PyModel * model, const PyTextDataset * dataset, const std::string & split,
                      int32_t batch_windows, int64_t max_windows, PyModel * teacher) {
-    distill::Model & m = require_given(model, "model", "a distill.Model").get();
-    const distill::TextDataset & d =
-        require_given(dataset, "dataset", "a distill.TextDataset").get();
+    const auto model_held = hold(require_given(model, "model", "a distill.Model"));
+    const auto data_held = hold(require_given(dataset, "dataset", "a distill.TextDataset"));
+    distill::Model & m = *model_held;
+    const distill::TextDataset & d = *data_held;
     distill::LmEvalOptions options;
     options->split = split_code(split);
     options->batch_windows = batch_windows;
     options->max_windows = max_windows;
-    if (teacher != nullptr) options->teacher = teacher->get().get();
+    std::shared_ptr<distill::Model> teacher_held;
+    if (teacher != nullptr) {
+        teacher_held = hold(*teacher);
+        options->teacher = teacher_held->get();
+    }
     return lm_metrics_dict(
         released([&] { return distill::lm_evaluate(cpu_context(), m, d, options); }));
 }
@@ -252,10 +276,12 @@ py::dict evaluate_lm(PyModel * model, const PyTextDataset * dataset, const std::
 py::dict evaluate_lm_stored(PyModel * model, PyStore * store, const PyTokenizer * tokenizer,
                             py::handle teacher_identity, int32_t batch_windows,
                             int64_t max_windows) {
-    distill::Model & m = require_given(model, "model", "a distill.Model").get();
-    distill::Store & s = require_given(store, "store", "a distill.Store").get();
-    const distill::Tokenizer & tok =
-        require_given(tokenizer, "tokenizer", "a distill.Tokenizer").get();
+    const auto model_held = hold(require_given(model, "model", "a distill.Model"));
+    const auto store_held = hold(require_given(store, "store", "a distill.Store"));
+    const auto tok_held = hold(require_given(tokenizer, "tokenizer", "a distill.Tokenizer"));
+    distill::Model & m = *model_held;
+    distill::Store & s = *store_held;
+    const distill::Tokenizer & tok = *tok_held;
     const std::string identity = identity_text(teacher_identity);
     distill::LmEvalOptions options;
     options->batch_windows = batch_windows;
