@@ -55,13 +55,18 @@ def tokenizer(docs):
 
 
 @pytest.fixture(scope="module")
-def dataset(docs, tokenizer, tmp_path_factory):
+def dataset_file(docs, tokenizer, tmp_path_factory):
     folder = tmp_path_factory.mktemp("lm-data")
     corpus = folder / "fortunes.jsonl"
     corpus.write_text("".join(json.dumps({"text": d}) + "\n" for d in docs[:600]))
     distill.tokenize_files(tokenizer, corpus, folder / "fortunes.tokens", context=CONTEXT,
                            validation_fraction=0.2, seed=3)
-    data = distill.TextDataset(folder / "fortunes.tokens")
+    return folder / "fortunes.tokens"
+
+
+@pytest.fixture(scope="module")
+def dataset(dataset_file):
+    data = distill.TextDataset(dataset_file)
     assert data.info["validation_windows"] > 100 and data.info["train_windows"] > 500
     return data
 
@@ -374,7 +379,7 @@ def test_fit_text_cancels_from_progress_and_ctrl_c(dataset, tmp_path, capsys):
         trainer.fit_text(None, steps=step + 10)
 
 
-def test_fit_text_with_an_in_process_teacher(dataset):
+def test_fit_text_with_an_in_process_teacher(dataset, dataset_file):
     teacher = distill.Model(config(300, dim=48), seed=14)
     lm_trainer(teacher).fit_text(dataset, steps=40, progress=False)
     student = distill.Model(config(300), seed=15)
@@ -382,6 +387,20 @@ def test_fit_text_with_an_in_process_teacher(dataset):
     lm_trainer(student).fit_text(dataset, steps=40, teacher=teacher, progress=False)
     after = distill.evaluate_lm(student, dataset, max_windows=64, teacher=teacher)
     assert after["mean_kl"] < before["mean_kl"] / 2
+
+    # Closing the teacher or the dataset during the run releases the Python
+    # objects only: the run keeps what it uses.
+    data = distill.TextDataset(dataset_file)
+    closing = distill.Model(config(300), seed=14)
+
+    def close_them(event):
+        if event["step"] == 2:
+            closing.close()
+            data.close()
+
+    summary = lm_trainer(student).fit_text(data, steps=50, teacher=closing, eval_windows=4,
+                                           progress=close_them)
+    assert summary["global_step"] == 50 and closing.closed
 
 
 # --- evaluation -------------------------------------------------------------------------
