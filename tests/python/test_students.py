@@ -191,6 +191,8 @@ def test_pytorch_loads_the_saved_weights(tmp_path):
 
 def test_model_errors_name_the_argument():
     with pytest.raises(distill.InvalidArgumentError, match="kind"):
+        distill.Model({"kind": "rnn"})
+    with pytest.raises(distill.InvalidArgumentError, match="vocab"):  # a transformer since ABI 10
         distill.Model({"kind": "transformer"})
     model = distill.Model(MLP)
     with pytest.raises(distill.InvalidArgumentError, match="inputs"):

@@ -8,7 +8,10 @@ libdistill has its CUDA backend), on the stable C ABI of libdistill::
 
 ``distill.torch.KDLoss`` is a ``torch.nn.Module`` whose backward pass uses
 the same kernel. Built-in students train inside the library
-(``Model``, ``Dataset``, ``Trainer``, ``evaluate``); teachers are asked
+(``Model``, ``Dataset``, ``Trainer``, ``evaluate``), transformer
+students too (``Model.lm_logits``, ``Trainer.fit_text`` over a
+``TextDataset``, ``Trainer.fit_stored`` over a teacher's stored top-k
+answers, ``evaluate_lm``); teachers are asked
 through ``CallbackTeacher`` (any Python callable), ``HttpTeacher``
 (OpenAI-compatible servers) or ``ModelTeacher``, with answers kept in a
 ``Store`` and collected at scale with ``collect``. Importing ``distill``
@@ -42,6 +45,8 @@ from ._distill import (
     UnsupportedError,
     collect,
     evaluate,
+    evaluate_lm,
+    evaluate_lm_stored,
     export_hf_folder,
     import_hf_folder,
     tokenize_files,
@@ -102,6 +107,8 @@ __all__ = [
     "collect",
     "cuda_device_count",
     "evaluate",
+    "evaluate_lm",
+    "evaluate_lm_stored",
     "export_hf_folder",
     "import_hf_folder",
     "kd_loss",

@@ -16,6 +16,8 @@ from ._distill import (
     Trainer as Trainer,
     collect as collect,
     evaluate as evaluate,
+    evaluate_lm as evaluate_lm,
+    evaluate_lm_stored as evaluate_lm_stored,
     export_hf_folder as export_hf_folder,
     import_hf_folder as import_hf_folder,
     tokenize_files as tokenize_files,

@@ -160,3 +160,30 @@ class TokenizeProgress:
 
     def close(self) -> None:
         self.bar.close()
+
+
+class TextFitProgress:
+    """Trainer.fit_text and Trainer.fit_stored: optimizer steps of this call
+    towards the target step, the running loss, positions per second, and the
+    validation loss and perplexity when a validation ends."""
+
+    def __init__(self, stream=None):
+        self.bar = Bar("step", stream)
+        self._start = None  # the trainer's step before this call's first one
+        self._validation = ""
+
+    def __call__(self, event: dict) -> None:
+        if self._start is None:
+            self._start = event["step"] - (0 if event["event"] == "validation" else 1)
+        extra = f"loss={event['loss']:.4f}" if math.isfinite(event["loss"]) else ""
+        extra += f", {event['tokens_per_second']:.0f} tok/s"
+        validation = event["validation"]
+        if validation is not None and math.isfinite(validation["loss"]):
+            self._validation = (f", val_loss={validation['loss']:.4f}, "
+                                f"val_ppl={validation['perplexity']:.2f}")
+        self.bar.draw(f"step {event['step']}/{event['steps']}", event["step"] - self._start,
+                      event["steps"] - self._start, event["seconds"], extra + self._validation,
+                      force=validation is not None or event["step"] == event["steps"])
+
+    def close(self) -> None:
+        self.bar.close()

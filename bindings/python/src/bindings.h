@@ -19,5 +19,8 @@ void bind_tokenizer(pybind11::module_ & m);
 void bind_text_dataset(pybind11::module_ & m);
 // export_hf_folder, import_hf_folder (hf_folder.cpp).
 void bind_hf_folder(pybind11::module_ & m);
+// Model.lm_logits, Trainer.step_tokens / fit_text / fit_stored, evaluate_lm(_stored)
+// (language_model.cpp; after bind_students and bind_training, whose classes it extends).
+void bind_language_model(pybind11::module_ & m);
 
 }  // namespace distill_python

@@ -31,9 +31,23 @@ T & require_given(T * object, const char * name, const char * expected) {
     return *object;
 }
 
+// Whether `model` is a transformer (config kind "transformer", distill.h
+// section 15) rather than an MLP or CNN: the calls of each kind refuse the
+// other, and the Python API names the method to use instead.
+inline bool is_transformer(const distill::Model & model) {
+    return model.config_json().find("\"kind\":\"transformer\"") != std::string::npos;
+}
+
 struct PyModel {
     std::shared_ptr<distill::Model> handle;
     distill::Model & get() const { return require_open(handle, "model"); }
+};
+
+struct PyTrainer {
+    std::shared_ptr<distill::Trainer> handle;
+    pybind11::object model;  // the distill.Model it trains, for Trainer.model
+    bool transformer = false; // a transformer's trainer (step_tokens, fit_text, fit_stored)
+    distill::Trainer & get() const { return require_open(handle, "trainer"); }
 };
 
 struct PyDataset {

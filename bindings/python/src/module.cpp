@@ -161,4 +161,5 @@ PYBIND11_MODULE(_distill, m) {
     bind_tokenizer(m);
     bind_text_dataset(m);
     bind_hf_folder(m);
+    bind_language_model(m);
 }

@@ -42,6 +42,10 @@ int32_t output_kind(const std::string & output) {
 py::array predict(PyModel & self, py::handle inputs, const std::string & output,
                   const std::string & device) {
     distill::Model & model = self.get();
+    if (is_transformer(model))
+        raise_argument(
+            "Model.predict: this model is a transformer (a language model); its next-token "
+            "logits come from Model.lm_logits(tokens int32 [B, T])");
     const int32_t kind = output_kind(output);
     const distill::Context & context =
         translated([&]() -> const distill::Context & { return device_context(device); });
@@ -96,12 +100,21 @@ distill::Dataset & PyDataset::get_for_change() {
 
 void bind_students(py::module_ & m) {
     py::class_<PyModel>(m, "Model",
-                        R"doc(A built-in student (MLP or CNN), trained inside libdistill.
+                        R"doc(A built-in student (MLP, CNN or transformer), trained inside libdistill.
 
 Model(config, seed=0): config is a dict or its JSON text, e.g.
 {"kind": "mlp", "inputs": 784, "hidden": [256], "activation": "relu",
 "dropout": 0.0, "outputs": 10}; initialisation is seeded (PyTorch's
-default scheme). Parameters carry PyTorch's names and layouts.)doc")
+default scheme). Parameters carry PyTorch's names and layouts.
+
+A transformer (decoder-only, Llama's architecture) is {"kind":
+"transformer", "vocab": 8192, "dim": 256, "layers": 4, "heads": 8,
+"kv_heads": 4, "ffn": 688, "context": 256} (optional "tie_embeddings",
+"rope_theta", "rms_norm_eps"), seeded as transformers' LlamaForCausalLM,
+its parameters under Hugging Face's names (model.embed_tokens.weight, ...);
+inputs is its context, outputs its vocabulary. It runs through lm_logits,
+Trainer.step_tokens / fit_text / fit_stored and distill.evaluate_lm, on the
+CPU; predict, Trainer.step / fit, evaluate and ModelTeacher refuse it.)doc")
         .def(py::init([](py::handle config, uint64_t seed) {
                  const std::string json = json_text(config, "config");
                  return PyModel{std::make_shared<distill::Model>(
@@ -115,7 +128,9 @@ default scheme). Parameters carry PyTorch's names and layouts.)doc")
                     translated([&] { return distill::Model::load(path); }))};
             },
             py::arg("path"),
-            "A model from a file written by save() or a checkpoint directory of Trainer.save().")
+            "A model from a file written by save() (or distill.import_hf_folder, for a "
+            "transformer) or a checkpoint directory of Trainer.save() or of a fit's "
+            "checkpoint_dir.")
         .def(
             "save",
             [](const PyModel & self, const std::string & path) {

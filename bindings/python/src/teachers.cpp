@@ -413,6 +413,12 @@ model alive.)doc")
         .def(py::init([](PyModel * model, const std::string & name, int32_t top_k,
                          float temperature, const std::string & device) {
                  distill::Model & mm = require_given(model, "model", "a distill.Model").get();
+                 if (is_transformer(mm))
+                     raise_argument(
+                         "ModelTeacher: model is a transformer, which does not answer requests "
+                         "in this version; as an in-process teacher it goes to "
+                         "Trainer.fit_text(..., teacher=model) or distill.evaluate_lm(..., "
+                         "teacher=model)");
                  const distill::Context & context = device_context(device);
                  return make_teacher<PyModelTeacher>(translated([&] {
                      return distill::Teacher::model(context, mm, name, top_k, temperature);

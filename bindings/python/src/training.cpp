@@ -89,15 +89,13 @@ std::optional<std::string> optional_json(py::handle value, const char * name) {
     return json_text(value, name);
 }
 
-struct PyTrainer {
-    std::shared_ptr<distill::Trainer> handle;
-    py::object model;  // the distill.Model it trains, for Trainer.model
-    distill::Trainer & get() const { return require_open(handle, "trainer"); }
-};
-
 py::dict step(PyTrainer & self, py::handle inputs, py::handle labels, py::handle teacher_logits,
               py::handle teacher_topk) {
     distill::Trainer & trainer = self.get();
+    if (self.transformer)
+        raise_argument(
+            "Trainer.step: this trainer's model is a transformer; its batches are tokens: use "
+            "Trainer.step_tokens(tokens, labels, teacher_logits, ...)");
     Borrowed x, y, t, ids, logprobs;
     x.acquire(inputs, "inputs", false);
     y.acquire(labels, "labels", false);
@@ -162,6 +160,11 @@ py::dict fit(PyTrainer & self, PyDataset * train, int32_t epochs, int32_t batch_
              PyDataset * validation, int32_t patience, py::object checkpoint_dir, bool restore_best,
              py::object progress) {
     distill::Trainer & trainer = self.get();
+    if (self.transformer)
+        raise_argument(
+            "Trainer.fit: this trainer's model is a transformer; it trains on a "
+            "distill.TextDataset with Trainer.fit_text(dataset, steps), or on a teacher's "
+            "stored answers with Trainer.fit_stored(store, tokenizer, steps)");
     const distill::Dataset & data = require_given(train, "train", "a distill.Dataset").get();
     const distill::Dataset * val = validation ? &validation->get() : nullptr;
     std::optional<std::string> dir;
@@ -204,6 +207,10 @@ py::dict fit(PyTrainer & self, PyDataset * train, int32_t epochs, int32_t batch_
 
 py::dict evaluate(PyModel * model, PyDataset * dataset, const std::string & device) {
     distill::Model & m = require_given(model, "model", "a distill.Model").get();
+    if (is_transformer(m))
+        raise_argument(
+            "evaluate: model is a transformer; it is evaluated on a distill.TextDataset with "
+            "distill.evaluate_lm(model, dataset)");
     const distill::Dataset & d = require_given(dataset, "dataset", "a distill.Dataset").get();
     const distill::Context & context = device_context(device);
     const distill_eval_metrics metrics =
@@ -239,7 +246,10 @@ seed=0, device="cpu", **loss_options)
              > 0 labels; labels only: soft_weight=0, hard_weight=1.
   device     "cpu", "cuda" or "cuda:N": where the forward, loss and backward
              run; batches stay host arrays, the optimiser runs on the host,
-             and fit's validation runs on the CPU.)doc")
+             and fit's validation runs on the CPU.
+A transformer's trainer (CPU only) trains with step_tokens, fit_text and
+fit_stored, its loss per position reduced batchmean over the positions
+whose label is not ignore_index; seed is then unused (fit_text has its own).)doc")
         .def(py::init([](py::object model, py::handle optimizer, py::handle schedule,
                          py::handle loss, float max_grad_norm, uint64_t seed,
                          const std::string & device, const py::kwargs & loss_overrides) {
@@ -260,7 +270,7 @@ seed=0, device="cpu", **loss_options)
                  auto trainer = translated([&] {
                      return std::make_shared<distill::Trainer>(device_context(device), mm, options);
                  });
-                 return PyTrainer{trainer, model};
+                 return PyTrainer{trainer, model, is_transformer(mm)};
              }),
              py::arg("model"), py::arg("optimizer") = py::none(), py::arg("schedule") = py::none(),
              py::arg("loss") = py::none(), py::kw_only(), py::arg("max_grad_norm") = trainer_defaults->max_grad_norm,
