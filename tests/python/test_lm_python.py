@@ -528,7 +528,7 @@ def test_fit_stored_learns_an_http_teachers_top_k_answers(docs, tokenizer, tmp_p
     assert summary["global_step"] == 150 and not summary["validated"]
     assert summary["validation"] is None and summary["rows"] == rows
     assert [e["step"] for e in events if e["event"] == "step"] == list(range(1, 151))
-    assert [e["event"] for e in events[150:]] == ["checkpoint"] and events[-1]["validation"] is None
+    assert len(events) == 150  # no validation split: no "validation" event
     assert summary["history"] == [] and os.path.exists(tmp_path / "ckpt" / "manifest.json")
     after = distill.evaluate_lm_stored(model, store, tokenizer, max_windows=6)
     assert after["loss"] < before["loss"] - 1.0

@@ -38,8 +38,9 @@ py::dict rows_dict(const distill_stored_rows_info & r) {
     py::dict out;
     out["rows"] = r.rows;
     out["topk"] = r.topk;
+    out["text_only"] = r.text_only;
     out["failed"] = r.failed;
-    out["without_alternatives"] = r.without_alternatives;
+    out["empty"] = r.empty;
     out["too_long"] = r.too_long;
     out["alternatives"] = r.alternatives;
     out["by_id"] = r.by_id;
@@ -60,9 +61,8 @@ py::dict step_dict(const distill_token_step_metrics & m) {
     return out;
 }
 
-// A validation that evaluated windows: fit_stored has no validation split,
-// and its callback's evaluated = 1 events (at each eval_interval point and
-// at the end, where checkpoints are written) carry zero figures.
+// A validation that evaluated windows (the library reports evaluated = 1
+// only after one; the check keeps zero figures out of the history anyway).
 bool validated(const distill_text_fit_progress & p) {
     return p.evaluated != 0 && p.validation.windows > 0;
 }
@@ -172,8 +172,7 @@ void set_loop_options(LoopOptions & o, int64_t steps, int32_t batch_windows, uin
 // Runs `loop` (a fit over o.options) with the progress relay installed:
 // every event goes to `progress` (True: a distill._progress.TextFitProgress
 // bar): "step" after each step, "validation" after each validation (these
-// are also the returned history), "checkpoint" at fit_stored's interval
-// points. Returning False
+// are also the returned history). Returning False
 // from the callable cancels (CancelledError); its exception and Ctrl-C come
 // out of the call as themselves.
 template <class Loop>
@@ -350,9 +349,10 @@ void bind_language_model(py::module_ & m) {
              "log-probabilities by the trainer's loss. teacher_identity: the provenance's "
              "\"teacher\" (a dict or JSON text), None for the store's only teacher. Checkpoints "
              "every checkpoint_interval steps (0: at the end) when checkpoint_dir is set. "
-             "progress as fit_text's, with an event \"checkpoint\" (validation None) at each "
-             "interval point and at the end. Returns fit_text's dict plus rows: what was read "
-             "{rows, topk, failed, without_alternatives, too_long, alternatives, by_id, "
+             "progress as fit_text's (step events only: there is no validation split). Answers "
+             "without top-k log-probabilities train by their text (hard term; needs "
+             "hard_weight > 0). Returns fit_text's dict plus rows: what was read "
+             "{rows, topk, text_only, failed, empty, too_long, alternatives, by_id, "
              "by_bytes, unmapped}.");
 
     m.def("evaluate_lm", &evaluate_lm, py::arg("model"), py::arg("dataset"),
