@@ -69,7 +69,7 @@ bool validated(const distill_text_fit_progress & p) {
 
 py::dict progress_dict(const distill_text_fit_progress & p) {
     py::dict out;
-    out["event"] = p.evaluated == 0 ? "step" : validated(p) ? "validation" : "checkpoint";
+    out["event"] = p.evaluated == 0 ? "step" : "validation";
     out["step"] = p.step;
     out["steps"] = p.steps;
     out["loss"] = p.loss;
