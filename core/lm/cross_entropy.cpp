@@ -78,7 +78,7 @@ double cross_entropy(T * d_logits, const T * logits, const int32_t * targets, in
     }
     std::vector<double> row_loss(size_t(N), 0.0);
     const double inv_count = count > 0 ? 1.0 / double(count) : 0.0;
-    layers::elementwise(N, 65536 / V, [&](int64_t n) {
+    layers::team_elementwise(N, 65536 / V, [&](int64_t n) {
         const T * x = logits + n * V;
         T * d = d_logits ? d_logits + n * V : nullptr;
         if (targets[n] == ignore_target) {

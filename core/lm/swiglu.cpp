@@ -8,7 +8,7 @@ namespace distill::lm {
 
 template <class T>
 void swiglu_forward(T * out, const T * gate, const T * up, int64_t N) {
-    layers::elementwise(N, 65536, [=](int64_t i) {
+    layers::team_elementwise(N, 65536, [=](int64_t i) {
         const T x = gate[i];
         out[i] = x / (T(1) + std::exp(-x)) * up[i];
     });
@@ -17,7 +17,7 @@ void swiglu_forward(T * out, const T * gate, const T * up, int64_t N) {
 template <class T>
 void swiglu_backward(T * d_gate, T * d_up, const T * d_out, const T * gate, const T * up,
                      int64_t N) {
-    layers::elementwise(N, 65536, [=](int64_t i) {
+    layers::team_elementwise(N, 65536, [=](int64_t i) {
         const T x = gate[i];
         const T sigmoid = T(1) / (T(1) + std::exp(-x));
         const T silu = x * sigmoid;

@@ -22,7 +22,8 @@ namespace {
 // out[N, OUT] = inp[N, IN] · weight[OUT, IN]ᵀ (nn.Linear without bias).
 template <class T>
 void project(T * out, const T * inp, const T * weight, int64_t N, int64_t IN, int64_t OUT) {
-    layers::gemm(false, true, N, OUT, IN, T(1), inp, IN, weight, IN, T(0), out, OUT);
+    layers::gemm(false, true, N, OUT, IN, T(1), inp, IN, weight, IN, T(0), out, OUT,
+                 layers::pool::team);
 }
 
 // The backward of project: d_weight[OUT, IN] = d_outᵀ · inp (overwritten,
@@ -33,9 +34,9 @@ void project_backward(T * d_inp, T * d_weight, const T * d_out, const T * inp, c
                       int64_t N, int64_t IN, int64_t OUT, bool accumulate_inp,
                       bool accumulate_weight = false) {
     layers::gemm(true, false, OUT, IN, N, T(1), d_out, OUT, inp, IN,
-                 accumulate_weight ? T(1) : T(0), d_weight, IN);
+                 accumulate_weight ? T(1) : T(0), d_weight, IN, layers::pool::team);
     layers::gemm(false, false, N, IN, OUT, T(1), d_out, OUT, weight, IN,
-                 accumulate_inp ? T(1) : T(0), d_inp, IN);
+                 accumulate_inp ? T(1) : T(0), d_inp, IN, layers::pool::team);
 }
 
 // splitmix64 with Box–Muller normals: the same values on every machine.
@@ -223,14 +224,16 @@ std::span<const T> basic_transformer<T>::forward(const int32_t * tokens, int64_t
         attention_forward(att, lse_.data() + l * H * N, q, k, v, B, T_, H, KV, D);
         // middle = x + att · o_projᵀ
         std::copy(x, x + N * C, middle);
-        layers::gemm(false, true, N, C, QW, T(1), att, QW, w + o.o, QW, T(1), middle, C);
+        layers::gemm(false, true, N, C, QW, T(1), att, QW, w + o.o, QW, T(1), middle, C,
+                     layers::pool::team);
         rmsnorm_forward(post, post_rstd_.data() + l * N, middle, w + o.post_attention_norm, N, C,
                         config_.rms_norm_eps);
         project(gate, post, w + o.gate, N, C, F);
         project(up, post, w + o.up, N, C, F);
         swiglu_forward(gated, gate, up, N * F);
         std::copy(middle, middle + N * C, next);
-        layers::gemm(false, true, N, C, F, T(1), gated, F, w + o.down, F, T(1), next, C);
+        layers::gemm(false, true, N, C, F, T(1), gated, F, w + o.down, F, T(1), next, C,
+                     layers::pool::team);
     }
     rmsnorm_forward(final_normed_.data(), final_rstd_.data(),
                     residual_.data() + config_.layers * N * C, w + final_norm_, N, C,

@@ -36,4 +36,21 @@ void elementwise(int64_t N, int64_t threshold, Body && body) {
     }
 }
 
+// elementwise on the thread team (thread_team.h's pool::team: the
+// transformer's passes), each member a contiguous range of [0, N).
+template <bool simd = false, class Body>
+void team_elementwise(int64_t N, int64_t threshold, Body && body) {
+    const int team = N > threshold ? thread_team::size() : 1;
+    thread_team::run(team, [&](int member, int size) {
+        const int64_t begin = thread_team::first_block(N, member, size);
+        const int64_t end = thread_team::first_block(N, member + 1, size);
+        if constexpr (simd) {
+#pragma omp simd
+            for (int64_t i = begin; i < end; ++i) body(i);
+        } else {
+            for (int64_t i = begin; i < end; ++i) body(i);
+        }
+    });
+}
+
 }  // namespace distill::layers

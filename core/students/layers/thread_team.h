@@ -167,4 +167,31 @@ private:
     std::atomic<uint32_t> phase_{0};
 };
 
+// Which threads a parallel layer function runs its blocks on. OpenMP's:
+// the built-in students, whose other loops are OpenMP regions. The thread
+// team: the transformer (core/lm), whose every pass runs there — mixing
+// the two pools costs, after each OpenMP region, the time its idle threads
+// spin (libgomp: up to milliseconds) while a team worker waits for a core.
+enum class pool { openmp, team };
+
+// body(block) for block in [0, blocks): on OpenMP's threads (static
+// schedule) or the team's (contiguous ranges), unless already inside
+// parallel work, then on this thread. Blocks are computed independently,
+// so which thread takes which never changes a result.
+template <class Body>
+void for_blocks(pool threads, int64_t blocks, Body && body) {
+    if (threads == pool::team) {
+        const int team = blocks > 1 ? thread_team::size() : 1;
+        thread_team::run(team, [&](int member, int size) {
+            const int64_t end = thread_team::first_block(blocks, member + 1, size);
+            for (int64_t block = thread_team::first_block(blocks, member, size); block < end;
+                 ++block)
+                body(block);
+        });
+        return;
+    }
+#pragma omp parallel for schedule(static) if (!inside_parallel_work())
+    for (int64_t block = 0; block < blocks; ++block) body(block);
+}
+
 }  // namespace distill::layers
