@@ -155,7 +155,6 @@ void basic_transformer<T>::reserve(int64_t B, int64_t T_) {
     final_normed_.resize(size_t(N * C));
     final_rstd_.resize(size_t(N));
     logits_.resize(size_t(N * V));
-    loss_gradient_.resize(size_t(N * V));
     d_residual_.resize(size_t(N * C));
     d_normed_.resize(size_t(N * C));
     d_attention_.resize(size_t(N * QW));
@@ -308,9 +307,10 @@ double basic_transformer<T>::train_step(const int32_t * tokens, const int32_t * 
                                         int64_t T_) {
     forward(tokens, B, T_);
     if (targets == nullptr) fail_invalid("train_step: targets: expected a pointer, got null");
-    const double loss =
-        cross_entropy(loss_gradient_.data(), logits_.data(), targets, B * T_, config_.vocab);
-    backward(loss_gradient_.data());
+    // In place: cross_entropy reads a row's logits before writing its gradient.
+    T * logits = logits_.data();
+    const double loss = cross_entropy(logits, logits, targets, B * T_, config_.vocab);
+    backward(logits);
     return loss;
 }
 
