@@ -172,6 +172,27 @@ TEST_CASE("lm cross_entropy: mean over targeted rows; gradient matches finite di
                       doctest::Contains("targets[1]: expected a token id in [0, 5) or -100"));
 }
 
+TEST_CASE("lm cross_entropy: fp32 (fast_exp) matches fp64, and in place gives the same bits") {
+    // A vocabulary of several 256-wide chunks and a ragged end; one row ignored.
+    const int64_t N = 6, V = 1000 + 7;
+    const auto logits64 = random_values<double>(size_t(N * V), 21, -12, 12);
+    const std::vector<float> logits = cast<float>(logits64);
+    const std::vector<int32_t> targets = {3, 1006, ignore_target, 0, 500, 77};
+    std::vector<double> d64(size_t(N * V));
+    const double loss64 =
+        cross_entropy(d64.data(), cast<double>(logits).data(), targets.data(), N, V);
+    std::vector<float> d(size_t(N * V));
+    const double loss = cross_entropy(d.data(), logits.data(), targets.data(), N, V);
+    CHECK(loss == doctest::Approx(loss64).epsilon(1e-6));
+    CHECK(relative_error(cast<double>(d), d64) < 1e-6);
+    std::vector<float> in_place = logits;
+    CHECK(cross_entropy(in_place.data(), in_place.data(), targets.data(), N, V) == loss);
+    CHECK(in_place == d);
+    std::vector<double> in_place64 = cast<double>(logits);
+    CHECK(cross_entropy(in_place64.data(), in_place64.data(), targets.data(), N, V) == loss64);
+    CHECK(in_place64 == d64);
+}
+
 TEST_CASE("lm transformer: the whole model's gradient matches finite differences (fp64)") {
     for (const bool tied : {false, true}) {
         CAPTURE(tied);
