@@ -1,6 +1,7 @@
 #include "lm/attention.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -24,20 +25,21 @@ T dot(const T * a, const T * b, int64_t D) {
 
 // Runs body(index, scratch) for index in [0, count) on the students'
 // thread team (students/layers/thread_team.h: idle workers sleep rather
-// than spin, which matters on a shared machine), each member taking a
-// contiguous range of indices with its own scratch of `scratch_size`
-// values. Indices are (b, head, tile) with the tile fastest, so a range
-// spans whole heads and the causal tiles' growing cost evens out. Inside a
-// member the GEMMs run on its thread alone (layers::gemm in a job).
+// than spin, which matters on a shared machine), each member with its own
+// scratch of `scratch_size` values taking the next index not yet taken
+// (the causal tiles' costs differ, and a member may lose its core for a
+// while; each tile is computed whole by one member, so which one never
+// changes a result). Inside a member the GEMMs run on its thread alone
+// (layers::gemm in a job).
 template <class T, class Body>
 void for_tiles(int64_t count, int64_t scratch_size, int64_t work_per_tile, Body && body) {
     const bool parallel = count > 1 && count * work_per_tile > 65536;
     const int team = parallel ? layers::thread_team::size() : 1;
-    layers::thread_team::run(team, [&](int member, int size) {
+    std::atomic<int64_t> next{0};
+    layers::thread_team::run(team, [&](int, int) {
         std::vector<T> scratch(static_cast<size_t>(scratch_size));
-        const int64_t end = layers::thread_team::first_block(count, member + 1, size);
-        for (int64_t index = layers::thread_team::first_block(count, member, size); index < end;
-             ++index)
+        for (int64_t index = next.fetch_add(1, std::memory_order_relaxed); index < count;
+             index = next.fetch_add(1, std::memory_order_relaxed))
             body(index, scratch.data());
     });
 }

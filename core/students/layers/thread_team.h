@@ -174,20 +174,29 @@ private:
 // spin (libgomp: up to milliseconds) while a team worker waits for a core.
 enum class pool { openmp, team };
 
+// body(block) for block in [0, blocks) on the team, each member taking the
+// next block not yet taken: on a shared machine a member that loses its
+// core for a while leaves its blocks to the others instead of holding the
+// whole team at the end. Blocks are computed independently, so which
+// member takes which never changes a result.
+template <class Body>
+void for_blocks_dynamic(int64_t blocks, Body && body) {
+    std::atomic<int64_t> next{0};
+    thread_team::run(blocks > 1 ? thread_team::size() : 1, [&](int, int) {
+        for (int64_t block = next.fetch_add(1, std::memory_order_relaxed); block < blocks;
+             block = next.fetch_add(1, std::memory_order_relaxed))
+            body(block);
+    });
+}
+
 // body(block) for block in [0, blocks): on OpenMP's threads (static
-// schedule) or the team's (contiguous ranges), unless already inside
+// schedule) or the team's (for_blocks_dynamic), unless already inside
 // parallel work, then on this thread. Blocks are computed independently,
 // so which thread takes which never changes a result.
 template <class Body>
 void for_blocks(pool threads, int64_t blocks, Body && body) {
     if (threads == pool::team) {
-        const int team = blocks > 1 ? thread_team::size() : 1;
-        thread_team::run(team, [&](int member, int size) {
-            const int64_t end = thread_team::first_block(blocks, member + 1, size);
-            for (int64_t block = thread_team::first_block(blocks, member, size); block < end;
-                 ++block)
-                body(block);
-        });
+        for_blocks_dynamic(blocks, body);
         return;
     }
 #pragma omp parallel for schedule(static) if (!inside_parallel_work())
