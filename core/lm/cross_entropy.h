@@ -15,7 +15,8 @@ inline constexpr int32_t ignore_target = -100;
 // Returns mean_n (logsumexp(logits[n]) − logits[n, targets[n]]) over the
 // rows whose target is not ignore_target (0 when none is), in double.
 // d_logits[N, V] (unless null) is overwritten with the loss's gradient,
-// (softmax(logits[n]) − onehot(targets[n])) / count, zero on ignored rows.
+// (softmax(logits[n]) − onehot(targets[n])) / count, zero on ignored rows;
+// it may be logits itself (each row is read before it is written).
 // Targets must be ignore_target or in [0, V) (refused naming the row
 // otherwise); logits must be finite (a non-finite loss is returned as is).
 template <class T>

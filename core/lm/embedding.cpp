@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "common/openmp.h"
 #include "students/layers/elementwise.h"
 #include "students/layers/thread_team.h"
 
@@ -10,7 +9,7 @@ namespace distill::lm {
 
 template <class T>
 void embedding_forward(T * out, const int32_t * tokens, const T * table, int64_t N, int64_t C) {
-    layers::elementwise(N, 65536 / C, [=](int64_t n) {
+    layers::team_elementwise(N, 65536 / C, [=](int64_t n) {
         const T * row = table + int64_t(tokens[n]) * C;
         std::copy(row, row + C, out + n * C);
     });
@@ -19,17 +18,15 @@ void embedding_forward(T * out, const int32_t * tokens, const T * table, int64_t
 template <class T>
 void embedding_backward(T * d_table, const T * d_out, const int32_t * tokens, int64_t N,
                         int64_t C) {
-    const bool parallel = N * C > 65536 && !layers::inside_parallel_work();
-#pragma omp parallel if (parallel)
-    {
-        const int64_t team = omp_get_num_threads(), member = omp_get_thread_num();
+    const int threads = N * C > 65536 ? layers::thread_team::size() : 1;
+    layers::thread_team::run(threads, [=](int member, int team) {
         const int64_t begin = C * member / team, end = C * (member + 1) / team;
         for (int64_t n = 0; n < N; ++n) {
             T * row = d_table + int64_t(tokens[n]) * C;
             const T * d = d_out + n * C;
             for (int64_t c = begin; c < end; ++c) row[c] += d[c];
         }
-    }
+    });
 }
 
 template void embedding_forward<float>(float *, const int32_t *, const float *, int64_t, int64_t);

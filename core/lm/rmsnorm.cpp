@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "common/openmp.h"
 #include "students/layers/elementwise.h"
 #include "students/layers/thread_team.h"
 
@@ -11,7 +10,7 @@ namespace distill::lm {
 template <class T>
 void rmsnorm_forward(T * out, T * rstd, const T * inp, const T * weight, int64_t N, int64_t C,
                      double eps) {
-    layers::elementwise(N, 65536 / C, [=](int64_t row) {
+    layers::team_elementwise(N, 65536 / C, [=](int64_t row) {
         const T * x = inp + row * C;
         double sum = 0;
         for (int64_t c = 0; c < C; ++c) sum += double(x[c]) * double(x[c]);
@@ -26,7 +25,7 @@ void rmsnorm_forward(T * out, T * rstd, const T * inp, const T * weight, int64_t
 template <class T>
 void rmsnorm_backward(T * d_inp, T * d_weight, const T * d_out, const T * inp, const T * rstd,
                       const T * weight, int64_t N, int64_t C) {
-    layers::elementwise(N, 65536 / C, [=](int64_t row) {
+    layers::team_elementwise(N, 65536 / C, [=](int64_t row) {
         const T * x = inp + row * C;
         const T * dy = d_out + row * C;
         const T r = rstd[row];
@@ -38,10 +37,8 @@ void rmsnorm_backward(T * d_inp, T * d_weight, const T * d_out, const T * inp, c
     });
     // d_weight: each column summed over the rows in row order (the same
     // bits for any thread count), a contiguous range of columns per thread.
-    const bool parallel = N * C > 65536 && !layers::inside_parallel_work();
-#pragma omp parallel if (parallel)
-    {
-        const int64_t team = omp_get_num_threads(), member = omp_get_thread_num();
+    const int threads = N * C > 65536 ? layers::thread_team::size() : 1;
+    layers::thread_team::run(threads, [=](int member, int team) {
         const int64_t begin = C * member / team, end = C * (member + 1) / team;
         for (int64_t c = begin; c < end; ++c) d_weight[c] = T(0);
         for (int64_t row = 0; row < N; ++row) {
@@ -50,7 +47,7 @@ void rmsnorm_backward(T * d_inp, T * d_weight, const T * d_out, const T * inp, c
             const T r = rstd[row];
             for (int64_t c = begin; c < end; ++c) d_weight[c] += dy[c] * (x[c] * r);
         }
-    }
+    });
 }
 
 template void rmsnorm_forward<float>(float *, float *, const float *, const float *, int64_t,

@@ -30,7 +30,7 @@ template <class T>
 void rotate(T * x, const T * cos, const T * sin, int64_t B, int64_t T_, int64_t NH, int64_t D,
             T sign) {
     const int64_t half = D / 2;
-    layers::elementwise(B * T_, 65536 / (NH * D), [=](int64_t row) {
+    layers::team_elementwise(B * T_, 65536 / (NH * D), [=](int64_t row) {
         const int64_t t = row % T_;
         const T * c = cos + t * half;
         const T * s = sin + t * half;

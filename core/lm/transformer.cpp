@@ -22,7 +22,8 @@ namespace {
 // out[N, OUT] = inp[N, IN] · weight[OUT, IN]ᵀ (nn.Linear without bias).
 template <class T>
 void project(T * out, const T * inp, const T * weight, int64_t N, int64_t IN, int64_t OUT) {
-    layers::gemm(false, true, N, OUT, IN, T(1), inp, IN, weight, IN, T(0), out, OUT);
+    layers::gemm(false, true, N, OUT, IN, T(1), inp, IN, weight, IN, T(0), out, OUT,
+                 layers::pool::team);
 }
 
 // The backward of project: d_weight[OUT, IN] = d_outᵀ · inp (overwritten,
@@ -33,9 +34,9 @@ void project_backward(T * d_inp, T * d_weight, const T * d_out, const T * inp, c
                       int64_t N, int64_t IN, int64_t OUT, bool accumulate_inp,
                       bool accumulate_weight = false) {
     layers::gemm(true, false, OUT, IN, N, T(1), d_out, OUT, inp, IN,
-                 accumulate_weight ? T(1) : T(0), d_weight, IN);
+                 accumulate_weight ? T(1) : T(0), d_weight, IN, layers::pool::team);
     layers::gemm(false, false, N, IN, OUT, T(1), d_out, OUT, weight, IN,
-                 accumulate_inp ? T(1) : T(0), d_inp, IN);
+                 accumulate_inp ? T(1) : T(0), d_inp, IN, layers::pool::team);
 }
 
 // splitmix64 with Box–Muller normals: the same values on every machine.
@@ -154,7 +155,6 @@ void basic_transformer<T>::reserve(int64_t B, int64_t T_) {
     final_normed_.resize(size_t(N * C));
     final_rstd_.resize(size_t(N));
     logits_.resize(size_t(N * V));
-    loss_gradient_.resize(size_t(N * V));
     d_residual_.resize(size_t(N * C));
     d_normed_.resize(size_t(N * C));
     d_attention_.resize(size_t(N * QW));
@@ -223,14 +223,16 @@ std::span<const T> basic_transformer<T>::forward(const int32_t * tokens, int64_t
         attention_forward(att, lse_.data() + l * H * N, q, k, v, B, T_, H, KV, D);
         // middle = x + att · o_projᵀ
         std::copy(x, x + N * C, middle);
-        layers::gemm(false, true, N, C, QW, T(1), att, QW, w + o.o, QW, T(1), middle, C);
+        layers::gemm(false, true, N, C, QW, T(1), att, QW, w + o.o, QW, T(1), middle, C,
+                     layers::pool::team);
         rmsnorm_forward(post, post_rstd_.data() + l * N, middle, w + o.post_attention_norm, N, C,
                         config_.rms_norm_eps);
         project(gate, post, w + o.gate, N, C, F);
         project(up, post, w + o.up, N, C, F);
         swiglu_forward(gated, gate, up, N * F);
         std::copy(middle, middle + N * C, next);
-        layers::gemm(false, true, N, C, F, T(1), gated, F, w + o.down, F, T(1), next, C);
+        layers::gemm(false, true, N, C, F, T(1), gated, F, w + o.down, F, T(1), next, C,
+                     layers::pool::team);
     }
     rmsnorm_forward(final_normed_.data(), final_rstd_.data(),
                     residual_.data() + config_.layers * N * C, w + final_norm_, N, C,
@@ -305,9 +307,10 @@ double basic_transformer<T>::train_step(const int32_t * tokens, const int32_t * 
                                         int64_t T_) {
     forward(tokens, B, T_);
     if (targets == nullptr) fail_invalid("train_step: targets: expected a pointer, got null");
-    const double loss =
-        cross_entropy(loss_gradient_.data(), logits_.data(), targets, B * T_, config_.vocab);
-    backward(loss_gradient_.data());
+    // In place: cross_entropy reads a row's logits before writing its gradient.
+    T * logits = logits_.data();
+    const double loss = cross_entropy(logits, logits, targets, B * T_, config_.vocab);
+    backward(logits);
     return loss;
 }
 

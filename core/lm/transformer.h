@@ -73,12 +73,23 @@ public:
     std::span<const T> forward(const int32_t * tokens, int64_t B, int64_t T_);
 
     // d_logits[B, T_, vocab], the loss gradient for the logits of the last
-    // forward (it may be the model's own loss_gradient buffer); OVERWRITES
-    // gradients() with the gradient of the loss for every parameter.
+    // forward (it may be writable_logits(): the backward never reads the
+    // logits); OVERWRITES gradients() with the gradient of the loss for
+    // every parameter.
     void backward(const T * d_logits);
+
+    // The last forward's logits, writable (empty before a forward): a loss
+    // may overwrite them with their gradient and hand that to backward, so
+    // that no second [B, T_, vocab] buffer is needed. The logits are then
+    // gone until the next forward.
+    std::span<T> writable_logits() {
+        if (!have_forward_) return {};
+        return {logits_.data(), size_t(batch_ * length_ * config_.vocab)};
+    }
 
     // forward, the mean cross-entropy against targets[B, T_] (token ids, or
     // −100 for none; lm/cross_entropy.h), and backward: returns the loss.
+    // The gradient of the logits takes their place (writable_logits()).
     double train_step(const int32_t * tokens, const int32_t * targets, int64_t B, int64_t T_);
 
 private:
@@ -110,8 +121,7 @@ private:
     std::vector<T> gate_, up_, gated_;       // [L, N, F]: gate, up, silu(gate) · up
     std::vector<T> final_normed_;            // [N, C]
     std::vector<T> final_rstd_;              // [N]
-    std::vector<T> logits_;                  // [N, V]
-    std::vector<T> loss_gradient_;           // [N, V]: train_step's d_logits
+    std::vector<T> logits_;                  // [N, V] (train_step: then their gradient)
     // The backward's scratch.
     std::vector<T> d_residual_, d_normed_;      // [N, C]
     std::vector<T> d_attention_, d_q_;          // [N, H · D]

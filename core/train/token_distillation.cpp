@@ -245,12 +245,20 @@ token_loss_parts distillation_gradients(lm::transformer & student, const int32_t
     if (labels == nullptr) fail_invalid("labels: expected a pointer to [B, T] ids, got null");
     check_teacher_form(teacher);  // before the forward: a refusal costs nothing
     check_token_loss_options(options);
-    const std::span<const float> logits = student.forward(tokens, B, T);
+    student.forward(tokens, B, T);
     const int64_t V = student.config().vocab;
-    d_logits.resize(size_t(B * T * V));
+    const std::span<float> logits = student.writable_logits();
+    // Without teacher targets the cross-entropy's gradient takes the logits'
+    // place (it reads each row before writing it): no second [B · T, V]
+    // buffer. The divergences write theirs beside the logits.
+    float * gradient = logits.data();
+    if (teacher.any()) {
+        d_logits.resize(size_t(B * T * V));
+        gradient = d_logits.data();
+    }
     const token_loss_parts parts = token_distillation_loss(logits.data(), labels, B * T, V, teacher,
-                                                           options, d_logits.data(), num_threads);
-    student.backward(d_logits.data());
+                                                           options, gradient, num_threads);
+    student.backward(gradient);
     return parts;
 }
 

@@ -62,7 +62,7 @@ void check_token_loss_options(const kd_loss_options & options);
 
 // The loss of the student's logits[N, V] (N = B · T) for labels[N] and the
 // teacher's targets (their N rows), and d_logits[N, V] (overwritten) its
-// gradient. Throws distill::error naming the argument for targets of the
+// gradient — which may be logits itself when there are no teacher targets. Throws distill::error naming the argument for targets of the
 // wrong form (both forms, an incomplete top-k, K < 1), a label outside
 // [0, V), or what kd_loss refuses (an id outside [0, V) or repeated in a
 // row, log-probabilities above 0 or of mass > 1).
@@ -73,7 +73,9 @@ token_loss_parts token_distillation_loss(const float * logits, const int32_t * l
 
 // forward, token_distillation_loss and backward: OVERWRITES the model's
 // gradients() with the loss's gradient for every parameter. d_logits is
-// scratch, resized to [B · T, V].
+// scratch, resized to [B · T, V] for teacher targets; without them the
+// gradient overwrites the student's logits (lm::transformer's
+// writable_logits) and d_logits is left as it is.
 token_loss_parts distillation_gradients(lm::transformer & student, const int32_t * tokens,
                                         const int32_t * labels, int64_t B, int64_t T,
                                         const token_teacher_targets & teacher,

@@ -4,10 +4,12 @@
 // of its cross-entropy, and its fp32 instantiation against fp64.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "common/scoped_omp_threads.h"
 #include "lm/attention.h"
 #include "lm/cross_entropy.h"
 #include "lm/rmsnorm.h"
@@ -170,6 +172,27 @@ TEST_CASE("lm cross_entropy: mean over targeted rows; gradient matches finite di
                       doctest::Contains("targets[1]: expected a token id in [0, 5) or -100"));
 }
 
+TEST_CASE("lm cross_entropy: fp32 (fast_exp) matches fp64, and in place gives the same bits") {
+    // A vocabulary of several 256-wide chunks and a ragged end; one row ignored.
+    const int64_t N = 6, V = 1000 + 7;
+    const auto logits64 = random_values<double>(size_t(N * V), 21, -12, 12);
+    const std::vector<float> logits = cast<float>(logits64);
+    const std::vector<int32_t> targets = {3, 1006, ignore_target, 0, 500, 77};
+    std::vector<double> d64(size_t(N * V));
+    const double loss64 =
+        cross_entropy(d64.data(), cast<double>(logits).data(), targets.data(), N, V);
+    std::vector<float> d(size_t(N * V));
+    const double loss = cross_entropy(d.data(), logits.data(), targets.data(), N, V);
+    CHECK(loss == doctest::Approx(loss64).epsilon(1e-6));
+    CHECK(relative_error(cast<double>(d), d64) < 1e-6);
+    std::vector<float> in_place = logits;
+    CHECK(cross_entropy(in_place.data(), in_place.data(), targets.data(), N, V) == loss);
+    CHECK(in_place == d);
+    std::vector<double> in_place64 = cast<double>(logits);
+    CHECK(cross_entropy(in_place64.data(), in_place64.data(), targets.data(), N, V) == loss64);
+    CHECK(in_place64 == d64);
+}
+
 TEST_CASE("lm transformer: the whole model's gradient matches finite differences (fp64)") {
     for (const bool tied : {false, true}) {
         CAPTURE(tied);
@@ -222,5 +245,43 @@ TEST_CASE("lm transformer: the whole model's gradient matches finite differences
                                                                  model32.gradients().end())),
                                  analytic) < 1e-5);
         }
+    }
+}
+
+TEST_CASE("lm transformer: a training step gives the same bits on 1, 2 and 3 threads") {
+    // Big enough that the attention, the GEMMs and the elementwise passes
+    // all split across threads, and several query tiles and key blocks.
+    transformer_config c;
+    c.vocab = 300;
+    c.dim = 64;
+    c.layers = 2;
+    c.heads = 4;
+    c.kv_heads = 2;
+    c.ffn = 96;
+    c.context = attention_key_tile + 2 * attention_query_tile + 5;
+    const int64_t B = 2, T = c.context;
+    std::vector<int32_t> tokens(size_t(B * T)), targets(size_t(B * T));
+    for (int64_t n = 0; n < B * T; ++n) {
+        tokens[size_t(n)] = int32_t((n * 7919 + 13) % c.vocab);
+        targets[size_t(n)] = n % 17 == 0 ? ignore_target : int32_t((n * 31 + 5) % c.vocab);
+    }
+    std::vector<float> logits1, grads1;
+    double loss1 = 0;
+    for (const int threads : {1, 2, 3}) {
+        CAPTURE(threads);
+        const distill::scoped_omp_threads scope(threads);
+        transformer model(c, 5);
+        const double loss = model.train_step(tokens.data(), targets.data(), B, T);
+        const auto logits = model.forward(tokens.data(), B, T);
+        if (threads == 1) {
+            loss1 = loss;
+            logits1.assign(logits.begin(), logits.end());
+            grads1.assign(model.gradients().begin(), model.gradients().end());
+            continue;
+        }
+        CHECK(loss == loss1);
+        CHECK(std::equal(logits.begin(), logits.end(), logits1.begin(), logits1.end()));
+        CHECK(std::equal(model.gradients().begin(), model.gradients().end(), grads1.begin(),
+                         grads1.end()));
     }
 }

@@ -81,16 +81,19 @@ inline void use_single_threaded_blas() {
 // fp32 products with op(A) · Bᵀ, A · B or Aᵀ · B on a CPU with AVX-512 (and
 // more than one row) run on gemm_avx512.h's kernels instead (avx512_gemm
 // below), the same way: blocks of C fixed by the sizes.
+//
+// `threads`: the pool the blocks run on (thread_team.h's pool).
 template <class T>
 void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, T alpha, const T * a,
-          int64_t lda, const T * b, int64_t ldb, T beta, T * c, int64_t ldc);
+          int64_t lda, const T * b, int64_t ldb, T beta, T * c, int64_t ldc,
+          pool threads = pool::openmp);
 
 // C split into 1 to 16 blocks (a power of two, so two or four threads share
 // them evenly) of ≥ 1M multiply-adds — about 10 µs, well above the cost of
 // waking a thread — along the longer side of C, in whole tiles.
 inline void avx512_gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
                         float alpha, const float * a, int64_t lda, const float * b, int64_t ldb,
-                        float beta, float * c, int64_t ldc) {
+                        float beta, float * c, int64_t ldc, pool threads) {
     const auto run = [&](int64_t row, int64_t rows, int64_t col, int64_t cols) {
         const float * a_block = transpose_a ? a + row : a + row * lda;
         float * c_block = c + row * ldc + col;
@@ -112,23 +115,23 @@ inline void avx512_gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n
         run(0, m, 0, n);
         return;
     }
-#pragma omp parallel for schedule(static) if (!inside_parallel_work())
-    for (int64_t block = 0; block < blocks; ++block) {
+    for_blocks(threads, blocks, [&](int64_t block) {
         const int64_t begin = std::min(extent, units * block / blocks * unit);
         const int64_t end = std::min(extent, units * (block + 1) / blocks * unit);
         if (split_rows)
             run(begin, end - begin, 0, n);
         else
             run(0, m, begin, end - begin);
-    }
+    });
 }
 
 template <class T>
 void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, T alpha, const T * a,
-          int64_t lda, const T * b, int64_t ldb, T beta, T * c, int64_t ldc) {
+          int64_t lda, const T * b, int64_t ldb, T beta, T * c, int64_t ldc, pool threads) {
     if constexpr (std::is_same_v<T, float>) {
         if (m > 1 && !(transpose_a && transpose_b) && avx512::available()) {
-            avx512_gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            avx512_gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                        threads);
             return;
         }
     }
@@ -146,8 +149,7 @@ void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, T
         blas_gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-#pragma omp parallel for schedule(static) if (!inside_parallel_work())
-    for (int64_t block = 0; block < blocks; ++block) {
+    for_blocks(threads, blocks, [&](int64_t block) {
         const int64_t begin = extent * block / blocks, end = extent * (block + 1) / blocks;
         if (split_rows)  // rows of op(A): rows of A, or columns of a transposed A
             blas_gemm(transpose_a, transpose_b, end - begin, n, k, alpha,
@@ -156,7 +158,7 @@ void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, T
         else  // columns of op(B): columns of B, or rows of a transposed B
             blas_gemm(transpose_a, transpose_b, m, end - begin, k, alpha, a, lda,
                       transpose_b ? b + begin * ldb : b + begin, ldb, beta, c + begin, ldc);
-    }
+    });
 }
 
 }  // namespace distill::layers

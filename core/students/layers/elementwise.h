@@ -9,6 +9,7 @@
 
 #include "students/layers/thread_team.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace distill::layers {
@@ -34,6 +35,25 @@ void elementwise(int64_t N, int64_t threshold, Body && body) {
     } else {
         for (int64_t i = 0; i < N; ++i) body(i);
     }
+}
+
+// elementwise on the thread team (thread_team.h's pool::team: the
+// transformer's passes), in 16 blocks per member of the team taken as they
+// come (for_blocks_dynamic; with simd only for bodies whose lanes compute
+// what a scalar would, as above).
+template <bool simd = false, class Body>
+void team_elementwise(int64_t N, int64_t threshold, Body && body) {
+    const int64_t team = N > threshold && !inside_parallel_work() ? thread_team::size() : 1;
+    const int64_t blocks = std::min<int64_t>(N, 16 * team);
+    for_blocks_dynamic(blocks, [&](int64_t block) {
+        const int64_t begin = N * block / blocks, end = N * (block + 1) / blocks;
+        if constexpr (simd) {
+#pragma omp simd
+            for (int64_t i = begin; i < end; ++i) body(i);
+        } else {
+            for (int64_t i = begin; i < end; ++i) body(i);
+        }
+    });
 }
 
 }  // namespace distill::layers

@@ -167,4 +167,40 @@ private:
     std::atomic<uint32_t> phase_{0};
 };
 
+// Which threads a parallel layer function runs its blocks on. OpenMP's:
+// the built-in students, whose other loops are OpenMP regions. The thread
+// team: the transformer (core/lm), whose every pass runs there — mixing
+// the two pools costs, after each OpenMP region, the time its idle threads
+// spin (libgomp: up to milliseconds) while a team worker waits for a core.
+enum class pool { openmp, team };
+
+// body(block) for block in [0, blocks) on the team, each member taking the
+// next block not yet taken: on a shared machine a member that loses its
+// core for a while leaves its blocks to the others instead of holding the
+// whole team at the end. Blocks are computed independently, so which
+// member takes which never changes a result.
+template <class Body>
+void for_blocks_dynamic(int64_t blocks, Body && body) {
+    std::atomic<int64_t> next{0};
+    thread_team::run(blocks > 1 ? thread_team::size() : 1, [&](int, int) {
+        for (int64_t block = next.fetch_add(1, std::memory_order_relaxed); block < blocks;
+             block = next.fetch_add(1, std::memory_order_relaxed))
+            body(block);
+    });
+}
+
+// body(block) for block in [0, blocks): on OpenMP's threads (static
+// schedule) or the team's (for_blocks_dynamic), unless already inside
+// parallel work, then on this thread. Blocks are computed independently,
+// so which thread takes which never changes a result.
+template <class Body>
+void for_blocks(pool threads, int64_t blocks, Body && body) {
+    if (threads == pool::team) {
+        for_blocks_dynamic(blocks, body);
+        return;
+    }
+#pragma omp parallel for schedule(static) if (!inside_parallel_work())
+    for (int64_t block = 0; block < blocks; ++block) body(block);
+}
+
 }  // namespace distill::layers
