@@ -621,9 +621,12 @@ TEST_CASE("lm ABI: answers without log-probabilities train by their text (sequen
     fit->steps = 30;
     fit->batch_windows = 2;
     distill_text_fit_options c = fit.get();
+    distill_stored_rows_info untouched = distill::sized<distill_stored_rows_info>();
+    untouched.rows = -7;
     CHECK(distill_trainer_fit_stored(soft_only.get(), store.get(), data.tokenizer.get(), nullptr, &c,
-                                     nullptr, nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
+                                     &untouched, nullptr) == DISTILL_STATUS_INVALID_ARGUMENT);
     CHECK(message().find("hard_weight") != std::string::npos);
+    CHECK(untouched.rows == -7);  // a failed call leaves its outs untouched
     CHECK(soft_only.position().second == 0);
 
     distill_kd_loss_options loss;

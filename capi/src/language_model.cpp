@@ -16,9 +16,9 @@
 #include "lm/transformer.h"
 #include "student_handles.h"
 #include "tensor/tensor_checks.h"
-#include "text_dataset_handle.h"
 #include "store_handle.h"
 #include "teachers/request_key.h"
+#include "text_dataset_handle.h"
 #include "tokenizer_handle.h"
 #include "train/lm_evaluation.h"
 #include "train/stored_completions.h"
@@ -154,12 +154,10 @@ void finish_fit(const distill::text_fit_outcome & f, const distill::text_fit_set
     result.write(s);
 }
 
-// The answers of a store as completion rows for `student` (context T),
-// and their counts for the caller's distill_stored_rows_info.
+// The answers of a store as completion rows for `student` (context T).
 distill::completion_rows read_rows(distill::store & s, const distill_tokenizer * tokenizer,
                                    const char * teacher_identity_json,
-                                   const distill::lm::transformer_config & student,
-                                   const versioned_result<distill_stored_rows_info> & out) {
+                                   const distill::lm::transformer_config & student) {
     require_pointer(tokenizer, "tokenizer", "the student's tokenizer (distill_tokenizer_load)");
     const distill::tokenizer::bpe_tokenizer & student_tokenizer = *tokenizer->tokenizer;
     distill::completion_rows_settings read;
@@ -169,7 +167,11 @@ distill::completion_rows read_rows(distill::store & s, const distill_tokenizer *
     if (teacher_identity_json != nullptr)
         read.teacher = distill::canonical_json(
             distill::parse_json_argument(teacher_identity_json, "teacher_identity_json"));
-    distill::completion_rows rows = distill::read_completion_rows(s, student_tokenizer, read);
+    return distill::read_completion_rows(s, student_tokenizer, read);
+}
+
+// What was read, for the caller's distill_stored_rows_info.
+distill_stored_rows_info rows_info(const distill::completion_rows & rows) {
     distill_stored_rows_info info{};
     info.rows = rows.rows;
     info.topk = rows.K;
@@ -181,8 +183,7 @@ distill::completion_rows read_rows(distill::store & s, const distill_tokenizer *
     info.by_id = rows.counts.by_id;
     info.by_bytes = rows.counts.by_bytes;
     info.unmapped = rows.counts.unmapped;
-    out.write(info);
-    return rows;
+    return info;
 }
 
 // A teacher handle's transformer, locked beside the student's. The
@@ -401,9 +402,10 @@ distill_status distill_trainer_fit_stored(distill_trainer * trainer, distill_sto
         const distill::text_fit_progress progress = progress_of(o);
         const std::lock_guard lock(trainer->lm_model->mutex);
         const distill::completion_rows rows =
-            read_rows(s, tokenizer, teacher_identity_json, t.student()->config(), rows_result);
+            read_rows(s, tokenizer, teacher_identity_json, t.student()->config());
         const distill::text_fit_outcome f = distill::fit_completions(t, rows, settings, progress);
-        finish_fit(f, settings, result);
+        finish_fit(f, settings, result);  // throws CANCELLED first: outs untouched on failure
+        rows_result.write(rows_info(rows));
     });
 }
 
@@ -437,8 +439,9 @@ distill_status distill_lm_evaluate_stored(const distill_context * context,
         settings.num_threads = ctx.num_threads;
         const std::lock_guard lock(student.mutex);
         const distill::completion_rows rows =
-            read_rows(s, tokenizer, teacher_identity_json, student.model->config(), rows_result);
+            read_rows(s, tokenizer, teacher_identity_json, student.model->config());
         result.write(to_abi(distill::evaluate_on_completions(*student.model, rows, settings)));
+        rows_result.write(rows_info(rows));
     });
 }
 
