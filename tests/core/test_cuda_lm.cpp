@@ -349,3 +349,9 @@ TEST_CASE("cuda lm: optimiser steps on the device follow the CPU trainer's loss 
     lm_device_checks::check_training_curve(ctx, make_config(53, 64, 2, 4, 2, 96, 48, false), 4, 33,
                                            8, 1e-3);
 }
+
+TEST_CASE("cuda lm: two device train steps of the same batch give the same bits") {
+    distill::context ctx;
+    if (!cuda_context(&ctx)) return;
+    lm_device_checks::check_repeatable(ctx, make_config(97, 64, 2, 4, 2, 96, 64, true), 3, 45);
+}

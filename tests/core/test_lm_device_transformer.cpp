@@ -9,6 +9,7 @@
 // checks on a real GPU: test_cuda_lm.cpp.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@
 #include "lm/device_transformer.h"
 #include "lm/transformer.h"
 #include "lm_device_checks.h"
+#include "train/device_token_step.h"
+#include "train/token_distillation.h"
 
 using distill::lm::device_transformer;
 using distill::lm::transformer;
@@ -65,6 +68,12 @@ TEST_CASE("lm device transformer: optimiser steps follow the CPU trainer (emulat
                                            make_config(19, 16, 2, 4, 2, 24, 10, false), 2, 10, 5,
                                            1e-4);
     CHECK(backend.live_allocations() == 0);
+}
+
+TEST_CASE("lm device transformer: two train steps of the same batch give the same bits") {
+    emulated_cuda_backend backend;
+    lm_device_checks::check_repeatable(backend.context(), make_config(19, 16, 1, 4, 2, 24, 10, true),
+                                       2, 7);
 }
 
 TEST_CASE("lm device transformer: bad inputs get the CPU model's messages") {
@@ -126,4 +135,64 @@ TEST_CASE("lm device transformer: a CPU context is refused; backend failures car
     }
     CHECK(backend.live_allocations() == 0);
     CHECK(backend.live_sessions() == 0);
+}
+
+TEST_CASE("lm device transformer: device_distillation_gradients is distillation_gradients "
+          "(none, dense, top-k targets)") {
+    emulated_cuda_backend backend;
+    const auto config = make_config(23, 16, 2, 4, 2, 20, 9, false);
+    const int64_t B = 2, T = 9, N = B * T, V = config.vocab, K = 4;
+    const lm_device_checks::token_batch batch = lm_device_checks::random_batch(B, T, V, 31);
+    const auto teacher_logits = student_test::random_values<float>(size_t(N * V), 32, -3.0, 3.0);
+    std::vector<int32_t> ids(size_t(N * K));
+    std::vector<float> logprobs(size_t(N * K));
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t k = 0; k < K; ++k) {  // distinct ids, mass 0.5 · (1 + 1/2 + 1/3 + 1/4) / 1.6 < 1
+            ids[size_t(n * K + k)] = int32_t((n + 5 * k) % V);
+            logprobs[size_t(n * K + k)] = std::log(0.5f / float(k + 1) / 1.6f);
+        }
+    for (int form = 0; form < 3; ++form) {
+        CAPTURE(form);
+        distill::token_teacher_targets teacher;
+        if (form == 1) teacher.logits = teacher_logits.data();
+        if (form == 2) {
+            teacher.topk_ids = ids.data();
+            teacher.topk_logprobs = logprobs.data();
+            teacher.topk = K;
+        }
+        distill::kd_loss_options options;
+        options.temperature = 2.0f;
+        options.hard_weight = 0.3f;
+        options.soft_weight = 0.7f;
+        if (form == 2) options.tail = 1;  // BUCKET
+        transformer cpu(config, 4), host(config, 4);
+        std::vector<float> d_cpu, logits, d_device;
+        const distill::token_loss_parts expected = distill::distillation_gradients(
+            cpu, batch.tokens.data(), batch.targets.data(), B, T, teacher, options, d_cpu, 0);
+        device_transformer device(backend.context(), host);
+        const distill::token_loss_parts got = distill::device_distillation_gradients(
+            device, batch.tokens.data(), batch.targets.data(), B, T, teacher, options, logits,
+            d_device, 0);
+        CHECK(got.positions == expected.positions);
+        CHECK(std::fabs(got.loss - expected.loss) <= tolerance * std::fabs(expected.loss));
+        CHECK(std::fabs(got.hard - expected.hard) <= tolerance * std::fabs(expected.hard));
+        CHECK(std::isnan(got.soft) == std::isnan(expected.soft));
+        if (!std::isnan(expected.soft))
+            CHECK(std::fabs(got.soft - expected.soft) <= tolerance * std::fabs(expected.soft));
+        for (const distill::parameter_info & p : host.parameter_table()) {
+            INFO(p.name);
+            CHECK(student_test::relative_error(lm_device_checks::slice(host.gradients(), p),
+                                               lm_device_checks::slice(cpu.gradients(), p)) <
+                  tolerance);
+        }
+    }
+    transformer host(config, 4);
+    device_transformer device(backend.context(), host);
+    std::vector<int32_t> bad = batch.targets;
+    bad[5] = int32_t(V);
+    std::vector<float> a, b;
+    CHECK(message_of([&] {
+              distill::device_distillation_gradients(device, batch.tokens.data(), bad.data(), B,
+                                                     T, {}, distill::kd_loss_options{}, a, b, 0);
+          }).find("labels[5]") != std::string::npos);
 }
