@@ -21,10 +21,12 @@
 # found where the image keeps them: its Python's site-packages nvidia/*/lib,
 # then /usr/local/cuda; every bundled program's ldd resolved), the CUDA test
 # cases of distill_tests (C ABI) and distill_core_tests (student
-# primitives), the Python extension built with the device's python3 headers
+# primitives; then the transformer's: lm primitives, device transformer,
+# loss curve), the Python extension built with the device's python3 headers
 # and tests/python/test_cuda.py against it, compute-sanitizer memcheck and
-# racecheck over the kd-loss CUDA cases (and memcheck over the student
-# primitives), then the kd-loss and student-step benchmarks with --quick.
+# racecheck over the kd-loss CUDA cases (memcheck over the student
+# primitives, memcheck and racecheck over the lm primitives), then the
+# kd-loss and student-step benchmarks with --quick.
 # Without a GPU (a rehearsal on the CPU machine) the CUDA test cases report
 # themselves skipped and the sanitizer and GPU benchmark steps are skipped.
 #
@@ -244,7 +246,11 @@ extension_note() {
 
 # ---- the CUDA tests ----------------------------------------------------------
 step abi-cuda-tests 180 doctest_note "$bundle/bin/distill_tests" -tc="cuda*"
-step core-cuda-tests 120 doctest_note "$bundle/bin/distill_core_tests" -tc="cuda*"
+step core-cuda-tests 120 doctest_note "$bundle/bin/distill_core_tests" -tc="cuda*" -tce="cuda lm*"
+# The transformer student on the device: the lm primitives against core/lm,
+# the device transformer against the CPU model, the loss curve of a few
+# optimiser steps (tests/core/test_cuda_lm.cpp).
+step lm-cuda-tests 120 doctest_note "$bundle/bin/distill_core_tests" -tc="cuda lm*"
 
 step python-extension 240 extension_note wait_extension
 python_tests() {
@@ -272,10 +278,14 @@ if ((have_gpu == 0)); then
     record memcheck skipped 0 "no GPU"
     record racecheck skipped 0 "no GPU"
     record memcheck-students skipped 0 "no GPU"
+    record memcheck-lm skipped 0 "no GPU"
+    record racecheck-lm skipped 0 "no GPU"
 elif [[ -z $sanitizer ]]; then
     record memcheck skipped 0 "no compute-sanitizer in /usr/local/cuda/bin or on PATH"
     record racecheck skipped 0 "no compute-sanitizer"
     record memcheck-students skipped 0 "no compute-sanitizer"
+    record memcheck-lm skipped 0 "no compute-sanitizer"
+    record racecheck-lm skipped 0 "no compute-sanitizer"
 else
     step memcheck 120 sanitizer_note "$sanitizer" --tool memcheck --error-exitcode 99 \
         "$bundle/bin/distill_tests" "${kd_cases[@]}"
@@ -283,6 +293,12 @@ else
         "$bundle/bin/distill_tests" "${race_cases[@]}"
     step memcheck-students 90 sanitizer_note "$sanitizer" --tool memcheck --error-exitcode 99 \
         "$bundle/bin/distill_core_tests" -tc="cuda student primitives*"
+    # The transformer primitives: memcheck over all of them, racecheck (the
+    # attention kernels share tiles through shared memory) too.
+    step memcheck-lm 90 sanitizer_note "$sanitizer" --tool memcheck --error-exitcode 99 \
+        "$bundle/bin/distill_core_tests" -tc="cuda lm primitives*"
+    step racecheck-lm 90 sanitizer_note "$sanitizer" --tool racecheck --error-exitcode 99 \
+        "$bundle/bin/distill_core_tests" -tc="cuda lm primitives*"
 fi
 
 # ---- benchmarks (--quick) ----------------------------------------------------

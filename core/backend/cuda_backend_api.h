@@ -16,8 +16,9 @@
 extern "C" {
 
 // Bumped when the table's layout or meaning changes; the loader refuses a
-// backend built against another version. 2: the student primitives.
-#define DISTILL_CUDA_BACKEND_API_VERSION 2u
+// backend built against another version. 2: the student primitives;
+// 3: the transformer primitives appended after them.
+#define DISTILL_CUDA_BACKEND_API_VERSION 3u
 #define DISTILL_CUDA_BACKEND_ENTRY "distill_cuda_backend_v1"
 
 // Where the loss of one call goes, on the device.
@@ -140,6 +141,100 @@ struct distill_cuda_backend_v1 {
     int32_t (*maxpool2d_backward)(void * session, float * d_in, const float * d_out,
                                   const int32_t * argmax, int64_t N, int64_t C, int64_t H,
                                   int64_t W, char * error, size_t error_capacity);
+
+    // ---- Transformer primitives (API 3): what core/lm/device_transformer.cpp
+    // runs the Llama-architecture student with, each the device twin of a
+    // CPU function of core/lm (named below), with its buffer shapes. Same
+    // rules as the student primitives: fp32 (token ids and targets int32),
+    // row-major, contiguous, device memory of the session's device,
+    // enqueued on the session's stream. Values the kernels cannot refuse
+    // (token ids, targets) are the caller's to check on the host; an id out
+    // of range gives NaN rather than reading outside the buffer.
+    // Dimensions: N positions (B sequences of T), C width, V vocabulary,
+    // H query heads, KV key/value heads (H % KV == 0), D values per head.
+
+    // values[i] = value for i in [0, n).
+    int32_t (*fill)(void * session, float * values, float value, int64_t n, char * error,
+                    size_t error_capacity);
+
+    // lm/embedding.h. forward: out[n, :] = table[tokens[n], :]; out [N, C],
+    // table [V, C] (an id outside [0, V) gives a NaN row).
+    int32_t (*embedding_forward)(void * session, float * out, const int32_t * tokens,
+                                 const float * table, int64_t N, int64_t C, int64_t V,
+                                 char * error, size_t error_capacity);
+    // backward: d_table[tokens[n], :] += d_out[n, :] for every n, ADDED to
+    // d_table's contents (a tied lm_head's gradient is there already).
+    // `order` [N] is a permutation of [0, N) that lists the positions
+    // grouped by token id (each id's positions consecutive, e.g. sorted by
+    // (id, position): the host has the ids); each id's rows are summed in
+    // that order by one thread per column, so the result is the same bits
+    // on every run, without atomics. An order that is not such a grouping
+    // gives undefined sums.
+    int32_t (*embedding_backward)(void * session, float * d_table, const float * d_out,
+                                  const int32_t * tokens, const int32_t * order, int64_t N,
+                                  int64_t C, int64_t V, char * error, size_t error_capacity);
+
+    // lm/rmsnorm.h. forward: rstd[n] = 1 / √(mean_c inp[n, c]² + eps) (the
+    // sum in fp64), out[n, c] = weight[c] · (inp[n, c] · rstd[n]);
+    // out, inp [N, C], rstd [N], weight [C].
+    int32_t (*rmsnorm_forward)(void * session, float * out, float * rstd, const float * inp,
+                               const float * weight, int64_t N, int64_t C, double eps,
+                               char * error, size_t error_capacity);
+    // backward: d_inp [N, C] gets the input's gradient, added to its
+    // contents when accumulate = 1 (the residual stream's gradient),
+    // overwritten when 0; d_weight [C] is overwritten, each column summed
+    // over the rows in a fixed order.
+    int32_t (*rmsnorm_backward)(void * session, float * d_inp, float * d_weight,
+                                const float * d_out, const float * inp, const float * rstd,
+                                const float * weight, int64_t N, int64_t C, int32_t accumulate,
+                                char * error, size_t error_capacity);
+
+    // lm/rope.h, in place: x [B, T, NH, D] turned by cos, sin [≥ T, D/2]
+    // (lm::rope_tables of the host, uploaded): rotate_half pairs i and
+    // i + D/2, position t of a sequence at angle row t. inverse = 0: the
+    // rotation (rope_forward); 1: its transpose (rope_backward, on a
+    // gradient). D even.
+    int32_t (*rope)(void * session, float * x, const float * cos, const float * sin, int64_t B,
+                    int64_t T, int64_t NH, int64_t D, int32_t inverse, char * error,
+                    size_t error_capacity);
+
+    // lm/swiglu.h over n values: out = silu(gate) · up; backward overwrites
+    // d_gate and d_up.
+    int32_t (*swiglu_forward)(void * session, float * out, const float * gate, const float * up,
+                              int64_t n, char * error, size_t error_capacity);
+    int32_t (*swiglu_backward)(void * session, float * d_gate, float * d_up, const float * d_out,
+                               const float * gate, const float * up, int64_t n, char * error,
+                               size_t error_capacity);
+
+    // lm/attention.h: causal grouped-query attention, query head h reading
+    // key/value head h / (H / KV); q, out, d_q, d_out [B, T, H, D]; k, v,
+    // d_k, d_v [B, T, KV, D]; lse, row_dot [B, H, T]. D even, at most 256.
+    // A FlashAttention-2 scheme: a block per tile of queries, keys through
+    // shared memory, an online softmax; no T × T matrix. forward writes out
+    // and lse (the per-row log Σ exp of the scores q · k / √D).
+    int32_t (*attention_forward)(void * session, float * out, float * lse, const float * q,
+                                 const float * k, const float * v, int64_t B, int64_t T,
+                                 int64_t H, int64_t KV, int64_t D, char * error,
+                                 size_t error_capacity);
+    // backward overwrites d_q, d_k, d_v (and row_dot, its scratch: Σ_d d_out ·
+    // out per row), recomputing the probabilities from q, k and lse: d_q
+    // by query tiles, d_k and d_v by key tiles over the group's query
+    // heads, each value summed by one thread in a fixed order (no atomics).
+    int32_t (*attention_backward)(void * session, float * d_q, float * d_k, float * d_v,
+                                  float * row_dot, const float * d_out, const float * out,
+                                  const float * lse, const float * q, const float * k,
+                                  const float * v, int64_t B, int64_t T, int64_t H, int64_t KV,
+                                  int64_t D, char * error, size_t error_capacity);
+
+    // lm/cross_entropy.h: loss_out [1] = the mean over the rows whose target
+    // is not −100 of logsumexp(logits[n]) − logits[n, targets[n]] (0 when
+    // none is; rows summed in fp64 in a fixed order), and unless d_logits
+    // is NULL, d_logits [N, V] = (softmax(logits[n]) − onehot(targets[n])) /
+    // count, zero on ignored rows. logits [N, V], targets [N]; a target
+    // outside [0, V) other than −100 makes the loss NaN.
+    int32_t (*cross_entropy)(void * session, float * loss_out, float * d_logits,
+                             const float * logits, const int32_t * targets, int64_t N, int64_t V,
+                             char * error, size_t error_capacity);
 };
 
 typedef const distill_cuda_backend_v1 * (*distill_cuda_backend_entry_fn)(void);

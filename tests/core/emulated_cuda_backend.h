@@ -2,8 +2,9 @@
 // distill_cuda_backend_v1 table whose "device memory" is host memory and
 // whose student primitives are plain, obviously-correct loops written from
 // the table's contract alone: a triple-loop GEMM that honours the row-major,
-// transpose and leading-dimension rules, a direct convolution, and so on.
-// None of them calls core/students/layers, so a test that runs a model
+// transpose and leading-dimension rules, a direct convolution, attention
+// as a plain softmax over each row's keys, and so on.
+// None of them calls core/students/layers or core/lm, so a test that runs a model
 // through this table cross-checks the layers rather than repeating them.
 // The loss entries run the CPU kernels (the loss has its own tests).
 //
@@ -385,6 +386,298 @@ inline int32_t maxpool2d_backward(void * session, float * d_in, const float * d_
     return 0;
 }
 
+// ---- the transformer primitives (API 3): plain loops, fp64 sums -----------------------
+
+inline int32_t fill(void * session, float * values, float value, int64_t n, char * error,
+                    size_t error_capacity) {
+    EMULATED_ENTER("fill", session);
+    EMULATED_DEVICE(values, n, float, "fill: values");
+    std::fill(values, values + n, value);
+    return 0;
+}
+
+inline int32_t embedding_forward(void * session, float * out, const int32_t * tokens,
+                                 const float * table, int64_t N, int64_t C, int64_t V, char * error,
+                                 size_t error_capacity) {
+    EMULATED_ENTER("embedding_forward", session);
+    EMULATED_DEVICE(out, N * C, float, "embedding_forward: out");
+    EMULATED_DEVICE(tokens, N, int32_t, "embedding_forward: tokens");
+    EMULATED_DEVICE(table, V * C, float, "embedding_forward: table");
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t c = 0; c < C; ++c)
+            out[n * C + c] = tokens[n] >= 0 && tokens[n] < V
+                                 ? table[int64_t(tokens[n]) * C + c]
+                                 : std::numeric_limits<float>::quiet_NaN();
+    return 0;
+}
+
+// Checks the contract's rule on `order` (a permutation of the positions,
+// each id's positions consecutive), then adds in position order.
+inline int32_t embedding_backward(void * session, float * d_table, const float * d_out,
+                                  const int32_t * tokens, const int32_t * order, int64_t N,
+                                  int64_t C, int64_t V, char * error, size_t error_capacity) {
+    EMULATED_ENTER("embedding_backward", session);
+    EMULATED_DEVICE(d_table, V * C, float, "embedding_backward: d_table");
+    EMULATED_DEVICE(d_out, N * C, float, "embedding_backward: d_out");
+    EMULATED_DEVICE(tokens, N, int32_t, "embedding_backward: tokens");
+    EMULATED_DEVICE(order, N, int32_t, "embedding_backward: order");
+    std::vector<bool> seen(size_t(N), false);
+    std::set<int32_t> finished;  // ids whose run has ended
+    for (int64_t s = 0; s < N; ++s) {
+        EMULATED_REQUIRE(order[s] >= 0 && order[s] < N && !seen[size_t(order[s])],
+                         "embedding_backward: order is not a permutation of the positions");
+        seen[size_t(order[s])] = true;
+        const int32_t id = tokens[order[s]];
+        EMULATED_REQUIRE(finished.count(id) == 0,
+                         "embedding_backward: order does not group the positions by id");
+        if (s + 1 < N && tokens[order[s + 1]] != id) finished.insert(id);
+    }
+    for (int64_t n = 0; n < N; ++n) {
+        if (tokens[n] < 0 || tokens[n] >= V) continue;
+        for (int64_t c = 0; c < C; ++c) d_table[int64_t(tokens[n]) * C + c] += d_out[n * C + c];
+    }
+    return 0;
+}
+
+inline int32_t rmsnorm_forward(void * session, float * out, float * rstd, const float * inp,
+                               const float * weight, int64_t N, int64_t C, double eps,
+                               char * error, size_t error_capacity) {
+    EMULATED_ENTER("rmsnorm_forward", session);
+    EMULATED_DEVICE(out, N * C, float, "rmsnorm_forward: out");
+    EMULATED_DEVICE(rstd, N, float, "rmsnorm_forward: rstd");
+    EMULATED_DEVICE(inp, N * C, float, "rmsnorm_forward: inp");
+    EMULATED_DEVICE(weight, C, float, "rmsnorm_forward: weight");
+    for (int64_t n = 0; n < N; ++n) {
+        double squares = 0.0;
+        for (int64_t c = 0; c < C; ++c) squares += double(inp[n * C + c]) * inp[n * C + c];
+        const double r = 1.0 / std::sqrt(squares / double(C) + eps);
+        rstd[n] = float(r);
+        for (int64_t c = 0; c < C; ++c) out[n * C + c] = float(double(weight[c]) * inp[n * C + c] * r);
+    }
+    return 0;
+}
+
+// y = w · x · r with r = (Σ x² / C + eps)^(−1/2):
+// dx = r · (w · dy) − x · r³ · Σ_c (w · dy · x) / C,  dw = Σ_n dy · x · r.
+inline int32_t rmsnorm_backward(void * session, float * d_inp, float * d_weight,
+                                const float * d_out, const float * inp, const float * rstd,
+                                const float * weight, int64_t N, int64_t C, int32_t accumulate,
+                                char * error, size_t error_capacity) {
+    EMULATED_ENTER("rmsnorm_backward", session);
+    EMULATED_REQUIRE(accumulate == 0 || accumulate == 1, "rmsnorm_backward: accumulate: 0 or 1");
+    EMULATED_DEVICE(d_inp, N * C, float, "rmsnorm_backward: d_inp");
+    EMULATED_DEVICE(d_weight, C, float, "rmsnorm_backward: d_weight");
+    EMULATED_DEVICE(d_out, N * C, float, "rmsnorm_backward: d_out");
+    EMULATED_DEVICE(inp, N * C, float, "rmsnorm_backward: inp");
+    EMULATED_DEVICE(rstd, N, float, "rmsnorm_backward: rstd");
+    EMULATED_DEVICE(weight, C, float, "rmsnorm_backward: weight");
+    std::vector<double> dw(size_t(C), 0.0);
+    for (int64_t n = 0; n < N; ++n) {
+        const double r = rstd[n];
+        double projection = 0.0;
+        for (int64_t c = 0; c < C; ++c)
+            projection += double(weight[c]) * d_out[n * C + c] * inp[n * C + c];
+        for (int64_t c = 0; c < C; ++c) {
+            const double x = inp[n * C + c], dy = d_out[n * C + c];
+            const double dx = r * weight[c] * dy - x * r * r * r * projection / double(C);
+            d_inp[n * C + c] = float((accumulate ? double(d_inp[n * C + c]) : 0.0) + dx);
+            dw[size_t(c)] += dy * x * r;
+        }
+    }
+    for (int64_t c = 0; c < C; ++c) d_weight[c] = float(dw[size_t(c)]);
+    return 0;
+}
+
+inline int32_t rope(void * session, float * x, const float * cos, const float * sin, int64_t B,
+                    int64_t T, int64_t NH, int64_t D, int32_t inverse, char * error,
+                    size_t error_capacity) {
+    EMULATED_ENTER("rope", session);
+    EMULATED_REQUIRE(D % 2 == 0, "rope: D must be even");
+    EMULATED_DEVICE(x, B * T * NH * D, float, "rope: x");
+    EMULATED_DEVICE(cos, T * D / 2, float, "rope: cos");
+    EMULATED_DEVICE(sin, T * D / 2, float, "rope: sin");
+    const int64_t half = D / 2;
+    for (int64_t row = 0; row < B * T * NH; ++row) {
+        const int64_t t = (row / NH) % T;
+        float * head = x + row * D;
+        for (int64_t i = 0; i < half; ++i) {
+            const double a = head[i], b = head[i + half], c = cos[t * half + i],
+                         s = (inverse ? -1.0 : 1.0) * sin[t * half + i];
+            head[i] = float(a * c - b * s);
+            head[i + half] = float(b * c + a * s);
+        }
+    }
+    return 0;
+}
+
+inline int32_t swiglu_forward(void * session, float * out, const float * gate, const float * up,
+                              int64_t n, char * error, size_t error_capacity) {
+    EMULATED_ENTER("swiglu_forward", session);
+    EMULATED_DEVICE(out, n, float, "swiglu_forward: out");
+    EMULATED_DEVICE(gate, n, float, "swiglu_forward: gate");
+    EMULATED_DEVICE(up, n, float, "swiglu_forward: up");
+    for (int64_t i = 0; i < n; ++i) {
+        const double x = gate[i];
+        out[i] = float(x / (1.0 + std::exp(-x)) * up[i]);
+    }
+    return 0;
+}
+
+inline int32_t swiglu_backward(void * session, float * d_gate, float * d_up, const float * d_out,
+                               const float * gate, const float * up, int64_t n, char * error,
+                               size_t error_capacity) {
+    EMULATED_ENTER("swiglu_backward", session);
+    EMULATED_DEVICE(d_gate, n, float, "swiglu_backward: d_gate");
+    EMULATED_DEVICE(d_up, n, float, "swiglu_backward: d_up");
+    EMULATED_DEVICE(d_out, n, float, "swiglu_backward: d_out");
+    EMULATED_DEVICE(gate, n, float, "swiglu_backward: gate");
+    EMULATED_DEVICE(up, n, float, "swiglu_backward: up");
+    for (int64_t i = 0; i < n; ++i) {
+        const double x = gate[i], s = 1.0 / (1.0 + std::exp(-x));
+        d_up[i] = float(double(d_out[i]) * x * s);
+        // d/dx (x · σ(x)) = σ + x · σ · (1 − σ)
+        d_gate[i] = float(double(d_out[i]) * up[i] * (s + x * s * (1.0 - s)));
+    }
+    return 0;
+}
+
+// The scores of query (b, t, h) against keys 0 … t, as a plain softmax
+// over all of them at once (no tiles).
+inline std::vector<double> attention_probabilities(const float * q, const float * k, int64_t b,
+                                                   int64_t t, int64_t h, int64_t T, int64_t H,
+                                                   int64_t KV, int64_t D) {
+    const int64_t g = h / (H / KV);
+    std::vector<double> p(size_t(t + 1));
+    double largest = -std::numeric_limits<double>::infinity();
+    for (int64_t j = 0; j <= t; ++j) {
+        double score = 0.0;
+        for (int64_t d = 0; d < D; ++d)
+            score += double(q[((b * T + t) * H + h) * D + d]) * k[((b * T + j) * KV + g) * D + d];
+        p[size_t(j)] = score / std::sqrt(double(D));
+        largest = std::max(largest, p[size_t(j)]);
+    }
+    double sum = 0.0;
+    for (double & value : p) sum += (value = std::exp(value - largest));
+    for (double & value : p) value /= sum;
+    p.push_back(largest + std::log(sum));  // the lse, last
+    return p;
+}
+
+inline int32_t attention_forward(void * session, float * out, float * lse, const float * q,
+                                 const float * k, const float * v, int64_t B, int64_t T,
+                                 int64_t H, int64_t KV, int64_t D, char * error,
+                                 size_t error_capacity) {
+    EMULATED_ENTER("attention_forward", session);
+    EMULATED_REQUIRE(KV > 0 && H % KV == 0, "attention_forward: KV must divide H");
+    EMULATED_DEVICE(out, B * T * H * D, float, "attention_forward: out");
+    EMULATED_DEVICE(lse, B * H * T, float, "attention_forward: lse");
+    EMULATED_DEVICE(q, B * T * H * D, float, "attention_forward: q");
+    EMULATED_DEVICE(k, B * T * KV * D, float, "attention_forward: k");
+    EMULATED_DEVICE(v, B * T * KV * D, float, "attention_forward: v");
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < H; ++h)
+            for (int64_t t = 0; t < T; ++t) {
+                const std::vector<double> p = attention_probabilities(q, k, b, t, h, T, H, KV, D);
+                const int64_t g = h / (H / KV);
+                for (int64_t d = 0; d < D; ++d) {
+                    double sum = 0.0;
+                    for (int64_t j = 0; j <= t; ++j)
+                        sum += p[size_t(j)] * v[((b * T + j) * KV + g) * D + d];
+                    out[((b * T + t) * H + h) * D + d] = float(sum);
+                }
+                lse[(b * H + h) * T + t] = float(p.back());
+            }
+    return 0;
+}
+
+// The softmax's backward written out: dP_ij = d_out_i · v_j,
+// dS_ij = P_ij (dP_ij − Σ_j' P_ij' dP_ij') / √D; d_q_i = Σ_j dS_ij k_j,
+// d_k_j = Σ_i dS_ij q_i, d_v_j = Σ_i P_ij d_out_i (over the group's heads).
+// It ignores `out` and `lse` (recomputed here) but writes row_dot.
+inline int32_t attention_backward(void * session, float * d_q, float * d_k, float * d_v,
+                                  float * row_dot, const float * d_out, const float * out,
+                                  const float * lse, const float * q, const float * k,
+                                  const float * v, int64_t B, int64_t T, int64_t H, int64_t KV,
+                                  int64_t D, char * error, size_t error_capacity) {
+    EMULATED_ENTER("attention_backward", session);
+    EMULATED_REQUIRE(KV > 0 && H % KV == 0, "attention_backward: KV must divide H");
+    EMULATED_DEVICE(d_q, B * T * H * D, float, "attention_backward: d_q");
+    EMULATED_DEVICE(d_k, B * T * KV * D, float, "attention_backward: d_k");
+    EMULATED_DEVICE(d_v, B * T * KV * D, float, "attention_backward: d_v");
+    EMULATED_DEVICE(row_dot, B * H * T, float, "attention_backward: row_dot");
+    EMULATED_DEVICE(d_out, B * T * H * D, float, "attention_backward: d_out");
+    EMULATED_DEVICE(out, B * T * H * D, float, "attention_backward: out");
+    EMULATED_DEVICE(lse, B * H * T, float, "attention_backward: lse");
+    EMULATED_DEVICE(q, B * T * H * D, float, "attention_backward: q");
+    EMULATED_DEVICE(k, B * T * KV * D, float, "attention_backward: k");
+    EMULATED_DEVICE(v, B * T * KV * D, float, "attention_backward: v");
+    std::vector<double> dq(size_t(B * T * H * D), 0.0), dk(size_t(B * T * KV * D), 0.0),
+        dv(size_t(B * T * KV * D), 0.0);
+    const double scale = 1.0 / std::sqrt(double(D));
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t h = 0; h < H; ++h)
+            for (int64_t t = 0; t < T; ++t) {
+                const std::vector<double> p = attention_probabilities(q, k, b, t, h, T, H, KV, D);
+                const int64_t g = h / (H / KV), at = ((b * T + t) * H + h) * D;
+                std::vector<double> dp(size_t(t + 1), 0.0);
+                double mean = 0.0;
+                for (int64_t j = 0; j <= t; ++j) {
+                    for (int64_t d = 0; d < D; ++d)
+                        dp[size_t(j)] += double(d_out[at + d]) * v[((b * T + j) * KV + g) * D + d];
+                    mean += p[size_t(j)] * dp[size_t(j)];
+                }
+                row_dot[(b * H + h) * T + t] = float(mean);
+                for (int64_t j = 0; j <= t; ++j) {
+                    const double ds = p[size_t(j)] * (dp[size_t(j)] - mean) * scale;
+                    const int64_t kv_at = ((b * T + j) * KV + g) * D;
+                    for (int64_t d = 0; d < D; ++d) {
+                        dq[size_t(at + d)] += ds * k[kv_at + d];
+                        dk[size_t(kv_at + d)] += ds * q[at + d];
+                        dv[size_t(kv_at + d)] += p[size_t(j)] * d_out[at + d];
+                    }
+                }
+            }
+    for (size_t i = 0; i < dq.size(); ++i) d_q[i] = float(dq[i]);
+    for (size_t i = 0; i < dk.size(); ++i) d_k[i] = float(dk[i]);
+    for (size_t i = 0; i < dv.size(); ++i) d_v[i] = float(dv[i]);
+    return 0;
+}
+
+inline int32_t cross_entropy(void * session, float * loss_out, float * d_logits,
+                             const float * logits, const int32_t * targets, int64_t N, int64_t V,
+                             char * error, size_t error_capacity) {
+    EMULATED_ENTER("cross_entropy", session);
+    EMULATED_DEVICE(loss_out, 1, float, "cross_entropy: loss_out");
+    EMULATED_DEVICE(logits, N * V, float, "cross_entropy: logits");
+    EMULATED_DEVICE(targets, N, int32_t, "cross_entropy: targets");
+    if (d_logits != nullptr) EMULATED_DEVICE(d_logits, N * V, float, "cross_entropy: d_logits");
+    int64_t count = 0;
+    bool invalid = false;
+    for (int64_t n = 0; n < N; ++n) {
+        if (targets[n] == -100) continue;
+        if (targets[n] < 0 || targets[n] >= V) invalid = true;
+        else ++count;
+    }
+    double total = 0.0;
+    for (int64_t n = 0; n < N; ++n) {
+        const bool active = targets[n] >= 0 && targets[n] < V;
+        double largest = -std::numeric_limits<double>::infinity(), sum = 0.0;
+        for (int64_t v = 0; v < V; ++v) largest = std::max(largest, double(logits[n * V + v]));
+        for (int64_t v = 0; v < V; ++v) sum += std::exp(logits[n * V + v] - largest);
+        const double lse = largest + std::log(sum);
+        if (active) total += lse - logits[n * V + targets[n]];
+        if (d_logits != nullptr)
+            for (int64_t v = 0; v < V; ++v)
+                d_logits[n * V + v] =
+                    active ? float((std::exp(logits[n * V + v] - lse) - (v == targets[n] ? 1 : 0)) /
+                                   double(count))
+                           : 0.0f;
+    }
+    *loss_out = invalid ? std::numeric_limits<float>::quiet_NaN()
+                        : float(count > 0 ? total / double(count) : 0.0);
+    return 0;
+}
+
 // ---- the loss: the CPU kernels, reduced as the CUDA backend's contract says ------------
 
 inline size_t scalar_bytes(distill::kernels::scalar_type t) {
@@ -507,6 +800,17 @@ public:
         table_.conv2d_backward = emulated_cuda::conv2d_backward;
         table_.maxpool2d_forward = emulated_cuda::maxpool2d_forward;
         table_.maxpool2d_backward = emulated_cuda::maxpool2d_backward;
+        table_.fill = emulated_cuda::fill;
+        table_.embedding_forward = emulated_cuda::embedding_forward;
+        table_.embedding_backward = emulated_cuda::embedding_backward;
+        table_.rmsnorm_forward = emulated_cuda::rmsnorm_forward;
+        table_.rmsnorm_backward = emulated_cuda::rmsnorm_backward;
+        table_.rope = emulated_cuda::rope;
+        table_.swiglu_forward = emulated_cuda::swiglu_forward;
+        table_.swiglu_backward = emulated_cuda::swiglu_backward;
+        table_.attention_forward = emulated_cuda::attention_forward;
+        table_.attention_backward = emulated_cuda::attention_backward;
+        table_.cross_entropy = emulated_cuda::cross_entropy;
     }
     emulated_cuda_backend(const emulated_cuda_backend &) = delete;
     emulated_cuda_backend & operator=(const emulated_cuda_backend &) = delete;

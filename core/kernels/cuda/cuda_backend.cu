@@ -4,8 +4,9 @@
 // its kernels on the caller's stream without synchronising, and turns any
 // CUDA error into a distill status plus a message naming the error. No C++
 // exception leaves this file. The student primitives (API 2) live in
-// student_*.cu (student_primitives.cuh lists them); they run on a session's
-// device and stream instead of per-call ones.
+// student_*.cu (student_primitives.cuh lists them), the transformer
+// primitives (API 3) in lm_*.cu (lm_primitives.cuh); they run on a
+// session's device and stream instead of per-call ones.
 #include <cuda_runtime.h>
 
 #include <exception>
@@ -13,6 +14,7 @@
 #include "backend/cuda_backend_api.h"
 #include "backend_status.cuh"
 #include "kd_loss_cuda.cuh"
+#include "lm_primitives.cuh"
 #include "student_primitives.cuh"
 
 namespace distill::kernels::cuda {
@@ -128,6 +130,17 @@ const distill_cuda_backend_v1 backend_table{
     .conv2d_backward = &conv2d_backward,
     .maxpool2d_forward = &maxpool2d_forward,
     .maxpool2d_backward = &maxpool2d_backward,
+    .fill = &fill,
+    .embedding_forward = &embedding_forward,
+    .embedding_backward = &embedding_backward,
+    .rmsnorm_forward = &rmsnorm_forward,
+    .rmsnorm_backward = &rmsnorm_backward,
+    .rope = &rope,
+    .swiglu_forward = &swiglu_forward,
+    .swiglu_backward = &swiglu_backward,
+    .attention_forward = &attention_forward,
+    .attention_backward = &attention_backward,
+    .cross_entropy = &cross_entropy,
 };
 
 }  // namespace

@@ -92,6 +92,13 @@ public:
             fail("%s expected a non-NULL pointer, got NULL", name);
         return *this;
     }
+    // Any other rule: fails with the printf-style message when `condition`
+    // is false ("<argument> expected <what>, got <value>").
+    template <class... Values>
+    argument_checks & require(bool condition, const char * format, Values... values) {
+        if (ok() && !condition) fail(format, values...);
+        return *this;
+    }
     // *product = a · b · c, failing when it overflows int64 (sizes are
     // already known to be non-negative).
     argument_checks & product(const char * name, int64_t a, int64_t b, int64_t c,
