@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "distillation_loss.h"
 #include "output_path.h"
 #include "training_progress.h"
 
@@ -66,16 +67,6 @@ struct text_progress {
         line_open = false;
     }
 };
-
-distill_kd_loss_options make_text_loss(const text_train_request & r) {
-    distill_kd_loss_options loss;
-    distill::check(distill_kd_loss_options_init(&loss));
-    loss.temperature = r.temperature;
-    const bool distilling = !r.teacher.empty() || !r.teacher_store.empty();
-    loss.soft_weight = r.soft_weight.value_or(distilling ? 1.0f : 0.0f);
-    loss.hard_weight = r.hard_weight.value_or(distilling ? 0.0f : 1.0f);
-    return loss;
-}
 
 }  // namespace
 
@@ -134,7 +125,8 @@ int run_train_text(const text_train_request & r) {
     std::optional<distill::Model> teacher;
     if (!r.teacher.empty()) teacher.emplace(distill::Model::load(r.teacher));
 
-    const distill_kd_loss_options loss = make_text_loss(r);
+    const distill_kd_loss_options loss = distillation_loss(
+        !r.teacher.empty() || !r.teacher_store.empty(), r.temperature, r.soft_weight, r.hard_weight);
     distill::TrainerOptions options;
     options->optimizer_json = r.optimizer.c_str();
     options->schedule_json = r.schedule.c_str();

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "data_source.h"
 #include "device_option.h"
+#include "distillation_loss.h"
 #include "file_text.h"
 #include "output_path.h"
 #include "text_training.h"
@@ -103,18 +104,6 @@ void read_stored_answers(const train_options & o, distill::Dataset & train,
     }
 }
 
-// The loss of the run: distilling (a teacher or stored answers) defaults
-// to the teacher term alone, else to the labels.
-distill_kd_loss_options make_loss(const train_options & o) {
-    distill_kd_loss_options loss;
-    distill::check(distill_kd_loss_options_init(&loss));
-    loss.temperature = o.temperature;
-    const bool distilling = !o.teacher.empty() || !o.teacher_store.empty();
-    loss.soft_weight = o.soft_weight.value_or(distilling ? 1.0f : 0.0f);
-    loss.hard_weight = o.hard_weight.value_or(distilling ? 0.0f : 1.0f);
-    return loss;
-}
-
 // Resuming with --config: the checkpoint's model must be that config's.
 void require_checkpoint_config(const train_options & o, const distill::Model & model) {
     const std::string given = distill::Model::create(read_config(o.config), o.seed).config_json();
@@ -191,7 +180,8 @@ int run_train(const train_options & o) {
                                     : distill::Model::create(read_config(o.config), o.seed);
     if (resuming && !o.config.empty()) require_checkpoint_config(o, model);
 
-    const distill_kd_loss_options loss = make_loss(o);
+    const distill_kd_loss_options loss = distillation_loss(
+        !o.teacher.empty() || !o.teacher_store.empty(), o.temperature, o.soft_weight, o.hard_weight);
     distill_trainer_options options;
     distill::check(distill_trainer_options_init(&options));
     options.optimizer_json = o.optimizer.c_str();

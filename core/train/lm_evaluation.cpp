@@ -63,11 +63,7 @@ lm_eval_result evaluate_language_model(lm::transformer & student, lm::transforme
         fail_invalid(std::string("data: the ") + text::split_name(settings.split) +
                      " split of '" + data.path().string() + "' has no window to evaluate");
     if (teacher != nullptr) {
-        require_same_vocabulary(teacher->config(), config);
-        if (teacher->config().context < int64_t(data.context()))
-            fail_invalid("teacher: its context of " + std::to_string(teacher->config().context) +
-                         " positions is shorter than the dataset's windows of " +
-                         std::to_string(data.context()));
+        require_teacher_fits(teacher->config(), config, int64_t(data.context()));
     }
     const int64_t count =
         settings.max_windows > 0 ? std::min(settings.max_windows, available) : available;

@@ -148,11 +148,7 @@ text_fit_outcome fit_text(transformer_trainer & trainer, lm::transformer * teach
         fail_invalid("data: '" + data.path().string() + "' has no training window");
     check_settings(trainer, settings);
     if (teacher != nullptr) {
-        require_same_vocabulary(teacher->config(), config);
-        if (teacher->config().context < int64_t(data.context()))
-            fail_invalid("teacher: its context of " + std::to_string(teacher->config().context) +
-                         " positions is shorter than the dataset's windows of " +
-                         std::to_string(data.context()));
+        require_teacher_fits(teacher->config(), config, int64_t(data.context()));
     }
     const int64_t B = settings.batch_windows, T = data.context();
     seeded_order order(int64_t(data.windows(text::dataset_split::train)), settings.seed);

@@ -272,6 +272,15 @@ void require_same_vocabulary(const lm::transformer_config & teacher,
                      "teacher's completions)");
 }
 
+void require_teacher_fits(const lm::transformer_config & teacher,
+                          const lm::transformer_config & student, int64_t positions) {
+    require_same_vocabulary(teacher, student);
+    if (teacher.context < positions)
+        fail_invalid("teacher: its context of " + std::to_string(teacher.context) +
+                     " positions is shorter than the dataset's windows of " +
+                     std::to_string(positions));
+}
+
 void teacher_logits(lm::transformer & teacher, const lm::transformer_config & student,
                     const int32_t * tokens, int64_t B, int64_t T, std::vector<float> & out) {
     require_same_vocabulary(teacher.config(), student);

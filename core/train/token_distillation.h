@@ -88,6 +88,12 @@ token_loss_parts distillation_gradients(lm::transformer & student, const int32_t
 void require_same_vocabulary(const lm::transformer_config & teacher,
                              const lm::transformer_config & student);
 
+// require_same_vocabulary, and refuses (invalid_argument, both numbers) a
+// teacher whose context is shorter than the `positions` of each window it
+// is to read.
+void require_teacher_fits(const lm::transformer_config & teacher,
+                          const lm::transformer_config & student, int64_t positions);
+
 // The dense targets of an in-process teacher: its logits [B, T, V] for
 // tokens[B, T], written to `out` (resized). Refuses a teacher of another
 // vocabulary than `student` (require_same_vocabulary) before running it.
